@@ -1,0 +1,56 @@
+"""Reflexion on LangGraph: an actor, an evaluator and a reflector joined by retry edges."""
+
+from reflexion_graph._actor import BaseActor, LLMActor
+from reflexion_graph._graph import create_reflexion_agent
+from reflexion_graph._memory import BaseReflectionMemory
+from reflexion_graph._records import (
+    Attempt,
+    Evaluation,
+    Reflection,
+    make_evaluation,
+    make_reflection,
+)
+from reflexion_graph._reflector import BaseReflector, LLMReflector
+from reflexion_graph._state import (
+    ReflexionContext,
+    ReflexionInput,
+    ReflexionOutput,
+    ReflexionState,
+    StopReason,
+    TokenUsage,
+)
+from reflexion_graph.errors import (
+    ConfigurationError,
+    InvalidTaskError,
+    ModelUnavailableError,
+    ReflexionGraphError,
+)
+from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.models import ModelSettings, create_chat_model
+
+__all__ = [
+    "Attempt",
+    "BaseActor",
+    "BaseEvaluator",
+    "BaseReflectionMemory",
+    "BaseReflector",
+    "ConfigurationError",
+    "Evaluation",
+    "InvalidTaskError",
+    "LLMActor",
+    "LLMReflector",
+    "ModelSettings",
+    "ModelUnavailableError",
+    "Reflection",
+    "ReflexionContext",
+    "ReflexionGraphError",
+    "ReflexionInput",
+    "ReflexionOutput",
+    "ReflexionState",
+    "StopReason",
+    "TokenUsage",
+    "create_chat_model",
+    "create_reflexion_agent",
+    "make_evaluation",
+    "make_reflection",
+]

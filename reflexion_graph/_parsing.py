@@ -1,0 +1,46 @@
+"""Lenient parsing of small-model output: never raises on malformed text."""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_ANSWER_LINE = re.compile(
+    r"^\s*(?:final\s+)?answer\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def extract_code(text: str) -> str:
+    """Return the Python code in ``text``: the longest fenced block, else the whole text."""
+    blocks = [
+        body
+        for lang, body in _FENCE.findall(text)
+        if lang.lower() in ("", "python", "py", "python3")
+    ]
+    if not blocks:
+        return text.strip()
+    return str(max(blocks, key=len)).strip()
+
+
+def extract_final_answer(text: str) -> str:
+    """Return the value after the last ``Answer:`` line, else the last non-empty line."""
+    matches = _ANSWER_LINE.findall(text)
+    if matches:
+        return str(matches[-1]).strip()
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def message_text(content: object) -> str:
+    """Flatten a LangChain message ``content`` (string or content blocks) to plain text."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return str(content)
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+    return "".join(parts)

@@ -1,0 +1,86 @@
+"""The reflector contract and the default LLM reflector."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from reflexion_graph import prompts
+from reflexion_graph._parsing import message_text
+from reflexion_graph._records import Attempt, Reflection, make_reflection
+
+_MAX_LESSON_CHARS = 600
+
+
+class BaseReflector(ABC):
+    """Turns a failed attempt and its feedback into a short verbal lesson."""
+
+    @abstractmethod
+    def reflect(self, task: str, attempt: Attempt) -> Reflection:
+        """Write the lesson for the attempt after ``attempt``."""
+
+    async def areflect(self, task: str, attempt: Attempt) -> Reflection:
+        """Async twin of :meth:`reflect`; runs it in a worker thread unless overridden."""
+        return await asyncio.to_thread(self.reflect, task, attempt)
+
+
+class LLMReflector(BaseReflector):
+    """Asks a chat model for a diagnosis and a concrete plan, in two sentences."""
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        *,
+        system_prompt: str = prompts.REFLECTOR_SYSTEM_PROMPT,
+        user_prompt: str = prompts.REFLECTOR_USER_PROMPT,
+    ) -> None:
+        self.model = model
+        self.system_prompt = system_prompt
+        self.user_prompt = user_prompt
+
+    def reflect(self, task: str, attempt: Attempt) -> Reflection:
+        """Call the model synchronously."""
+        messages = self._messages(task, attempt)
+        return self._lesson(task, attempt, messages, self.model.invoke(messages).content)
+
+    async def areflect(self, task: str, attempt: Attempt) -> Reflection:
+        """Call the model asynchronously."""
+        messages = self._messages(task, attempt)
+        reply = await self.model.ainvoke(messages)
+        return self._lesson(task, attempt, messages, reply.content)
+
+    def _messages(self, task: str, attempt: Attempt) -> list[BaseMessage]:
+        feedback = attempt["evaluation"]["feedback"] or "The attempt was judged wrong."
+        return [
+            SystemMessage(self.system_prompt),
+            HumanMessage(
+                self.user_prompt.format(task=task, answer=attempt["answer"], feedback=feedback)
+            ),
+        ]
+
+    def _lesson(
+        self, task: str, attempt: Attempt, messages: list[BaseMessage], content: object
+    ) -> Reflection:
+        text = message_text(content).strip()[:_MAX_LESSON_CHARS]
+        fallback = not text
+        if fallback:  # small models sometimes answer with nothing; keep the concrete feedback
+            text = f"The previous attempt failed: {attempt['evaluation']['feedback']}"
+        prompt = "\n\n".join(message_text(m.content) for m in messages)
+        return make_reflection(
+            text,
+            task=task,
+            attempt=attempt["number"],
+            prompt=prompt,
+            metadata={"model": _model_id(self.model), "fallback": fallback},
+        )
+
+
+def _model_id(model: BaseChatModel) -> str:
+    for attribute in ("model_name", "model"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(model).__name__

@@ -1,0 +1,119 @@
+"""Graph state, input/output schemas and the per-run context."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated, Literal, NotRequired, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph.errors import ConfigurationError
+
+StopReason = Literal["passed", "max_attempts", "token_budget"]
+
+
+class TokenUsage(TypedDict):
+    """Tokens spent by every model call of a run (actor, reflector, model-based judges)."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    model_calls: int
+
+
+def add_usage(left: TokenUsage | None, right: TokenUsage | None) -> TokenUsage:
+    """Reducer that sums two :class:`TokenUsage` records."""
+    left, right = left or empty_usage(), right or empty_usage()
+    return TokenUsage(
+        input_tokens=left["input_tokens"] + right["input_tokens"],
+        output_tokens=left["output_tokens"] + right["output_tokens"],
+        total_tokens=left["total_tokens"] + right["total_tokens"],
+        model_calls=left["model_calls"] + right["model_calls"],
+    )
+
+
+def empty_usage() -> TokenUsage:
+    """A :class:`TokenUsage` with every counter at zero."""
+    return TokenUsage(input_tokens=0, output_tokens=0, total_tokens=0, model_calls=0)
+
+
+class ReflexionInput(TypedDict):
+    """What a run starts from: a task, or a chat whose last human message is the task."""
+
+    task: NotRequired[str]
+    """The task to solve. Falls back to the last human message in ``messages``."""
+    messages: NotRequired[Annotated[list[AnyMessage], add_messages]]
+    """Chat history, for chat UIs and LangGraph Studio."""
+
+
+class ReflexionOutput(TypedDict):
+    """What a run returns."""
+
+    task: str
+    messages: Annotated[list[AnyMessage], add_messages]
+    attempts: Annotated[list[Attempt], operator.add]
+    """Every attempt with its verdict, in order."""
+    reflections: Annotated[list[Reflection], operator.add]
+    """Lessons written during this run, with their outcome."""
+    recalled: list[Reflection]
+    """Lessons from earlier tasks that the actor saw."""
+    best: Attempt | None
+    """The highest-scoring attempt (a pass beats any score; earlier wins ties)."""
+    stop_reason: StopReason | None
+    usage: Annotated[TokenUsage, add_usage]
+    """Tokens and model calls spent by the run."""
+
+
+class ReflexionState(ReflexionOutput):
+    """Full working state of the graph."""
+
+    answer: str
+    """The answer of the attempt in progress, before it is judged."""
+    evaluation: Evaluation | None
+    """The verdict on the latest attempt."""
+
+
+@dataclass(kw_only=True)
+class ReflexionContext:
+    """Per-run settings; pass as ``context=ReflexionContext(...)`` (or a dict in Studio)."""
+
+    max_attempts: int = field(
+        default=3, metadata={"description": "Attempts before giving up (1 = no reflection)."}
+    )
+    reflection_window: int = field(
+        default=3,
+        metadata={"description": "How many of this run's latest reflections the actor sees."},
+    )
+    recall_k: int = field(
+        default=3, metadata={"description": "Lessons recalled from long-term memory per task."}
+    )
+    memory_scope: str = field(
+        default="global",
+        metadata={"description": "Memory namespace (tenant, user or task family)."},
+    )
+    save_reflections: bool = field(
+        default=True,
+        metadata={"description": "Persist this run's lessons to long-term memory."},
+    )
+    max_total_tokens: int = field(
+        default=0,
+        metadata={
+            "description": "Stop before another attempt once a run has spent this many "
+            "tokens; 0 means no token budget."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        """Reject values that cannot describe a run."""
+        for name in ("max_attempts", "reflection_window", "recall_k", "max_total_tokens"):
+            value = getattr(self, name)
+            minimum = 1 if name == "max_attempts" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                raise ConfigurationError(
+                    f"context {name!r} must be an integer >= {minimum}, got {value!r}"
+                )
+        if not self.memory_scope.strip():
+            raise ConfigurationError("context 'memory_scope' must not be empty")

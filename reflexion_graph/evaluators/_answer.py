@@ -1,0 +1,61 @@
+"""Checks of a final answer against an expected value or a pattern."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from reflexion_graph._parsing import extract_final_answer
+from reflexion_graph._records import Evaluation, make_evaluation
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators._base import BaseEvaluator
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation.replace("-", "").replace(".", ""))
+
+
+def normalize_answer(text: str) -> str:
+    """Lowercase, drop most punctuation, collapse whitespace and a trailing period."""
+    return " ".join(text.lower().translate(_PUNCTUATION).split()).rstrip(".")
+
+
+class ExactMatchEvaluator(BaseEvaluator):
+    """Passes when the final answer equals ``expected`` (normalised unless told otherwise)."""
+
+    def __init__(self, expected: str, *, normalize: bool = True) -> None:
+        if not str(expected).strip():
+            raise ConfigurationError("ExactMatchEvaluator needs a non-empty 'expected' value")
+        self.expected = str(expected)
+        self.normalize = normalize
+
+    def evaluate(self, task: str, answer: str) -> Evaluation:
+        """Compare the final answer line with the expected value."""
+        final = extract_final_answer(answer)
+        same = (
+            normalize_answer(final) == normalize_answer(self.expected)
+            if self.normalize
+            else final == self.expected
+        )
+        feedback = "" if same else f"Expected {self.expected!r} but the final answer was {final!r}."
+        return make_evaluation(same, feedback=feedback, source="checker")
+
+
+class RegexEvaluator(BaseEvaluator):
+    """Passes when ``pattern`` is found in the final answer."""
+
+    def __init__(self, pattern: str, *, flags: int = re.IGNORECASE) -> None:
+        try:
+            self.pattern = re.compile(pattern, flags)
+        except re.error as error:
+            raise ConfigurationError(f"invalid regex {pattern!r}: {error}") from error
+
+    def evaluate(self, task: str, answer: str) -> Evaluation:
+        """Search the final answer line for the pattern."""
+        final = extract_final_answer(answer)
+        found = self.pattern.search(final) is not None
+        feedback = (
+            ""
+            if found
+            else f"The final answer {final!r} does not match the expected pattern "
+            f"{self.pattern.pattern!r}."
+        )
+        return make_evaluation(found, feedback=feedback, source="checker")

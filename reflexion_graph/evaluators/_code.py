@@ -1,0 +1,93 @@
+"""Unit-test evaluator for generated Python code."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from reflexion_graph._parsing import extract_code
+from reflexion_graph._records import Evaluation, make_evaluation
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators._base import BaseEvaluator
+from reflexion_graph.evaluators._sandbox import SandboxLimits, SandboxResult, run_python
+
+_HARNESS = Path(__file__).with_name("_code_harness.py")
+_MAX_FEEDBACK_LINES = 5
+
+
+class CodeTestEvaluator(BaseEvaluator):
+    """Runs the answer's code against ``tests`` (plain asserts or HumanEval ``check``).
+
+    The code runs in a separate process group with a timeout and resource limits. The score
+    is the fraction of tests that pass; feedback names each failing test with expected vs.
+    actual values, so the reflector has something concrete to work with.
+    """
+
+    def __init__(
+        self,
+        tests: str,
+        *,
+        entry_point: str | None = None,
+        limits: SandboxLimits | None = None,
+    ) -> None:
+        if not tests.strip():
+            raise ConfigurationError("CodeTestEvaluator needs non-empty 'tests'")
+        self.tests = tests
+        self.entry_point = entry_point
+        self.limits = limits or SandboxLimits()
+
+    def evaluate(self, task: str, answer: str) -> Evaluation:
+        """Extract the code from ``answer`` and run the tests against it."""
+        code = extract_code(answer)
+        if not code:
+            return make_evaluation(False, feedback="The answer contains no code.", source="tests")
+        marker = f"@@report-{secrets.token_hex(8)}@@"
+        payload = {
+            "code": code,
+            "tests": self.tests,
+            "entry_point": self.entry_point,
+            "marker": marker,
+        }
+        result = run_python(_HARNESS, json.dumps(payload), self.limits)
+        return self._verdict(result, marker)
+
+    def _verdict(self, result: SandboxResult, marker: str) -> Evaluation:
+        if result.timed_out:
+            return make_evaluation(
+                False,
+                feedback=f"Timed out after {self.limits.timeout_s:g} s "
+                "(an infinite loop or far too slow).",
+                source="tests",
+            )
+        report = _find_report(result.stdout, marker)
+        if report is None:
+            tail = result.stderr.strip().splitlines()[-3:]
+            reason = "\n".join(tail) or f"exit code {result.returncode}"
+            return make_evaluation(
+                False, feedback=f"The program crashed before reporting: {reason}", source="tests"
+            )
+        if report.get("error"):
+            raise ConfigurationError(f"the task's tests are broken: {report['error']}")
+        total, failures = int(report["total"]), [str(f) for f in report["failures"]]
+        if total == 0:
+            raise ConfigurationError("the task's tests contain no assert and no check()")
+        passed_count = max(total - len(failures), 0)
+        shown = failures[:_MAX_FEEDBACK_LINES]
+        more = len(failures) - len(shown)
+        feedback = "\n".join(shown + ([f"... and {more} more failures"] if more else []))
+        return make_evaluation(
+            not failures,
+            passed_count / total,
+            feedback=feedback or f"All {total} tests passed.",
+            source="tests",
+        )
+
+
+def _find_report(stdout: str, marker: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(marker):
+            report: dict[str, Any] = json.loads(line[len(marker) :])
+            return report
+    return None

@@ -1,0 +1,113 @@
+"""Choosing the chat model: the embedded default, or any OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from langchain_openai import ChatOpenAI
+
+from reflexion_graph._embedded import EMBEDDED_MODEL_ALIAS, ensure_server
+from reflexion_graph.errors import ConfigurationError, ModelUnavailableError
+
+ENV_PREFIX = "REFLEXION_GRAPH_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSettings:
+    """Where the chat model lives. With nothing set, the embedded local model is used."""
+
+    base_url: str | None = None
+    """An OpenAI-compatible endpoint (``.../v1``): OpenAI, vLLM, Ollama, llama.cpp."""
+    model: str | None = None
+    """Model name at the endpoint."""
+    api_key: str | None = None
+    """API key for the endpoint (falls back to ``OPENAI_API_KEY``)."""
+    gguf_path: Path | None = None
+    """A GGUF file to serve with the embedded llama.cpp server instead of SmolLM2."""
+    parallel: int = 1
+    """Parallel slots of the embedded server (continuous batching)."""
+    temperature: float = 0.7
+    max_tokens: int = 512
+    seed: int | None = None
+    timeout_s: float = 120.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ModelSettings:
+        """Read ``REFLEXION_GRAPH_{BASE_URL,MODEL,API_KEY,GGUF,PARALLEL}``; overrides win."""
+        env = os.environ
+        settings = cls(
+            base_url=env.get(ENV_PREFIX + "BASE_URL") or None,
+            model=env.get(ENV_PREFIX + "MODEL") or None,
+            api_key=env.get(ENV_PREFIX + "API_KEY") or None,
+            gguf_path=Path(env[ENV_PREFIX + "GGUF"]) if env.get(ENV_PREFIX + "GGUF") else None,
+            parallel=_int_env(ENV_PREFIX + "PARALLEL", 1),
+        )
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return replace(settings, **given)  # type: ignore[arg-type]
+
+    def __post_init__(self) -> None:
+        """Reject contradictory or impossible settings before anything starts."""
+        if self.base_url and self.gguf_path:
+            raise ConfigurationError("give either a base URL or a GGUF path, not both")
+        if self.parallel < 1:
+            raise ConfigurationError(f"parallel must be >= 1, got {self.parallel!r}")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"base URL must start with http:// or https://, got {self.base_url!r}"
+            )
+
+
+def create_chat_model(settings: ModelSettings | None = None) -> ChatOpenAI:
+    """A ``ChatOpenAI`` for the configured endpoint, starting the embedded server if needed."""
+    settings = settings or ModelSettings.from_env()
+    if settings.base_url:
+        base_url = settings.base_url
+        model = settings.model or "gpt-4o-mini"
+        api_key = settings.api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+    else:
+        server = ensure_server(settings.gguf_path, parallel=settings.parallel)
+        base_url, model, api_key = server.base_url, EMBEDDED_MODEL_ALIAS, "not-needed"
+    return ChatOpenAI(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,  # type: ignore[arg-type]
+        temperature=settings.temperature,
+        max_completion_tokens=settings.max_tokens,
+        seed=settings.seed,
+        timeout=settings.timeout_s,
+        max_retries=1,
+    )
+
+
+def check_endpoint(base_url: str, *, api_key: str | None = None, timeout_s: float = 5.0) -> None:
+    """Raise :class:`ModelUnavailableError` unless ``{base_url}/models`` answers."""
+    request = urllib.request.Request(base_url.rstrip("/") + "/models")
+    if api_key:
+        request.add_header("Authorization", f"Bearer {api_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            json.load(response)
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):
+            raise ModelUnavailableError(
+                f"the model endpoint {base_url!r} refused the API key (HTTP {error.code})"
+            ) from error
+    except (OSError, ValueError) as error:
+        raise ModelUnavailableError(
+            f"cannot reach the model endpoint {base_url!r}: {error}"
+        ) from error
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
