@@ -11,7 +11,8 @@ from langchain_core.runnables import RunnableLambda
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
-from langgraph.types import Overwrite, RetryPolicy
+from langgraph.store.base import BaseStore
+from langgraph.types import Checkpointer, Overwrite, RetryPolicy
 
 from reflexion_graph._actor import BaseActor, LLMActor
 from reflexion_graph._memory import BaseReflectionMemory
@@ -43,6 +44,8 @@ def create_reflexion_agent(
     actor: BaseActor | None = None,
     reflector: BaseReflector | None = None,
     memory: BaseReflectionMemory | None = None,
+    checkpointer: Checkpointer = None,
+    store: BaseStore | None = None,
     name: str = "reflexion",
 ) -> CompiledStateGraph[ReflexionState, ReflexionContext, ReflexionInput, ReflexionOutput]:
     """Build the compiled Reflexion graph.
@@ -55,6 +58,8 @@ def create_reflexion_agent(
         actor: Makes the attempts; defaults to :class:`LLMActor` on ``model``.
         reflector: Writes lessons after failures; defaults to :class:`LLMReflector`.
         memory: Long-term lesson store shared across tasks; ``None`` keeps lessons in the run.
+        checkpointer: LangGraph checkpointer, for threads and resuming interrupted runs.
+        store: LangGraph store handed to the compiled graph.
         name: Graph name (shown in Studio and when used as a sub-graph).
 
     Per-run settings (attempts, reflection window, memory scope...) go in ``context=``
@@ -101,7 +106,7 @@ def create_reflexion_agent(
     )
     builder.add_edge("reflect", "actor")
     builder.add_edge("finalize", END)
-    return builder.compile(name=name)
+    return builder.compile(checkpointer=checkpointer, store=store, name=name)
 
 
 def route_after_evaluate(state: ReflexionState) -> Literal["reflect", "finalize"]:

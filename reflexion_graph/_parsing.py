@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_ANSWER_LINE = re.compile(
-    r"^\s*(?:final\s+)?answer\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE
-)
+_ANSWER_LINE = re.compile(r"\banswer\s*(?:is\s*)?[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
 def extract_code(text: str) -> str:
@@ -23,7 +21,7 @@ def extract_code(text: str) -> str:
 
 
 def extract_final_answer(text: str) -> str:
-    """Return the value after the last ``Answer:`` line, else the last non-empty line."""
+    """Return the value after the last ``Answer:`` marker, else the last non-empty line."""
     matches = _ANSWER_LINE.findall(text)
     if matches:
         return str(matches[-1]).strip()

@@ -1,0 +1,155 @@
+"""``reflexion-graph run``: solve tasks with reflection and show every step live."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from rich.console import Console
+
+from reflexion_graph._graph import create_reflexion_agent
+from reflexion_graph._state import ReflexionContext
+from reflexion_graph.cli._display import RunDisplay, TaskResult
+from reflexion_graph.errors import ConfigurationError, InvalidTaskError
+from reflexion_graph.models import ModelSettings, check_endpoint, create_chat_model
+from reflexion_graph.tasks import TaskSpec, demo_tasks, load_tasks, task_from_mapping
+
+_EXAMPLES = """examples:
+  reflexion-graph run --demo
+  reflexion-graph run --tasks my_tasks.jsonl --max-attempts 4
+  reflexion-graph run "Write a function add(a, b)..." --tests "assert add(1, 2) == 3"
+  reflexion-graph run "What is 6 * 7?" --expected 42 --base-url http://localhost:8000/v1
+
+task file (JSONL), one task a line:
+  {"id": "add", "task": "...", "tests": "assert add(1, 2) == 3"}     # unit tests
+  {"id": "capital", "task": "...", "expected": "Paris"}              # exact answer
+  {"id": "sum", "task": "...", "pattern": "^42$"}                    # regex on the answer
+"""
+
+
+def add_parser(commands: Any) -> None:
+    """Register the ``run`` sub-command."""
+    parser = commands.add_parser(
+        "run",
+        help="solve tasks with reflection",
+        description="Solve tasks with Reflexion and show each attempt, verdict and reflection.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_argument_group("tasks (one source)")
+    source.add_argument("task", nargs="?", help="a task text, checked by --tests/--expected/...")
+    source.add_argument("--tasks", type=Path, metavar="FILE", help="a JSONL file of tasks")
+    source.add_argument("--demo", action="store_true", help="the demo task set shipped inside")
+    check = parser.add_argument_group("checks for a task given on the command line")
+    check.add_argument("--tests", help="Python asserts the answer's code must pass")
+    check.add_argument("--entry-point", help="function name for HumanEval-style check()")
+    check.add_argument("--expected", help="the expected final answer")
+    check.add_argument("--pattern", help="a regex the final answer must match")
+    loop = parser.add_argument_group("the loop")
+    loop.add_argument("--max-attempts", type=int, default=3, help="attempts per task (default 3)")
+    loop.add_argument(
+        "--reflection-window",
+        type=int,
+        default=3,
+        help="latest reflections the actor sees (default 3)",
+    )
+    loop.add_argument("--limit", type=int, help="run only the first N tasks")
+    loop.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    model = parser.add_argument_group("model (default: embedded SmolLM2-135M on llama.cpp)")
+    model.add_argument("--base-url", help="OpenAI-compatible endpoint [REFLEXION_GRAPH_BASE_URL]")
+    model.add_argument("--model", help="model name at the endpoint [REFLEXION_GRAPH_MODEL]")
+    model.add_argument("--api-key", help="API key [REFLEXION_GRAPH_API_KEY, OPENAI_API_KEY]")
+    model.add_argument(
+        "--gguf", type=Path, help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]"
+    )
+    model.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
+    model.add_argument("--seed", type=int, help="sampling seed, for repeatable runs")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Solve every task; exit code 0 when all passed, 1 otherwise."""
+    tasks = _tasks(args)
+    context = ReflexionContext(
+        max_attempts=args.max_attempts, reflection_window=args.reflection_window
+    )
+    settings = ModelSettings.from_env(
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        gguf_path=args.gguf,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    display = RunDisplay(console)
+    with display.status("starting the model"):
+        if settings.base_url:
+            check_endpoint(settings.base_url, api_key=settings.api_key)
+        chat_model = create_chat_model(settings)
+    display.header(len(tasks), chat_model.model_name, context.max_attempts)
+    started = time.perf_counter()
+    results = []
+    for spec in tasks:
+        graph = create_reflexion_agent(chat_model, evaluator=spec.evaluator)
+        display.task_started(spec)
+        task_started = time.perf_counter()
+        final: dict[str, Any] = {}
+        with display.status(f"{spec.id}: attempt 1"):
+            for mode, chunk in graph.stream(
+                {"task": spec.task}, context=context, stream_mode=["updates", "values"]
+            ):
+                if mode == "values":
+                    final = cast(dict[str, Any], chunk)
+                else:
+                    display.step(spec, cast(dict[str, Any], chunk))
+        results.append(TaskResult.from_state(spec.id, final, time.perf_counter() - task_started))
+    display.summary(results, time.perf_counter() - started)
+    if args.json:
+        _write_json(args.json, results, settings, context)
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _tasks(args: argparse.Namespace) -> list[TaskSpec]:
+    sources = [bool(args.task), bool(args.tasks), bool(args.demo)]
+    if sum(sources) != 1:
+        raise ConfigurationError(
+            "give exactly one task source: a TASK text, --tasks FILE or --demo"
+        )
+    if args.task is not None and not args.task.strip():
+        raise InvalidTaskError("the task text is empty")
+    if args.demo:
+        tasks = demo_tasks()
+    elif args.tasks:
+        tasks = load_tasks(args.tasks)
+    else:
+        spec = {key: getattr(args, key) for key in ("tests", "entry_point", "expected", "pattern")}
+        tasks = [
+            task_from_mapping(
+                {"task": args.task, **{k: v for k, v in spec.items() if v}}, default_id="task"
+            )
+        ]
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ConfigurationError(f"--limit must be >= 1, got {args.limit}")
+        tasks = tasks[: args.limit]
+    return tasks
+
+
+def _write_json(
+    path: Path, results: list[TaskResult], settings: ModelSettings, context: ReflexionContext
+) -> None:
+    payload = {
+        "settings": {
+            "base_url": settings.base_url,
+            "model": settings.model,
+            "max_attempts": context.max_attempts,
+        },
+        "results": [result.as_dict() for result in results],
+    }
+    try:
+        path.write_text(json.dumps(payload, indent=2))
+    except OSError as error:
+        raise ConfigurationError(f"cannot write {str(path)!r}: {error}") from error

@@ -1,0 +1,66 @@
+"""Scripted stand-ins for fast unit tests of the loop logic (never used by integration tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
+
+from reflexion_graph import BaseReflectionMemory, Reflection
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Answers with the scripted replies in order and records every prompt it was sent."""
+
+    replies: list[str]
+    prompts: list[list[BaseMessage]] = Field(default_factory=list)
+    tokens_per_call: int = 10
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        if len(self.prompts) >= len(self.replies):
+            raise AssertionError(f"script exhausted after {len(self.replies)} replies")
+        reply = self.replies[len(self.prompts)]
+        self.prompts.append(list(messages))
+        message = AIMessage(
+            reply,
+            usage_metadata={
+                "input_tokens": self.tokens_per_call,
+                "output_tokens": 1,
+                "total_tokens": self.tokens_per_call + 1,
+            },
+            response_metadata={"model_name": "scripted"},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def prompt_text(self, call: int) -> str:
+        """All message contents of the given call, joined."""
+        return "\n".join(str(m.content) for m in self.prompts[call])
+
+
+class RecordingMemory(BaseReflectionMemory):
+    """A list-backed memory that records how the graph used it."""
+
+    def __init__(self, stored: Sequence[Reflection] = ()) -> None:
+        self.stored: dict[str, list[Reflection]] = {"global": list(stored)}
+        self.searches: list[tuple[str, int, str]] = []
+        self.usage: list[tuple[list[str], bool, str]] = []
+
+    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+        self.searches.append((task, k, scope))
+        return self.stored.get(scope, [])[:k]
+
+    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+        self.stored.setdefault(scope, []).extend(reflections)
+
+    def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
+        self.usage.append((list(ids), passed, scope))

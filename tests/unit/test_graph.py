@@ -1,0 +1,213 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from reflexion_graph import (
+    ConfigurationError,
+    InvalidTaskError,
+    LLMActor,
+    LLMReflector,
+    ReflexionContext,
+    create_reflexion_agent,
+    make_evaluation,
+    make_reflection,
+)
+from tests.fakes import RecordingMemory, ScriptedChatModel
+
+SNAPSHOT = Path(__file__).with_name("graph.mmd")
+
+
+def agent(actor_replies, reflector_replies=(), evaluator=None, **kwargs):
+    actor_model = ScriptedChatModel(replies=list(actor_replies))
+    reflector_model = ScriptedChatModel(replies=list(reflector_replies))
+    graph = create_reflexion_agent(
+        evaluator=evaluator or (lambda task, answer: answer == "right"),
+        actor=LLMActor(actor_model),
+        reflector=LLMReflector(reflector_model),
+        **kwargs,
+    )
+    return graph, actor_model, reflector_model
+
+
+def test_passes_on_first_attempt_without_reflecting():
+    graph, _, reflector = agent(["right"])
+    result = graph.invoke({"task": "say right"})
+    assert [a["number"] for a in result["attempts"]] == [1]
+    assert result["stop_reason"] == "passed"
+    assert result["best"]["answer"] == "right"
+    assert result["reflections"] == []
+    assert reflector.prompts == []
+    assert result["messages"][-1].content == "right"
+
+
+def test_fail_reflect_pass_and_the_lesson_reaches_the_actor():
+    graph, actor, _ = agent(["wrong", "right"], ["Diagnosis: said wrong. Plan: say right."])
+    result = graph.invoke({"task": "say right"})
+    assert result["stop_reason"] == "passed"
+    assert [a["evaluation"]["passed"] for a in result["attempts"]] == [False, True]
+    [reflection] = result["reflections"]
+    assert reflection["outcome"] == "passed"
+    assert reflection["attempt"] == 1
+    assert "wrong" in reflection["prompt"]
+    assert "Plan: say right." not in actor.prompt_text(0)
+    assert "Plan: say right." in actor.prompt_text(1)
+
+
+def test_exhausted_attempts_return_the_best_not_the_last():
+    scores = {"a": 0.2, "b": 0.7, "c": 0.5}
+    graph, _, _ = agent(
+        ["a", "b", "c"], ["l1", "l2"], evaluator=lambda task, answer: scores[answer]
+    )
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=3))
+    assert result["stop_reason"] == "max_attempts"
+    assert len(result["attempts"]) == 3
+    assert result["best"]["answer"] == "b"
+    assert [r["outcome"] for r in result["reflections"]] == ["improved", "not_improved"]
+    assert result["reflections"][1]["metadata"]["score_delta"] == pytest.approx(-0.2)
+
+
+def test_reflection_window_limits_what_the_actor_sees():
+    graph, actor, _ = agent(["w1", "w2", "w3"], ["lesson-one", "lesson-two"])
+    graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=3, reflection_window=1))
+    third_prompt = actor.prompt_text(2)
+    assert "lesson-two" in third_prompt
+    assert "lesson-one" not in third_prompt
+
+
+def test_reflection_window_zero_hides_reflections():
+    graph, actor, _ = agent(["w1", "w2"], ["lesson-one"])
+    graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=2, reflection_window=0))
+    assert "lesson-one" not in actor.prompt_text(1)
+
+
+def test_token_usage_counts_every_model_call():
+    graph, _, _ = agent(["wrong", "right"], ["lesson"])
+    usage = graph.invoke({"task": "t"})["usage"]
+    assert usage == {"input_tokens": 30, "output_tokens": 3, "total_tokens": 33, "model_calls": 3}
+
+
+def test_token_budget_stops_before_the_next_attempt():
+    graph, _, _ = agent(["wrong", "wrong"], ["lesson"])
+    result = graph.invoke(
+        {"task": "t"}, context=ReflexionContext(max_attempts=5, max_total_tokens=5)
+    )
+    assert result["stop_reason"] == "token_budget"
+    assert len(result["attempts"]) == 1
+
+
+def test_recalled_lessons_reach_the_prompt_and_memory_is_updated():
+    old = make_reflection("Always return, never print.", task="old task", attempt=1)
+    memory = RecordingMemory([old])
+    graph, actor, _ = agent(["wrong", "right"], ["new lesson"], memory=memory)
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(memory_scope="global"))
+    assert "Always return, never print." in actor.prompt_text(0)
+    assert result["recalled"] == [old]
+    assert memory.usage == [([old["id"]], True, "global")]
+    saved = memory.stored["global"][-1]
+    assert saved["text"] == "new lesson" and saved["outcome"] == "passed"
+
+
+def test_save_reflections_off_keeps_memory_unchanged():
+    memory = RecordingMemory()
+    graph, _, _ = agent(["wrong", "right"], ["lesson"], memory=memory)
+    graph.invoke({"task": "t"}, context=ReflexionContext(save_reflections=False))
+    assert memory.stored == {"global": []}
+
+
+def test_task_can_come_from_a_chat_message():
+    graph, actor, _ = agent(["right"])
+    result = graph.invoke({"messages": [HumanMessage("say right")]})
+    assert result["task"] == "say right"
+    assert "say right" in actor.prompt_text(0)
+
+
+def test_second_run_on_a_thread_starts_fresh():
+    graph, _, _ = agent(["wrong", "right", "right"], ["lesson"], checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t1"}}
+    graph.invoke({"task": "first"}, config)
+    second = graph.invoke({"task": "second"}, config)
+    assert [a["number"] for a in second["attempts"]] == [1]
+    assert second["reflections"] == [] and second["usage"]["model_calls"] == 1
+
+
+@pytest.mark.parametrize("task", ["", "   ", None])
+def test_empty_task_is_rejected(task):
+    graph, _, _ = agent(["x"])
+    with pytest.raises(InvalidTaskError, match="non-empty 'task'"):
+        graph.invoke({"task": task} if task is not None else {})
+
+
+def test_unknown_evaluator_is_rejected():
+    with pytest.raises(ConfigurationError, match="evaluator must be a BaseEvaluator"):
+        create_reflexion_agent(
+            evaluator="tests",
+            actor=LLMActor(ScriptedChatModel(replies=[])),
+            reflector=LLMReflector(ScriptedChatModel(replies=[])),
+        )
+
+
+def test_evaluator_returning_garbage_is_named():
+    def shouty(task, answer):
+        return "yes"
+
+    graph, _, _ = agent(["x"], evaluator=shouty)
+    with pytest.raises(ConfigurationError, match="evaluator 'shouty' returned str"):
+        graph.invoke({"task": "t"})
+
+
+@pytest.mark.parametrize(
+    "field,value", [("max_attempts", 0), ("recall_k", -1), ("reflection_window", "2")]
+)
+def test_bad_context_is_rejected(field, value):
+    with pytest.raises(ConfigurationError, match=field):
+        ReflexionContext(**{field: value})
+
+
+def test_empty_reflection_falls_back_to_the_feedback():
+    evaluator = lambda task, answer: make_evaluation(answer == "right", feedback="expected right")  # noqa: E731
+    graph, _, _ = agent(["wrong", "right"], [""], evaluator=evaluator)
+    [reflection] = graph.invoke({"task": "t"})["reflections"]
+    assert reflection["text"] == "The previous attempt failed: expected right"
+    assert reflection["metadata"]["fallback"] is True
+
+
+async def test_async_twin_matches_sync():
+    graph, actor, _ = agent(["wrong", "right"], ["lesson"])
+    result = await graph.ainvoke({"task": "t"})
+    assert result["stop_reason"] == "passed"
+    assert "lesson" in actor.prompt_text(1)
+    graph, _, _ = agent(["wrong", "right"], ["lesson"])
+    nodes = [
+        node
+        async for chunk in graph.astream({"task": "t"}, stream_mode="updates")
+        for node in chunk
+    ]
+    assert nodes == ["recall", "actor", "evaluate", "reflect", "actor", "evaluate", "finalize"]
+
+
+def test_sync_stream_shows_every_node_step():
+    graph, _, _ = agent(["right"])
+    nodes = [node for chunk in graph.stream({"task": "t"}, stream_mode="updates") for node in chunk]
+    assert nodes == ["recall", "actor", "evaluate", "finalize"]
+
+
+def test_concurrent_runs_do_not_share_state():
+    async def run(answer):
+        graph, _, _ = agent([answer, "right"], ["lesson"])
+        return await graph.ainvoke({"task": answer})
+
+    first, second = asyncio.run(_gather(run("right"), run("wrong")))
+    assert len(first["attempts"]) == 1 and len(second["attempts"]) == 2
+
+
+async def _gather(*coroutines):
+    return await asyncio.gather(*coroutines)
+
+
+def test_graph_topology_matches_snapshot():
+    graph, _, _ = agent([])
+    mermaid = graph.get_graph().draw_mermaid()
+    assert mermaid == SNAPSHOT.read_text()
