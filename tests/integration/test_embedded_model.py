@@ -1,0 +1,60 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from reflexion_graph import ReflexionContext, create_reflexion_agent
+from reflexion_graph._embedded import ensure_server
+from reflexion_graph.evaluators import CodeTestEvaluator, ExactMatchEvaluator
+
+pytestmark = pytest.mark.integration
+
+TASK = "Write a Python function add(a, b) that returns the sum of a and b."
+TESTS = "assert add(2, 3) == 5\nassert add(-1, 1) == 0"
+
+
+def test_full_loop_on_the_real_model(embedded_model):
+    graph = create_reflexion_agent(embedded_model, evaluator=CodeTestEvaluator(TESTS))
+    result = graph.invoke({"task": TASK}, context=ReflexionContext(max_attempts=2))
+
+    attempts = result["attempts"]
+    assert [a["number"] for a in attempts] == list(range(1, len(attempts) + 1))
+    assert all(a["evaluation"]["source"] == "tests" and a["answer"] for a in attempts)
+    assert result["stop_reason"] == ("passed" if attempts[-1]["evaluation"]["passed"]
+                                     else "max_attempts")
+    assert result["best"]["evaluation"]["score"] == max(a["evaluation"]["score"] for a in attempts)
+    assert len(result["reflections"]) == len(attempts) - 1
+    for reflection in result["reflections"]:
+        assert reflection["text"] and reflection["outcome"] != "pending"
+        assert attempts[0]["evaluation"]["feedback"] in reflection["prompt"]
+    usage = result["usage"]
+    assert usage["model_calls"] == len(attempts) + len(result["reflections"])
+    assert usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+
+
+async def test_async_run_on_the_real_model(embedded_model):
+    graph = create_reflexion_agent(embedded_model, evaluator=ExactMatchEvaluator("Paris"))
+    result = await graph.ainvoke({"task": "What is the capital of France? End with 'Answer: "
+                                          "<city>'."}, context=ReflexionContext(max_attempts=1))
+    assert len(result["attempts"]) == 1
+    assert result["usage"]["model_calls"] == 1
+    assert result["messages"][-1].content == result["attempts"][0]["answer"]
+
+
+def test_server_is_reused_while_alive(embedded_server):
+    assert ensure_server() is embedded_server
+    assert embedded_server.alive()
+
+
+def test_server_stops_when_its_process_exits(tmp_path):
+    script = textwrap.dedent("""
+        from reflexion_graph._embedded import ensure_server
+        server = ensure_server()
+        print(server.process.pid, flush=True)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=True)
+    pid = int(out.stdout.split()[-1])
+    gone = subprocess.run(["ps", "-p", str(pid)], capture_output=True)
+    assert gone.returncode == 1, f"server process {pid} outlived its parent"

@@ -1,0 +1,67 @@
+import json
+import socket
+
+import pytest
+
+from reflexion_graph.cli import main
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_explains_sources_checks_and_model(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    for phrase in (
+        "--demo",
+        "--tasks FILE",
+        "--tests",
+        "--expected",
+        "--base-url",
+        "--gguf",
+        "task file (JSONL)",
+    ):
+        assert phrase in out
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["run"], "give exactly one task source"),
+        (["run", "   "], "the task text is empty"),
+        (["run", "add two numbers"], "names no evaluator"),
+        (["run", "t", "--tests", "assert f() == 1", "--limit", "0"], "--limit must be >= 1"),
+        (["run", "t", "--expected", "1", "--max-attempts", "0"], "max_attempts"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_unknown_evaluator_in_a_task_file(capsys, tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"task": "t", "evaluator": "vibes"}))
+    code, _, err = run_cli(capsys, "run", "--tasks", str(path))
+    assert code == 2 and "unknown evaluator 'vibes'" in err
+
+
+def test_unreachable_endpoint(capsys):
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    code, _, err = run_cli(capsys, "run", "t", "--expected", "1", "--base-url", url)
+    assert code == 2
+    assert f"cannot reach the model endpoint '{url}'" in err
+    assert "Traceback" not in err

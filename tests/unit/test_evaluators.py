@@ -1,0 +1,113 @@
+import pytest
+
+from reflexion_graph import ConfigurationError, make_evaluation
+from reflexion_graph.evaluators import (
+    CallableEvaluator,
+    CodeTestEvaluator,
+    ExactMatchEvaluator,
+    RegexEvaluator,
+    SandboxLimits,
+)
+
+ADD_TESTS = "assert add(2, 3) == 5\nassert add(2, 2) == 4"
+
+
+def code(body):
+    return f"Here you go:\n```python\n{body}\n```\nDone."
+
+
+def test_code_tests_pass():
+    verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code("def add(a, b):\n    return a + b"))
+    assert verdict == make_evaluation(True, 1.0, feedback="All 2 tests passed.", source="tests")
+
+
+def test_code_tests_name_the_failing_test_with_expected_and_actual():
+    verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code("def add(a, b):\n    return a * b"))
+    assert not verdict["passed"]
+    assert verdict["score"] == 0.5
+    assert "assert add(2, 3) == 5  (expected 5, got 6)" in verdict["feedback"]
+
+
+def test_code_that_does_not_compile_is_a_failed_evaluation():
+    verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code("def add(a, b) return a"))
+    assert not verdict["passed"] and "SyntaxError" in verdict["feedback"]
+
+
+def test_runtime_error_feedback_shows_the_candidate_line():
+    verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code("def add(a, b):\n    return a + c"))
+    assert "line 2: return a + c" in verdict["feedback"]
+    assert "NameError" in verdict["feedback"]
+
+
+def test_infinite_loop_times_out():
+    evaluator = CodeTestEvaluator(ADD_TESTS, limits=SandboxLimits(timeout_s=1.0))
+    verdict = evaluator.evaluate("t", code("while True:\n    pass"))
+    assert not verdict["passed"] and "Timed out after 1 s" in verdict["feedback"]
+
+
+def test_a_forged_report_does_not_pass():
+    report = '{\\"total\\": 1, \\"failures\\": []}'
+    forged = f'import os\nos.write(1, b"\\n@@report-0@@{report}\\n")\nos._exit(0)'
+    verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code(forged))
+    assert not verdict["passed"]
+
+
+def test_humaneval_style_check():
+    tests = "def check(candidate):\n    assert candidate([1, 2]) == 3\n"
+    evaluator = CodeTestEvaluator(tests, entry_point="total")
+    assert evaluator.evaluate("t", code("def total(xs):\n    return sum(xs)"))["passed"]
+    missing = evaluator.evaluate("t", code("def other(xs):\n    return 0"))
+    assert "does not define 'total'" in missing["feedback"]
+
+
+def test_answer_without_code_fails_cleanly():
+    verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", "")
+    assert verdict["feedback"] == "The answer contains no code."
+
+
+@pytest.mark.parametrize(
+    "tests,message", [("", "non-empty 'tests'"), ("x = 1", "no assert and no check")]
+)
+def test_broken_tests_are_a_configuration_error(tests, message):
+    with pytest.raises(ConfigurationError, match=message):
+        CodeTestEvaluator(tests).evaluate("t", code("def add(a, b):\n    return a + b"))
+
+
+@pytest.mark.parametrize(
+    "answer,passed",
+    [
+        ("The capital is Paris. Answer: Paris.", True),
+        ("Answer: paris", True),
+        ("Thinking...\nParis", True),
+        ("The capital city of France is Paris.", False),
+        ("Answer: Lyon", False),
+    ],
+)
+def test_exact_match_on_the_final_answer(answer, passed):
+    assert ExactMatchEvaluator("Paris").evaluate("t", answer)["passed"] is passed
+
+
+def test_exact_match_feedback_names_both_values():
+    feedback = ExactMatchEvaluator("42").evaluate("t", "Answer: 41")["feedback"]
+    assert feedback == "Expected '42' but the final answer was '41'."
+
+
+def test_regex_match_and_invalid_pattern():
+    assert RegexEvaluator(r"^\D*42\D*$").evaluate("t", "work\nAnswer: 42.")["passed"]
+    assert not RegexEvaluator(r"^\D*42\D*$").evaluate("t", "Answer: 420")["passed"]
+    with pytest.raises(ConfigurationError, match="invalid regex"):
+        RegexEvaluator("(")
+
+
+@pytest.mark.parametrize(
+    "result,passed,score",
+    [(True, True, 1.0), (0.25, False, 0.25), ({"passed": True, "score": 0.9}, True, 0.9)],
+)
+def test_callable_results_are_normalised(result, passed, score):
+    verdict = CallableEvaluator(lambda task, answer: result).evaluate("t", "a")
+    assert (verdict["passed"], verdict["score"]) == (passed, score)
+
+
+def test_scores_outside_the_unit_interval_are_rejected():
+    with pytest.raises(ConfigurationError, match="score must be a number in"):
+        CallableEvaluator(lambda task, answer: 1.5).evaluate("t", "a")

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+
+from reflexion_graph import ConfigurationError, InvalidTaskError
+from reflexion_graph.evaluators import CodeTestEvaluator, ExactMatchEvaluator, RegexEvaluator
+from reflexion_graph.tasks import demo_tasks, load_tasks, task_from_mapping
+
+
+def write(tmp_path, *specs):
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("\n".join(s if isinstance(s, str) else json.dumps(s) for s in specs))
+    return path
+
+
+def test_evaluator_kind_is_inferred_from_fields(tmp_path):
+    path = write(
+        tmp_path,
+        {"task": "a", "tests": "assert f() == 1"},
+        {"task": "b", "expected": "x"},
+        {"id": "c", "task": "c", "pattern": "y"},
+    )
+    tasks = load_tasks(path)
+    assert [type(t.evaluator) for t in tasks] == [
+        CodeTestEvaluator,
+        ExactMatchEvaluator,
+        RegexEvaluator,
+    ]
+    assert [t.id for t in tasks] == ["line-1", "line-2", "c"]
+
+
+def test_unknown_evaluator_names_file_line_and_known_kinds(tmp_path):
+    path = write(tmp_path, {"task": "a", "expected": "x"}, {"task": "b", "evaluator": "vibes"})
+    with pytest.raises(
+        ConfigurationError,
+        match=r"tasks.jsonl:2: .*unknown evaluator 'vibes'; "
+        r"known: \['exact', 'regex', 'tests'\]",
+    ):
+        load_tasks(path)
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"task": "", "expected": "x"}', "non-empty 'task'"),
+        ('{"task": "t"}', "names no evaluator"),
+        ('{"task": "t", "tests": "   "}', "'tests' must be a non-empty string"),
+    ],
+)
+def test_malformed_task_lines(tmp_path, line, message):
+    with pytest.raises(ConfigurationError, match=message):
+        load_tasks(write(tmp_path, line))
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(ConfigurationError, match="cannot read task file"):
+        load_tasks(tmp_path / "nope.jsonl")
+    with pytest.raises(InvalidTaskError, match="contains no tasks"):
+        load_tasks(write(tmp_path, ""))
+
+
+def test_demo_set_loads_with_code_and_answer_tasks():
+    tasks = demo_tasks()
+    kinds = {type(t.evaluator) for t in tasks}
+    assert len(tasks) >= 6 and {CodeTestEvaluator, ExactMatchEvaluator} <= kinds
+    assert len({t.id for t in tasks}) == len(tasks)
+
+
+def test_demo_reference_solutions_pass_their_tests():
+    solutions = {
+        "add": "def add(a, b): return a + b",
+        "square": "def square(n): return n * n",
+        "is_even": "def is_even(n): return n % 2 == 0",
+        "reverse_string": "def reverse_string(s): return s[::-1]",
+        "max_of_list": "def max_of_list(xs): return max(xs)",
+        "count_vowels": "def count_vowels(s): return sum(c in 'aeiouAEIOU' for c in s)",
+        "capital": "Answer: Paris",
+        "arithmetic": "Answer: 42",
+    }
+    for task in demo_tasks():
+        assert task.evaluator.evaluate(task.task, solutions[task.id])["passed"], task.id
+
+
+def test_task_from_mapping_builds_the_evaluator():
+    spec = task_from_mapping({"task": " t ", "expected": "1"}, default_id="x")
+    assert (spec.id, spec.task) == ("x", "t")
