@@ -29,6 +29,11 @@ def extract_final_answer(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def has_answer_marker(text: str) -> bool:
+    """Whether ``text`` states its final answer with an ``Answer:`` marker."""
+    return _ANSWER_LINE.search(text) is not None
+
+
 def message_text(content: object) -> str:
     """Flatten a LangChain message ``content`` (string or content blocks) to plain text."""
     if isinstance(content, str):

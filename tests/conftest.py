@@ -15,8 +15,9 @@ from reflexion_graph._embedded import EMBEDDED_MODEL_ALIAS, EmbeddedServer, ensu
 def embedded_server() -> Iterator[EmbeddedServer]:
     """The real llama.cpp server with SmolLM2, started once; subprocesses reach it by env."""
     server = ensure_server()
-    previous = {key: os.environ.get(key) for key in ("REFLEXION_GRAPH_BASE_URL",
-                                                      "REFLEXION_GRAPH_MODEL")}
+    previous = {
+        key: os.environ.get(key) for key in ("REFLEXION_GRAPH_BASE_URL", "REFLEXION_GRAPH_MODEL")
+    }
     os.environ["REFLEXION_GRAPH_BASE_URL"] = server.base_url
     os.environ["REFLEXION_GRAPH_MODEL"] = EMBEDDED_MODEL_ALIAS
     yield server
@@ -31,6 +32,7 @@ def embedded_server() -> Iterator[EmbeddedServer]:
 def embedded_model(embedded_server: EmbeddedServer):
     """``ChatOpenAI`` on the embedded server, seeded for repeatable runs."""
     return create_chat_model(
-        ModelSettings(base_url=embedded_server.base_url, model=EMBEDDED_MODEL_ALIAS, seed=7,
-                      max_tokens=256)
+        ModelSettings(
+            base_url=embedded_server.base_url, model=EMBEDDED_MODEL_ALIAS, seed=7, max_tokens=256
+        )
     )

@@ -33,7 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (errors print one line, no traceback)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    console, errors = Console(), Console(stderr=True)
+    # Piped output (logs, CI) gets a wide console instead of rich's 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=120)
+    errors = Console(stderr=True)
     try:
         code: int = args.handler(args, console)
         return code

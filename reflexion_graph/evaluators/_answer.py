@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 
-from reflexion_graph._parsing import extract_final_answer
+from reflexion_graph._parsing import extract_final_answer, has_answer_marker
 from reflexion_graph._records import Evaluation, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
@@ -16,6 +16,13 @@ _PUNCTUATION = str.maketrans("", "", string.punctuation.replace("-", "").replace
 def normalize_answer(text: str) -> str:
     """Lowercase, drop most punctuation, collapse whitespace and a trailing period."""
     return " ".join(text.lower().translate(_PUNCTUATION).split()).rstrip(".")
+
+
+def _describe(answer: str, final: str) -> str:
+    """Name what was judged, without revealing the expected answer (no oracle leak)."""
+    if has_answer_marker(answer):
+        return f"The final answer {final!r}"
+    return f"There is no 'Answer:' line, so the last line {final!r} was judged; it"
 
 
 class ExactMatchEvaluator(BaseEvaluator):
@@ -35,7 +42,7 @@ class ExactMatchEvaluator(BaseEvaluator):
             if self.normalize
             else final == self.expected
         )
-        feedback = "" if same else f"Expected {self.expected!r} but the final answer was {final!r}."
+        feedback = "" if same else f"{_describe(answer, final)} is not the correct answer."
         return make_evaluation(same, feedback=feedback, source="checker")
 
 
@@ -52,10 +59,5 @@ class RegexEvaluator(BaseEvaluator):
         """Search the final answer line for the pattern."""
         final = extract_final_answer(answer)
         found = self.pattern.search(final) is not None
-        feedback = (
-            ""
-            if found
-            else f"The final answer {final!r} does not match the expected pattern "
-            f"{self.pattern.pattern!r}."
-        )
+        feedback = "" if found else f"{_describe(answer, final)} does not have the expected form."
         return make_evaluation(found, feedback=feedback, source="checker")

@@ -13,9 +13,23 @@ CLI = str(Path(sys.executable).with_name("reflexion-graph"))  # the installed co
 def test_demo_main_job_end_to_end(embedded_server, tmp_path):
     out_file = tmp_path / "results.json"
     done = subprocess.run(
-        [CLI, "run", "--demo", "--limit", "2", "--max-attempts", "2", "--seed", "3",
-         "--json", str(out_file), "--strict"],
-        capture_output=True, text=True, timeout=300,
+        [
+            CLI,
+            "run",
+            "--demo",
+            "--limit",
+            "2",
+            "--max-attempts",
+            "2",
+            "--seed",
+            "3",
+            "--json",
+            str(out_file),
+            "--strict",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode in (0, 1), done.stderr
     assert "Summary" in done.stdout and "attempt 1" in done.stdout
@@ -31,9 +45,18 @@ def test_demo_main_job_end_to_end(embedded_server, tmp_path):
 
 def test_cli_single_task_with_tests(embedded_server):
     done = subprocess.run(
-        [CLI, "run", "Write a Python function double(x) that returns 2 * x.",
-         "--tests", "assert double(4) == 8", "--max-attempts", "1"],
-        capture_output=True, text=True, timeout=120,
+        [
+            CLI,
+            "run",
+            "Write a Python function double(x) that returns 2 * x.",
+            "--tests",
+            "assert double(4) == 8",
+            "--max-attempts",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode in (0, 1), done.stderr
     assert "double" in done.stdout and "Summary" in done.stdout

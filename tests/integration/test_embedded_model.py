@@ -21,8 +21,9 @@ def test_full_loop_on_the_real_model(embedded_model):
     attempts = result["attempts"]
     assert [a["number"] for a in attempts] == list(range(1, len(attempts) + 1))
     assert all(a["evaluation"]["source"] == "tests" and a["answer"] for a in attempts)
-    assert result["stop_reason"] == ("passed" if attempts[-1]["evaluation"]["passed"]
-                                     else "max_attempts")
+    assert result["stop_reason"] == (
+        "passed" if attempts[-1]["evaluation"]["passed"] else "max_attempts"
+    )
     assert result["best"]["evaluation"]["score"] == max(a["evaluation"]["score"] for a in attempts)
     assert len(result["reflections"]) == len(attempts) - 1
     for reflection in result["reflections"]:
@@ -35,8 +36,10 @@ def test_full_loop_on_the_real_model(embedded_model):
 
 async def test_async_run_on_the_real_model(embedded_model):
     graph = create_reflexion_agent(embedded_model, evaluator=ExactMatchEvaluator("Paris"))
-    result = await graph.ainvoke({"task": "What is the capital of France? End with 'Answer: "
-                                          "<city>'."}, context=ReflexionContext(max_attempts=1))
+    result = await graph.ainvoke(
+        {"task": "What is the capital of France? End with 'Answer: <city>'."},
+        context=ReflexionContext(max_attempts=1),
+    )
     assert len(result["attempts"]) == 1
     assert result["usage"]["model_calls"] == 1
     assert result["messages"][-1].content == result["attempts"][0]["answer"]
@@ -53,8 +56,9 @@ def test_server_stops_when_its_process_exits(tmp_path):
         server = ensure_server()
         print(server.process.pid, flush=True)
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
     pid = int(out.stdout.split()[-1])
     gone = subprocess.run(["ps", "-p", str(pid)], capture_output=True)
     assert gone.returncode == 1, f"server process {pid} outlived its parent"

@@ -87,9 +87,15 @@ def test_exact_match_on_the_final_answer(answer, passed):
     assert ExactMatchEvaluator("Paris").evaluate("t", answer)["passed"] is passed
 
 
-def test_exact_match_feedback_names_both_values():
+def test_exact_match_feedback_names_the_answer_but_never_the_expected_value():
     feedback = ExactMatchEvaluator("42").evaluate("t", "Answer: 41")["feedback"]
-    assert feedback == "Expected '42' but the final answer was '41'."
+    assert feedback == "The final answer '41' is not the correct answer."
+    feedback = ExactMatchEvaluator("42").evaluate("t", "I think\nforty")["feedback"]
+    assert feedback == (
+        "There is no 'Answer:' line, so the last line 'forty' was judged; it is not the correct "
+        "answer."
+    )
+    assert "42" not in RegexEvaluator("42").evaluate("t", "Answer: 41")["feedback"]
 
 
 def test_regex_match_and_invalid_pattern():
