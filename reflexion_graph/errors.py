@@ -17,3 +17,7 @@ class InvalidTaskError(ConfigurationError):
 
 class ModelUnavailableError(ReflexionGraphError):
     """The chat model cannot be started or reached."""
+
+
+class MemoryBackendError(ReflexionGraphError):
+    """The reflection memory's storage cannot be opened, reached or written."""

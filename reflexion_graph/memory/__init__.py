@@ -1,0 +1,15 @@
+"""Long-term reflection memory: lessons recalled across tasks."""
+
+from reflexion_graph.memory._chroma import (
+    DEFAULT_MEMORY_DIR,
+    MEMORY_DIR_ENV,
+    ChromaReflectionMemory,
+)
+from reflexion_graph.memory._embeddings import MiniLMEmbeddings
+
+__all__ = [
+    "DEFAULT_MEMORY_DIR",
+    "MEMORY_DIR_ENV",
+    "ChromaReflectionMemory",
+    "MiniLMEmbeddings",
+]

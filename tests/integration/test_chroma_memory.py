@@ -1,0 +1,185 @@
+"""ChromaReflectionMemory with real Chroma and the real offline MiniLM embeddings."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from reflexion_graph import ConfigurationError, make_reflection
+from reflexion_graph.errors import MemoryBackendError
+from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings, _embeddings
+
+pytestmark = pytest.mark.integration
+
+REVERSE = "Write a Python function that reverses a string."
+REVERSE_PARAPHRASE = "Implement a function returning the given text backwards."
+CAPITAL = "What is the capital city of France?"
+
+
+@pytest.fixture(scope="module")
+def embeddings():
+    return MiniLMEmbeddings()
+
+
+@pytest.fixture
+def memory(tmp_path, embeddings):
+    return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+
+
+def lesson(text, task=REVERSE, outcome="passed", **metadata):
+    made = make_reflection(text, task=task, attempt=1, metadata=metadata)
+    return {**made, "outcome": outcome}
+
+
+def test_a_lesson_is_recalled_for_a_paraphrased_task_and_not_an_unrelated_one(memory):
+    memory.save([lesson("Use slicing s[::-1]; do not reverse word order.")], scope="global")
+    [recalled] = memory.search(REVERSE_PARAPHRASE, k=3, scope="global")
+    assert recalled["text"] == "Use slicing s[::-1]; do not reverse word order."
+    assert recalled["task"] == REVERSE
+    assert recalled["metadata"]["similarity"] > 0.5
+    assert memory.search(CAPITAL, k=3, scope="global") == []
+
+
+def test_scopes_are_isolated(memory):
+    memory.save([lesson("tenant A's secret lesson")], scope="tenant-a")
+    assert memory.search(REVERSE, k=3, scope="tenant-b") == []
+    [own] = memory.search(REVERSE, k=3, scope="tenant-a")
+    memory.record_usage([own["id"]], passed=True, scope="tenant-b")  # not b's to credit
+    assert memory.search(REVERSE, k=3, scope="tenant-a")[0]["metadata"]["recalls"] == 1
+
+
+def test_near_duplicates_merge_with_count_and_latest_wording(memory):
+    memory.save([lesson("Return the reversed string using slicing s[::-1].")], scope="global")
+    memory.save([lesson("Return the reversed string by slicing with s[::-1].")], scope="global")
+    memory.save(
+        [lesson("Check the empty string case separately.", outcome="not_improved")], scope="global"
+    )
+    stored = {item["text"]: item for item in memory.lessons()}
+    assert memory.count() == 2
+    merged = stored["Return the reversed string by slicing with s[::-1]."]
+    assert merged["metadata"]["merged"] == 2
+    assert (merged["metadata"]["recalls"], merged["metadata"]["helped"]) == (2, 2)
+
+
+def test_usefulness_updates_and_changes_the_ranking(memory):
+    first = lesson("Lesson one about reversing strings.", outcome="not_improved")
+    second = lesson("Another idea: iterate from the end.", outcome="not_improved")
+    memory.save([first, second], scope="global")
+    for _ in range(3):
+        memory.record_usage([second["id"]], passed=True, scope="global")
+        memory.record_usage([first["id"]], passed=False, scope="global")
+    ranked = memory.search(REVERSE, k=2, scope="global")
+    assert [r["id"] for r in ranked] == [second["id"], first["id"]]
+    assert ranked[0]["metadata"]["helped"] == 3 and ranked[1]["metadata"]["recalls"] == 4
+    assert ranked[0]["metadata"]["usefulness"] > ranked[1]["metadata"]["usefulness"]
+
+
+def test_the_least_useful_lessons_are_evicted_beyond_the_cap(tmp_path, embeddings):
+    memory = ChromaReflectionMemory(
+        path=tmp_path / "m",
+        embeddings=embeddings,
+        max_lessons_per_scope=3,
+        duplicate_similarity=1.01,
+    )
+    useful = [lesson(f"useful lesson {i}", task=f"task about topic {i}") for i in range(3)]
+    useless = [
+        lesson(f"useless lesson {i}", task=f"other task {i}", outcome="not_improved")
+        for i in range(2)
+    ]
+    memory.save(useful + useless, scope="global")
+    assert sorted(item["text"] for item in memory.lessons()) == [
+        f"useful lesson {i}" for i in range(3)
+    ]
+
+
+def test_wrong_metadata_types_are_rejected_and_nothing_is_stored(memory):
+    memory.save([lesson("kept")], scope="global")
+    bad = lesson("bad", extra=[1, 2])
+    with pytest.raises(
+        ConfigurationError, match="metadata 'extra' must be str, int, float or bool"
+    ):
+        memory.save([lesson("good but in a bad batch"), bad], scope="global")
+    assert [item["text"] for item in memory.lessons()] == ["kept"]
+
+
+def test_a_file_in_place_of_the_folder_is_a_clear_error(tmp_path, embeddings):
+    target = tmp_path / "memory"
+    target.write_text("not a folder")
+    with pytest.raises(MemoryBackendError, match="is not a folder"):
+        ChromaReflectionMemory(path=target, embeddings=embeddings)
+    assert target.read_text() == "not a folder"
+
+
+def test_a_corrupt_store_is_a_clear_error_and_is_left_untouched(tmp_path, embeddings):
+    folder = tmp_path / "memory"
+    folder.mkdir()
+    database = folder / "chroma.sqlite3"
+    database.write_bytes(b"garbage, not sqlite" * 100)
+    with pytest.raises(MemoryBackendError, match="memory"):
+        memory = ChromaReflectionMemory(path=folder, embeddings=embeddings)
+        memory.search(REVERSE, k=1, scope="global")
+    assert database.read_bytes() == b"garbage, not sqlite" * 100
+
+
+def test_conflicting_client_choices(tmp_path):
+    with pytest.raises(ConfigurationError, match="not path and host"):
+        ChromaReflectionMemory(path=tmp_path, host="127.0.0.1", embeddings=object())
+
+
+def test_missing_embedding_files_are_listed(monkeypatch):
+    monkeypatch.setattr(_embeddings, "MODEL_PACKAGE", "no-such-package")
+    with pytest.raises(ConfigurationError, match=r"model\.onnx \(from no-such-package\)"):
+        MiniLMEmbeddings()
+
+
+def test_an_unreachable_server_is_a_clear_error(free_port, embeddings):
+    with pytest.raises(MemoryBackendError, match=f"chroma server at 127.0.0.1:{free_port}"):
+        ChromaReflectionMemory(host="127.0.0.1", port=free_port, embeddings=embeddings)
+
+
+def test_lessons_survive_a_process_restart(tmp_path):
+    folder = tmp_path / "memory"
+    write = textwrap.dedent(f"""
+        from reflexion_graph import make_reflection
+        from reflexion_graph.memory import ChromaReflectionMemory
+        memory = ChromaReflectionMemory(path={str(folder)!r}, duplicate_similarity=1.01)
+        lessons = [make_reflection(f"lesson {{i}}", task=f"task number {{i}}", attempt=1)
+                   for i in range(5)]
+        memory.save([{{**l, "outcome": "passed"}} for l in lessons], scope="global")
+    """)
+    read = textwrap.dedent(f"""
+        import json
+        from reflexion_graph.memory import ChromaReflectionMemory
+        memory = ChromaReflectionMemory(path={str(folder)!r})
+        print(json.dumps(sorted(item["text"] for item in memory.lessons())))
+    """)
+    subprocess.run([sys.executable, "-c", write], check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", read], check=True, timeout=120, capture_output=True, text=True
+    )
+    assert json.loads(out.stdout) == [f"lesson {i}" for i in range(5)]
+
+
+def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
+    host, port = chroma_server
+    worker = textwrap.dedent("""
+        import sys
+        from reflexion_graph import make_reflection
+        from reflexion_graph.memory import ChromaReflectionMemory
+        name = sys.argv[1]
+        memory = ChromaReflectionMemory(host=sys.argv[2], port=int(sys.argv[3]),
+                                        collection_name="concurrent", duplicate_similarity=1.01)
+        for i in range(15):
+            made = make_reflection(f"{name} lesson {i}", task=f"{name} task {i}", attempt=1)
+            memory.save([{**made, "outcome": "passed"}], scope="global")
+    """)
+    workers = [
+        subprocess.Popen([sys.executable, "-c", worker, name, host, str(port)])
+        for name in ("alpha", "beta")
+    ]
+    assert [w.wait(timeout=180) for w in workers] == [0, 0]
+    memory = ChromaReflectionMemory(host=host, port=port, collection_name="concurrent")
+    texts = sorted(item["text"] for item in memory.lessons())
+    assert texts == sorted(f"{n} lesson {i}" for n in ("alpha", "beta") for i in range(15))
