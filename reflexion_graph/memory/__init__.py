@@ -6,10 +6,12 @@ from reflexion_graph.memory._chroma import (
     ChromaReflectionMemory,
 )
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
+from reflexion_graph.memory._store import StoreReflectionMemory
 
 __all__ = [
     "DEFAULT_MEMORY_DIR",
     "MEMORY_DIR_ENV",
     "ChromaReflectionMemory",
     "MiniLMEmbeddings",
+    "StoreReflectionMemory",
 ]

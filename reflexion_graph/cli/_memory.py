@@ -1,0 +1,153 @@
+"""``reflexion-graph memory``: inspect and maintain the lesson memory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.memory import ChromaReflectionMemory
+
+
+def add_memory_arguments(group: Any) -> None:
+    """Options that choose the memory, shared by ``run`` and ``memory``."""
+    group.add_argument("--memory-dir", help="memory folder [REFLEXION_GRAPH_MEMORY_DIR]")
+    group.add_argument("--chroma-host", help="use a 'chroma run' server at this host instead")
+    group.add_argument("--chroma-port", type=int, default=8000, help="its port (default 8000)")
+    group.add_argument("--scope", default="global", help="memory scope / tenant (default global)")
+
+
+def open_memory(args: argparse.Namespace) -> ChromaReflectionMemory:
+    """The memory the options point at."""
+    if args.memory_dir and args.chroma_host:
+        raise ConfigurationError("give --memory-dir or --chroma-host, not both")
+    if args.chroma_host:
+        return ChromaReflectionMemory(host=args.chroma_host, port=args.chroma_port)
+    return ChromaReflectionMemory(path=args.memory_dir)
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``memory list | search | stats | export | prune``."""
+    parser = commands.add_parser(
+        "memory",
+        help="inspect and maintain the lesson memory",
+        description="Inspect and maintain the lesson memory.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text in (
+        ("list", "show stored lessons"),
+        ("stats", "counts per scope"),
+        ("export", "write every lesson as JSONL to stdout"),
+    ):
+        action = actions.add_parser(name, help=help_text)
+        add_memory_arguments(action)
+        action.set_defaults(handler=_HANDLERS[name])
+    search = actions.add_parser("search", help="lessons relevant to a task")
+    search.add_argument("query", help="a task text")
+    search.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    add_memory_arguments(search)
+    search.set_defaults(handler=_search)
+    prune = actions.add_parser("prune", help="delete lessons that have not helped")
+    prune.add_argument(
+        "--max-usefulness",
+        type=float,
+        default=0.25,
+        help="delete lessons at or below this usefulness (default 0.25)",
+    )
+    prune.add_argument(
+        "--min-recalls",
+        type=int,
+        default=3,
+        help="only lessons recalled at least this often (default 3)",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="show what would be deleted")
+    add_memory_arguments(prune)
+    prune.set_defaults(handler=_prune)
+
+
+def _lesson_table(lessons: list[Any], *, similarity: bool = False) -> Table:
+    table = Table(show_lines=False)
+    for column in ("id", "lesson", "from task", "outcome", "recalls", "helped", "use"):
+        table.add_column(column, overflow="fold")
+    if similarity:
+        table.add_column("sim")
+    for lesson in lessons:
+        meta = lesson["metadata"]
+        row = [
+            lesson["id"][:8],
+            lesson["text"],
+            lesson["task"][:60],
+            lesson["outcome"],
+            str(meta["recalls"]),
+            str(meta["helped"]),
+            f"{meta['usefulness']:.2f}",
+        ]
+        if similarity:
+            row.append(f"{meta['similarity']:.2f}")
+        table.add_row(*row)
+    return table
+
+
+def _list(args: argparse.Namespace, console: Console) -> int:
+    lessons = list(open_memory(args).lessons(scope=args.scope))
+    console.print(_lesson_table(lessons))
+    console.print(f"{len(lessons)} lesson(s) in scope {args.scope!r}")
+    return 0
+
+
+def _search(args: argparse.Namespace, console: Console) -> int:
+    found = open_memory(args).search(args.query, k=args.k, scope=args.scope)
+    if not found:
+        console.print("no relevant lessons")
+        return 0
+    console.print(_lesson_table(found, similarity=True))
+    return 0
+
+
+def _stats(args: argparse.Namespace, console: Console) -> int:
+    memory = open_memory(args)
+    lessons = list(memory.lessons())
+    scopes = Counter(str(lesson["metadata"]["scope"]) for lesson in lessons)
+    table = Table("scope", "lessons", "recalls", "helped", "passed after")
+    for scope, count in sorted(scopes.items()):
+        own = [lesson for lesson in lessons if lesson["metadata"]["scope"] == scope]
+        table.add_row(
+            scope,
+            str(count),
+            str(sum(int(lesson["metadata"]["recalls"]) for lesson in own)),
+            str(sum(int(lesson["metadata"]["helped"]) for lesson in own)),
+            str(sum(lesson["outcome"] == "passed" for lesson in own)),
+        )
+    console.print(table)
+    console.print(f"{len(lessons)} lesson(s) at {memory.location}")
+    return 0
+
+
+def _export(args: argparse.Namespace, console: Console) -> int:
+    for lesson in open_memory(args).lessons():
+        sys.stdout.write(json.dumps(lesson) + "\n")
+    return 0
+
+
+def _prune(args: argparse.Namespace, console: Console) -> int:
+    memory = open_memory(args)
+    doomed = [
+        lesson
+        for lesson in memory.lessons(scope=args.scope)
+        if int(lesson["metadata"]["recalls"]) >= args.min_recalls
+        and float(lesson["metadata"]["usefulness"]) <= args.max_usefulness
+    ]
+    if not args.dry_run:
+        memory.delete([lesson["id"] for lesson in doomed])
+    verb = "would delete" if args.dry_run else "deleted"
+    console.print(f"{verb} {len(doomed)} lesson(s) from scope {args.scope!r}")
+    return 0
+
+
+_HANDLERS = {"list": _list, "stats": _stats, "export": _export}

@@ -1,0 +1,109 @@
+"""Lessons in a LangGraph ``BaseStore``: the memory to use inside ``langgraph dev`` / Server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.config import get_store
+from langgraph.store.base import BaseStore
+
+from reflexion_graph._memory import BaseReflectionMemory
+from reflexion_graph._records import Reflection
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.memory._lessons import (
+    check_lessons,
+    initial_counters,
+    lesson_from_stored,
+    now,
+    rank,
+    stored_metadata,
+)
+
+DEFAULT_NAMESPACE = ("reflexion", "lessons")
+_INDEXED_FIELDS = ["task"]
+_CANDIDATES = 20
+
+
+class StoreReflectionMemory(BaseReflectionMemory):
+    """Lessons as store items under ``(*namespace, scope)``, searched by task similarity.
+
+    Without a ``store``, the graph's own store is used (``graph.compile(store=...)``, or the
+    one LangGraph Server provides). The store needs a semantic ``index`` (embeddings); items
+    index their ``task`` field. Near-duplicate merging and eviction are left to the store's
+    own tooling (TTL); :class:`ChromaReflectionMemory` does both.
+    """
+
+    def __init__(
+        self,
+        store: BaseStore | None = None,
+        *,
+        namespace: tuple[str, ...] = DEFAULT_NAMESPACE,
+        min_relevance: float = 0.35,
+    ) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.min_relevance = min_relevance
+
+    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+        """The ``k`` most relevant lessons (similarity x usefulness) above ``min_relevance``."""
+        if k <= 0 or not task.strip():
+            return []
+        items = self._store().search(
+            (*self.namespace, scope), query=task, limit=max(k * 4, _CANDIDATES)
+        )
+        hits = []
+        for item in items:
+            if item.score is None:
+                raise ConfigurationError(
+                    "StoreReflectionMemory needs a store with a semantic index "
+                    "(e.g. InMemoryStore(index={'embed': ..., 'dims': ...}))"
+                )
+            if item.score < self.min_relevance:
+                continue
+            value = item.value
+            score = rank(item.score, int(value["recalls"]), int(value["helped"]))
+            hits.append(
+                lesson_from_stored(
+                    item.key, value["text"], value, similarity=item.score, rank=score
+                )
+            )
+        hits.sort(key=lambda lesson: -float(lesson["metadata"]["rank"]))
+        return hits[:k]
+
+    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+        """Store finished lessons (validated as a batch first)."""
+        check_lessons(reflections, scope)
+        store = self._store()
+        for reflection in reflections:
+            value = {
+                "text": reflection["text"],
+                **stored_metadata(reflection, scope, initial_counters(reflection)),
+            }
+            store.put((*self.namespace, scope), reflection["id"], value, index=_INDEXED_FIELDS)
+
+    def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
+        """Count a recall of each lesson, and a help when the run that used it passed."""
+        store = self._store()
+        for lesson_id in ids:
+            item = store.get((*self.namespace, scope), lesson_id)
+            if item is None:  # not this scope's lesson
+                continue
+            value: dict[str, Any] = {
+                **item.value,
+                "recalls": int(item.value["recalls"]) + 1,
+                "helped": int(item.value["helped"]) + passed,
+                "updated_at": now(),
+            }
+            store.put((*self.namespace, scope), lesson_id, value, index=_INDEXED_FIELDS)
+
+    def _store(self) -> BaseStore:
+        if self.store is not None:
+            return self.store
+        try:
+            return get_store()
+        except RuntimeError as error:
+            raise ConfigurationError(
+                "StoreReflectionMemory has no store: pass one, or compile the graph with "
+                "store=... (LangGraph Server provides one)"
+            ) from error

@@ -1,0 +1,118 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reflexion_graph import make_reflection
+from reflexion_graph.cli import main
+from reflexion_graph.memory import ChromaReflectionMemory
+
+pytestmark = pytest.mark.integration
+
+CLI = str(Path(sys.executable).with_name("reflexion-graph"))
+UNKNOWABLE = {
+    "id": "secret",
+    "task": "Write a Python function solve() that returns the secret code string.",
+    "tests": "assert solve() == 'code-8f3a-unknowable'",
+}
+PARAPHRASE = {
+    "id": "secret-again",
+    "task": "Implement a Python function solve() returning the secret code as a string.",
+    "tests": "assert solve() == 'code-8f3a-unknowable'",
+}
+
+
+def run_cli(*args, env_memory):
+    return subprocess.run(
+        [CLI, "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "REFLEXION_GRAPH_MEMORY_DIR": str(env_memory)},
+    )
+
+
+def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, memory_dir):
+    first_file, second_file = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first_file.write_text(json.dumps(UNKNOWABLE))
+    second_file.write_text(json.dumps(PARAPHRASE))
+
+    first = run_cli("--tasks", str(first_file), "--max-attempts", "2", env_memory=memory_dir)
+    assert first.returncode == 0, first.stderr
+    assert "recalled:" not in first.stdout
+    stored = list(ChromaReflectionMemory(path=memory_dir).lessons())
+    assert len(stored) == 1 and stored[0]["outcome"] == "not_improved"
+
+    second = run_cli("--tasks", str(second_file), "--max-attempts", "1", env_memory=memory_dir)
+    assert second.returncode == 0, second.stderr
+    shown = " ".join(second.stdout.split())
+    assert "recalled:" in shown and " ".join(stored[0]["text"].split())[:30] in shown
+    assert "recalled lessons did not help" in second.stdout
+    [after] = ChromaReflectionMemory(path=memory_dir).lessons()
+    assert after["metadata"]["recalls"] == 2 and after["metadata"]["helped"] == 0
+
+
+def test_no_memory_flag_leaves_the_memory_untouched(embedded_server, tmp_path, memory_dir):
+    task_file = tmp_path / "t.jsonl"
+    task_file.write_text(json.dumps(UNKNOWABLE))
+    done = run_cli(
+        "--tasks", str(task_file), "--max-attempts", "2", "--no-memory", env_memory=memory_dir
+    )
+    assert done.returncode == 0, done.stderr
+    assert not memory_dir.exists()
+
+
+@pytest.fixture
+def filled_memory(memory_dir):
+    memory = ChromaReflectionMemory(path=memory_dir)
+    useful = {
+        **make_reflection("Slice with s[::-1] to reverse.", task="Reverse a string.", attempt=1),
+        "outcome": "passed",
+    }
+    useless = {
+        **make_reflection(
+            "Print the answer instead of returning it.", task="Compute a factorial.", attempt=1
+        ),
+        "outcome": "not_improved",
+    }
+    memory.save([useful, useless], scope="global")
+    for _ in range(3):
+        memory.record_usage([useless["id"]], passed=False, scope="global")
+    return useful, useless
+
+
+def test_memory_list_search_stats_export_prune(filled_memory, capsys):
+    useful, useless = filled_memory
+    assert main(["memory", "list"]) == 0
+    assert "Slice with s[::-1]" in capsys.readouterr().out
+
+    assert main(["memory", "search", "Write a function that reverses text", "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Slice with s[::-1]" in out and "factorial" not in out
+
+    assert main(["memory", "stats"]) == 0
+    assert "2 lesson(s)" in capsys.readouterr().out
+
+    assert main(["memory", "export"]) == 0
+    exported = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {item["id"] for item in exported} == {useful["id"], useless["id"]}
+
+    assert main(["memory", "prune", "--dry-run"]) == 0
+    assert "would delete 1 lesson(s)" in capsys.readouterr().out
+    assert main(["memory", "prune"]) == 0
+    assert "deleted 1 lesson(s)" in capsys.readouterr().out
+    assert main(["memory", "export"]) == 0
+    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [
+        useful["id"]
+    ]
+
+
+def test_memory_command_with_a_down_server(capsys, free_port):
+    assert (
+        main(["memory", "list", "--chroma-host", "127.0.0.1", "--chroma-port", str(free_port)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "cannot reach the chroma server" in err and "Traceback" not in err
