@@ -23,7 +23,7 @@ test: lint  ## the whole suite: lint, types, unit and integration tests
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check reflexion_graph tests examples
+	$(BIN)/ruff check reflexion_graph tests examples benchmarks
 	$(BIN)/mypy
 
 clean:

@@ -144,7 +144,7 @@ def _prune(args: argparse.Namespace, console: Console) -> int:
         and float(lesson["metadata"]["usefulness"]) <= args.max_usefulness
     ]
     if not args.dry_run:
-        memory.delete([lesson["id"] for lesson in doomed])
+        memory.delete([lesson["id"] for lesson in doomed], scope=args.scope)
     verb = "would delete" if args.dry_run else "deleted"
     console.print(f"{verb} {len(doomed)} lesson(s) from scope {args.scope!r}")
     return 0

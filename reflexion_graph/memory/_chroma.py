@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +33,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_MEMORY_DIR = Path(".reflexion_graph") / "memory"
 """Where lessons live when no folder is given (relative to the working directory)."""
 MEMORY_DIR_ENV = "REFLEXION_GRAPH_MEMORY_DIR"
-DEFAULT_COLLECTION = "reflexion_lessons"
+DEFAULT_COLLECTION_PREFIX = "reflexion_lessons"
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,58}[a-zA-Z0-9]")
 _CANDIDATES_PER_RESULT = 4
 _MIN_CANDIDATES = 20
 _PAGE = 1000
@@ -40,11 +43,15 @@ _PAGE = 1000
 class ChromaReflectionMemory(BaseReflectionMemory):
     """Episodic lesson memory in Chroma, searched by similarity of tasks.
 
+    Each scope (tenant, user, task family) is its own collection, so one scope never sees
+    another's lessons and a search needs no metadata filter.
+
     Choose one client: ``path`` (a folder, ``PersistentClient``), ``host``/``port``
     (``HttpClient`` to a ``chroma run`` server) or ``client`` (any Chroma client). With none,
     the folder is ``$REFLEXION_GRAPH_MEMORY_DIR`` or ``./.reflexion_graph/memory``.
 
     Args:
+        collection_prefix: Collections are named ``{collection_prefix}--{scope}``.
         embeddings: Any LangChain ``Embeddings``; defaults to offline all-MiniLM-L6-v2.
         min_relevance: Cosine similarity of tasks below which a lesson is not recalled.
         duplicate_similarity: Lessons for related tasks whose texts are at least this similar
@@ -59,7 +66,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         host: str | None = None,
         port: int = 8000,
         client: Any = None,
-        collection_name: str = DEFAULT_COLLECTION,
+        collection_prefix: str = DEFAULT_COLLECTION_PREFIX,
         embeddings: Embeddings | None = None,
         min_relevance: float = 0.35,
         duplicate_similarity: float = 0.9,
@@ -78,7 +85,13 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             raise ConfigurationError(
                 f"max_lessons_per_scope must be >= 1 or None, got {max_lessons_per_scope!r}"
             )
+        if not _NAME.fullmatch(collection_prefix):
+            raise ConfigurationError(
+                f"collection_prefix must be 3-60 letters, digits, '.', '_' or '-', "
+                f"got {collection_prefix!r}"
+            )
         self.embeddings = embeddings or MiniLMEmbeddings()
+        self.collection_prefix = collection_prefix
         self.min_relevance = min_relevance
         self.duplicate_similarity = duplicate_similarity
         self.max_lessons_per_scope = max_lessons_per_scope
@@ -91,16 +104,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                     Path(path or os.environ.get(MEMORY_DIR_ENV) or DEFAULT_MEMORY_DIR)
                 )
             )
-        try:
-            self.collection = client.get_or_create_collection(
-                collection_name,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-        except Exception as error:
-            raise MemoryBackendError(
-                f"cannot open collection {collection_name!r} at {self.location}: {error}"
-            ) from error
+        self.client = client
+        self._collections: dict[str, Any] = {}
 
     # -- the memory contract -------------------------------------------------------------
     def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
@@ -109,22 +114,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             return []
         vector = self.embeddings.embed_query(task)
         pool = max(k * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
-        with self._backend("search"):
-            found = self.collection.query(
-                query_embeddings=[vector],
-                n_results=pool,
-                where={"scope": scope},
-                include=["documents", "metadatas", "distances"],
-            )
         hits = []
-        for lesson_id, text, metadata, distance in zip(
-            found["ids"][0],
-            found["documents"][0],
-            found["metadatas"][0],
-            found["distances"][0],
-            strict=True,
-        ):
-            similarity = 1.0 - float(distance)
+        for lesson_id, text, metadata, similarity in self._nearest(vector, pool, scope):
             if similarity < self.min_relevance:
                 continue
             score = rank(similarity, int(metadata["recalls"]), int(metadata["helped"]))
@@ -139,18 +130,18 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         check_lessons(reflections, scope)
         if not reflections:
             return
+        collection = self.collection_for(scope)
         task_vectors = self.embeddings.embed_documents([r["task"] for r in reflections])
         for reflection, vector in zip(reflections, task_vectors, strict=True):
             duplicate = self._duplicate_of(reflection, vector, scope)
             if duplicate is None:
+                metadata = stored_metadata(reflection, scope, initial_counters(reflection))
                 with self._backend("save"):
-                    self.collection.add(
+                    collection.add(
                         ids=[reflection["id"]],
                         embeddings=[vector],
                         documents=[reflection["text"]],
-                        metadatas=[
-                            stored_metadata(reflection, scope, initial_counters(reflection))
-                        ],
+                        metadatas=[metadata],
                     )
             else:
                 self._merge(duplicate, reflection, vector, scope)
@@ -160,77 +151,111 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         """Count a recall of each lesson, and a help when the run that used it passed."""
         if not ids:
             return
+        collection = self.collection_for(scope)  # another scope's ids are simply not found
         with self._backend("update"):
-            found = self.collection.get(ids=list(ids), include=["metadatas"])
-        own = [
-            (i, m)
-            for i, m in zip(found["ids"], found["metadatas"], strict=True)
-            if m.get("scope") == scope
-        ]  # another scope's lessons are not ours to credit
-        if not own:
+            found = collection.get(ids=list(ids), include=["metadatas"])
+        if not found["ids"]:
             return
         updated = [
             {
-                **m,
-                "recalls": int(m["recalls"]) + 1,
-                "helped": int(m["helped"]) + passed,
+                **metadata,
+                "recalls": int(metadata["recalls"]) + 1,
+                "helped": int(metadata["helped"]) + passed,
                 "updated_at": now(),
             }
-            for _, m in own
+            for metadata in found["metadatas"]
         ]
         with self._backend("update"):
-            self.collection.update(ids=[i for i, _ in own], metadatas=updated)
+            collection.update(ids=found["ids"], metadatas=updated)
 
     # -- management (CLI) ----------------------------------------------------------------
-    def lessons(self, *, scope: str | None = None) -> Iterator[Reflection]:
-        """Every stored lesson, optionally of one scope, page by page."""
-        where = {"scope": scope} if scope else None
-        offset = 0
-        while True:
-            with self._backend("read"):
-                page = self.collection.get(
-                    where=where, limit=_PAGE, offset=offset, include=["documents", "metadatas"]
-                )
-            for lesson_id, text, metadata in zip(
-                page["ids"], page["documents"], page["metadatas"], strict=True
-            ):
-                yield lesson_from_stored(lesson_id, text, metadata)
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+    def scopes(self) -> list[str]:
+        """The scopes that have a collection."""
+        with self._backend("read"):
+            collections = self.client.list_collections()
+        prefix = self.collection_prefix + "--"
+        return sorted(
+            str((c.metadata or {}).get("scope", c.name[len(prefix) :]))
+            for c in collections
+            if c.name.startswith(prefix)
+        )
 
-    def delete(self, ids: Sequence[str]) -> None:
-        """Remove lessons by id."""
+    def lessons(self, *, scope: str | None = None) -> Iterator[Reflection]:
+        """Every stored lesson, of one scope or of all, page by page."""
+        for name in [scope] if scope else self.scopes():
+            collection = self.collection_for(name)
+            offset = 0
+            while True:
+                with self._backend("read"):
+                    page = collection.get(
+                        limit=_PAGE, offset=offset, include=["documents", "metadatas"]
+                    )
+                for lesson_id, text, metadata in zip(
+                    page["ids"], page["documents"], page["metadatas"], strict=True
+                ):
+                    yield lesson_from_stored(lesson_id, text, metadata)
+                if len(page["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+
+    def delete(self, ids: Sequence[str], *, scope: str) -> None:
+        """Remove lessons of ``scope`` by id."""
         if ids:
             with self._backend("delete"):
-                self.collection.delete(ids=list(ids))
+                self.collection_for(scope).delete(ids=list(ids))
 
-    def count(self) -> int:
-        """How many lessons are stored, in all scopes."""
+    def count(self, *, scope: str | None = None) -> int:
+        """How many lessons are stored, in one scope or in all."""
         with self._backend("read"):
-            return int(self.collection.count())
+            return sum(
+                int(self.collection_for(name).count())
+                for name in ([scope] if scope else self.scopes())
+            )
+
+    def collection_for(self, scope: str) -> Any:
+        """The Chroma collection that holds ``scope``'s lessons (created on first use)."""
+        collection = self._collections.get(scope)
+        if collection is None:
+            name = f"{self.collection_prefix}--{_collection_suffix(scope)}"
+            with self._backend(f"open collection {name!r} for"):
+                collection = self.client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    metadata={"scope": scope},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            self._collections[scope] = collection
+        return collection
 
     # -- internals -----------------------------------------------------------------------
+    def _nearest(
+        self, vector: list[float], n: int, scope: str
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """``(id, text, metadata, cosine similarity)`` of the ``n`` nearest lessons."""
+        with self._backend("search"):
+            found = self.collection_for(scope).query(
+                query_embeddings=[vector],
+                n_results=n,
+                include=["documents", "metadatas", "distances"],
+            )
+        return [
+            (lesson_id, text, metadata, 1.0 - float(distance))
+            for lesson_id, text, metadata, distance in zip(
+                found["ids"][0],
+                found["documents"][0],
+                found["metadatas"][0],
+                found["distances"][0],
+                strict=True,
+            )
+        ]
+
     def _duplicate_of(
         self, reflection: Reflection, task_vector: list[float], scope: str
     ) -> tuple[str, dict[str, Any]] | None:
-        with self._backend("save"):
-            near = self.collection.query(
-                query_embeddings=[task_vector],
-                n_results=5,
-                where={"scope": scope},
-                include=["documents", "metadatas", "distances"],
-            )
         candidates = [
-            (i, d, m)
-            for i, d, m, dist in zip(
-                near["ids"][0],
-                near["documents"][0],
-                near["metadatas"][0],
-                near["distances"][0],
-                strict=True,
-            )
-            if 1.0 - float(dist) >= self.min_relevance
+            (lesson_id, text, metadata)
+            for lesson_id, text, metadata, similarity in self._nearest(task_vector, 5, scope)
+            if similarity >= self.min_relevance
         ]
         if not candidates:
             return None
@@ -258,7 +283,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         metadata = {**stored_metadata(reflection, scope, counters), "created_at": old["created_at"]}
         logger.debug("merging lesson %s into %s", reflection["id"], lesson_id)
         with self._backend("save"):
-            self.collection.update(
+            self.collection_for(scope).update(
                 ids=[lesson_id],
                 embeddings=[vector],
                 documents=[reflection["text"]],
@@ -267,12 +292,11 @@ class ChromaReflectionMemory(BaseReflectionMemory):
 
     def _evict(self, scope: str) -> None:
         cap = self.max_lessons_per_scope
-        if cap is None or self.count() <= cap:
-            return
+        collection = self.collection_for(scope)
         with self._backend("evict"):
-            stored = self.collection.get(where={"scope": scope}, include=["metadatas"])
-        if len(stored["ids"]) <= cap:
-            return
+            if cap is None or collection.count() <= cap:
+                return
+            stored = collection.get(include=["metadatas"])
         by_value = sorted(
             zip(stored["ids"], stored["metadatas"], strict=True),
             key=lambda item: (
@@ -282,7 +306,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         )
         excess = [lesson_id for lesson_id, _ in by_value[: len(by_value) - cap]]
         logger.info("evicting %d least useful lessons from scope %r", len(excess), scope)
-        self.delete(excess)
+        self.delete(excess, scope=scope)
 
     @contextmanager
     def _backend(self, action: str) -> Iterator[None]:
@@ -303,6 +327,14 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         if host:
             return f"chroma server {host}:{port}"
         return f"folder {str(path or os.environ.get(MEMORY_DIR_ENV) or DEFAULT_MEMORY_DIR)!r}"
+
+
+def _collection_suffix(scope: str) -> str:
+    """A collection-name-safe, collision-free form of ``scope``."""
+    if _NAME.fullmatch(scope) and len(scope) <= 60:
+        return scope
+    readable = re.sub(r"[^a-zA-Z0-9._-]+", "-", scope).strip("-._")[:40] or "scope"
+    return f"{readable}-{hashlib.sha256(scope.encode()).hexdigest()[:12]}"
 
 
 def _persistent_client(path: Path) -> Any:

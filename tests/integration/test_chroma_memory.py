@@ -170,7 +170,7 @@ def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
         from reflexion_graph.memory import ChromaReflectionMemory
         name = sys.argv[1]
         memory = ChromaReflectionMemory(host=sys.argv[2], port=int(sys.argv[3]),
-                                        collection_name="concurrent", duplicate_similarity=1.01)
+                                        collection_prefix="concurrent", duplicate_similarity=1.01)
         for i in range(15):
             made = make_reflection(f"{name} lesson {i}", task=f"{name} task {i}", attempt=1)
             memory.save([{**made, "outcome": "passed"}], scope="global")
@@ -180,6 +180,6 @@ def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
         for name in ("alpha", "beta")
     ]
     assert [w.wait(timeout=180) for w in workers] == [0, 0]
-    memory = ChromaReflectionMemory(host=host, port=port, collection_name="concurrent")
+    memory = ChromaReflectionMemory(host=host, port=port, collection_prefix="concurrent")
     texts = sorted(item["text"] for item in memory.lessons())
     assert texts == sorted(f"{n} lesson {i}" for n in ("alpha", "beta") for i in range(15))
