@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
@@ -12,7 +12,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
 from langgraph.store.base import BaseStore
-from langgraph.types import Checkpointer, Overwrite, RetryPolicy
+from langgraph.types import Checkpointer, Overwrite, RetryPolicy, interrupt
 
 from reflexion_graph._actor import BaseActor, LLMActor
 from reflexion_graph._memory import BaseReflectionMemory
@@ -262,8 +262,9 @@ class _Nodes:
     def finalize(self, state: ReflexionState) -> Update:
         context, final = _context(), _Final(state)
         if self.memory:
-            if context.save_reflections and final.reflections:
-                self.memory.save(final.reflections, scope=context.memory_scope)
+            lessons = _lessons_to_save(final.reflections, context)
+            if lessons:
+                self.memory.save(lessons, scope=context.memory_scope)
             if final.recalled_ids:
                 self.memory.record_usage(
                     final.recalled_ids, passed=final.passed, scope=context.memory_scope
@@ -273,13 +274,49 @@ class _Nodes:
     async def afinalize(self, state: ReflexionState) -> Update:
         context, final = _context(), _Final(state)
         if self.memory:
-            if context.save_reflections and final.reflections:
-                await self.memory.asave(final.reflections, scope=context.memory_scope)
+            lessons = _lessons_to_save(final.reflections, context)
+            if lessons:
+                await self.memory.asave(lessons, scope=context.memory_scope)
             if final.recalled_ids:
                 await self.memory.arecord_usage(
                     final.recalled_ids, passed=final.passed, scope=context.memory_scope
                 )
         return final.update()
+
+
+def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -> list[Reflection]:
+    """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
+
+    The interrupt comes before any memory write, so resuming never writes twice. Resume with
+    ``True`` (all), ``False`` (none), a list of lesson ids, or a list of ``{"id", "text"}``
+    to store edited wording.
+    """
+    if not context.save_reflections or not reflections:
+        return []
+    if not context.approve_lessons:
+        return reflections
+    decision = interrupt(
+        {"question": "Store these lessons in shared memory?", "lessons": reflections}
+    )
+    if decision is True:
+        return reflections
+    if decision is False or decision is None:
+        return []
+    if isinstance(decision, list):
+        by_id = {reflection["id"]: reflection for reflection in reflections}
+        approved = []
+        for choice in decision:
+            choice_id = choice if isinstance(choice, str) else dict(choice).get("id")
+            if choice_id not in by_id:
+                raise ConfigurationError(f"approval names unknown lesson {choice_id!r}")
+            lesson = dict(by_id[choice_id])
+            if not isinstance(choice, str):
+                lesson["text"] = str(choice["text"])
+            approved.append(cast(Reflection, lesson))
+        return approved
+    raise ConfigurationError(
+        f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"
+    )
 
 
 def _fresh_run(task: str, recalled: list[Reflection]) -> Update:

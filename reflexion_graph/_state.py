@@ -98,6 +98,13 @@ class ReflexionContext:
         default=True,
         metadata={"description": "Persist this run's lessons to long-term memory."},
     )
+    approve_lessons: bool = field(
+        default=False,
+        metadata={
+            "description": "Pause (interrupt) for a human to approve, edit or reject "
+            "lessons before they enter shared memory; needs a checkpointer."
+        },
+    )
     max_total_tokens: int = field(
         default=0,
         metadata={

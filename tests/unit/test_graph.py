@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from reflexion_graph import (
     ConfigurationError,
@@ -211,3 +212,36 @@ def test_graph_topology_matches_snapshot():
     graph, _, _ = agent([])
     mermaid = graph.get_graph().draw_mermaid()
     assert mermaid == SNAPSHOT.read_text()
+
+
+@pytest.mark.parametrize(
+    "decision,stored",
+    [(True, ["lesson"]), (False, []), ([], []), ("ids", ["lesson"]), ("edit", ["edited lesson"])],
+)
+def test_human_approval_before_lessons_enter_memory(decision, stored):
+    memory = RecordingMemory()
+    graph, _, _ = agent(["wrong", "right"], ["lesson"], memory=memory, checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "approval"}}
+    context = ReflexionContext(approve_lessons=True)
+    paused = graph.invoke({"task": "t"}, config, context=context)
+    [request] = paused["__interrupt__"]
+    [lesson] = request.value["lessons"]
+    assert memory.stored == {"global": []}
+    if decision == "ids":
+        decision = [lesson["id"]]
+    elif decision == "edit":
+        decision = [{"id": lesson["id"], "text": "edited lesson"}]
+    result = graph.invoke(Command(resume=decision), config, context=context)
+    assert result["stop_reason"] == "passed"
+    assert [saved["text"] for saved in memory.stored["global"]] == stored
+
+
+def test_approval_naming_an_unknown_lesson_is_rejected():
+    graph, _, _ = agent(
+        ["wrong", "right"], ["lesson"], memory=RecordingMemory(), checkpointer=InMemorySaver()
+    )
+    config = {"configurable": {"thread_id": "bad-approval"}}
+    context = ReflexionContext(approve_lessons=True)
+    graph.invoke({"task": "t"}, config, context=context)
+    with pytest.raises(ConfigurationError, match="unknown lesson 'nope'"):
+        graph.invoke(Command(resume=["nope"]), config, context=context)
