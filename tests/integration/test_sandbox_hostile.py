@@ -1,0 +1,117 @@
+"""Hostile programs against the real sandbox: each is contained and comes back as a failure."""
+
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits
+from reflexion_graph.evaluators._sandbox import probe_isolation
+
+pytestmark = pytest.mark.integration
+
+LIMITS = SandboxLimits(timeout_s=3.0, cpu_s=3, memory_mb=512)
+
+
+def judge(code, tests="assert True"):
+    started = time.monotonic()
+    verdict = CodeTestEvaluator(tests, limits=LIMITS).evaluate("t", f"```python\n{code}\n```")
+    return verdict, time.monotonic() - started
+
+
+def test_this_machine_isolates_fully():
+    isolation = probe_isolation()
+    assert isolation.missing == [], isolation.missing
+    assert isolation.bwrap is not None
+
+
+def test_infinite_loop_is_killed_in_bounded_time():
+    verdict, seconds = judge("while True:\n    pass")
+    assert not verdict["passed"] and "Timed out after 3 s" in verdict["feedback"]
+    assert seconds < LIMITS.timeout_s + 2
+
+
+def test_fork_bomb_is_contained():
+    if probe_isolation().user is None:
+        pytest.skip("runs as an unprivileged user already; NPROC applies to the caller")
+    verdict, seconds = judge(
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    )
+    assert not verdict["passed"] and seconds < LIMITS.timeout_s + 2
+    deadline = time.monotonic() + 5  # the kernel tears the PID namespace down asynchronously
+    while subprocess.run(["pgrep", "-u", str(probe_isolation().user)]).returncode == 0:
+        assert time.monotonic() < deadline, "sandbox processes outlived the run by 5 s"
+        time.sleep(0.1)
+    assert subprocess.run(["true"]).returncode == 0  # the host can still start processes
+
+
+def test_memory_bomb_fails_cleanly():
+    verdict, _ = judge("blob = bytearray(8 * 1024 ** 3)")
+    assert not verdict["passed"] and "MemoryError" in verdict["feedback"]
+
+
+def test_deleting_files_outside_the_temp_dir_fails(tmp_path):
+    canary = tmp_path / "precious"
+    canary.mkdir()
+    (canary / "data.txt").write_text("keep me")
+    os.chmod(tmp_path, 0o755)
+    code = f"import shutil\nshutil.rmtree({str(canary)!r})"
+    verdict, _ = judge(code)
+    assert not verdict["passed"]
+    assert (canary / "data.txt").read_text() == "keep me"
+
+
+def test_the_parents_secrets_are_not_visible(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
+    code = (
+        "import os, glob\n"
+        "def leaked():\n"
+        "    found = [k for k in os.environ if 'KEY' in k]\n"
+        "    for path in glob.glob('/proc/*/environ'):\n"
+        "        try:\n"
+        "            if b'sk-test-secret' in open(path, 'rb').read():\n"
+        "                found.append(path)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return found\n"
+    )
+    verdict, _ = judge(code, "assert leaked() == []")
+    assert verdict["passed"], verdict["feedback"]
+
+
+def test_no_network_even_to_loopback():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        code = (
+            "import socket\n"
+            "def reach():\n"
+            "    try:\n"
+            f"        socket.create_connection(('127.0.0.1', {port}), timeout=1).close()\n"
+            "        return True\n"
+            "    except OSError:\n"
+            "        return False\n"
+        )
+        verdict, _ = judge(code, "assert reach() is False")
+    assert verdict["passed"], verdict["feedback"]
+
+
+def test_huge_output_is_capped():
+    code = "import os\nwhile True:\n    os.write(1, b'x' * 65536)"
+    verdict, seconds = judge(code)
+    assert not verdict["passed"] and seconds < LIMITS.timeout_s + 2
+    assert len(verdict["feedback"]) < 2000
+
+
+def test_writes_stay_in_the_private_temp_dir():
+    code = (
+        "import os\n"
+        "open('scratch.txt', 'w').write('ok')\n"
+        "def wrote():\n"
+        "    return open('scratch.txt').read()\n"
+    )
+    verdict, _ = judge(code, "assert wrote() == 'ok'")
+    assert verdict["passed"], verdict["feedback"]
