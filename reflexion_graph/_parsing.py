@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _ANSWER_LINE = re.compile(r"\banswer\s*(?:is\s*)?[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -27,6 +29,19 @@ def extract_final_answer(text: str) -> str:
         return str(matches[-1]).strip()
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def extract_json(text: str) -> Any | None:
+    """The first JSON object or array in ``text`` (fenced or inline), else ``None``."""
+    decoder = json.JSONDecoder()
+    for start, char in enumerate(text):
+        if char in "{[":
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                continue
+            return value
+    return None
 
 
 def has_answer_marker(text: str) -> bool:

@@ -26,3 +26,37 @@ Feedback:
 {feedback}
 
 Write the lesson (Diagnosis + Plan), nothing else."""
+
+JUDGE_PROMPT = """You judge an answer to a task.
+Criteria: {criteria}
+
+Task:
+{task}
+
+Answer:
+{answer}
+
+Reply with JSON only: {{"passed": true or false, "score": a number from 0 to 1, \
+"reason": "one short sentence"}}"""
+
+RUBRIC_PROMPT = """You rate an answer to a task on each aspect below, from {low} (poor) to \
+{high} (excellent).
+Aspects: {aspects}
+
+Task:
+{task}
+
+Answer:
+{answer}
+
+Reply with JSON only: {{"ratings": {{{example}}}, "feedback": "one short sentence on what to \
+improve"}}"""
+
+JSON_REMINDER = "Your reply was not the JSON asked for. Reply with the JSON object only."
+
+SELF_TEST_PROMPT = """Write {count} unit tests for the function this task asks for, as plain \
+Python assert statements, one per line, in a ```python block. Use only the function's name \
+and literal values; do not write the function itself.
+
+Task:
+{task}"""

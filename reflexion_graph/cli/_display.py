@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reflexion_graph._parsing import extract_code
+from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.tasks import TaskSpec
 
 _PREVIEW_LINES = 6
@@ -83,6 +84,31 @@ class RunDisplay:
             f"reflexion-graph · {count} task(s) · model {model} · "
             f"up to {max_attempts} attempts each"
         )
+
+    @property
+    def attempt(self) -> int:
+        """Attempts shown so far for the current task."""
+        return self._attempt
+
+    def ask_human(self, request: dict[str, Any]) -> object:
+        """Show a human evaluator's question and read the verdict from the terminal."""
+        self.console.print(Text(f"  ? {request.get('question', 'Your verdict?')}", style="yellow"))
+        try:
+            reply = self.console.input("    pass (y), fail (n) or a score 0..1, then feedback: ")
+        except EOFError:
+            raise ConfigurationError(
+                "the human evaluator needs an interactive terminal to answer on"
+            ) from None
+        verdict, _, feedback = reply.strip().partition(" ")
+        if verdict.lower() in ("y", "yes"):
+            return {"passed": True, "feedback": feedback}
+        if verdict.lower() in ("n", "no"):
+            return {"passed": False, "feedback": feedback}
+        try:
+            score = float(verdict)
+        except ValueError:
+            raise ConfigurationError(f"expected y, n or a score, got {verdict!r}") from None
+        return {"passed": score >= 1.0, "score": score, "feedback": feedback}
 
     def task_started(self, spec: TaskSpec) -> None:
         """Announce a task."""

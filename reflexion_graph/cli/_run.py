@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
 from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
+from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 from rich.console import Console
 
 from reflexion_graph._graph import create_reflexion_agent
@@ -16,7 +21,14 @@ from reflexion_graph.cli._display import RunDisplay, TaskResult
 from reflexion_graph.cli._memory import add_memory_arguments, open_memory
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.models import ModelSettings, check_endpoint, create_chat_model
-from reflexion_graph.tasks import TaskSpec, demo_tasks, load_tasks, task_from_mapping
+from reflexion_graph.tasks import (
+    EVALUATOR_BUILDERS,
+    ModelFactory,
+    TaskSpec,
+    demo_tasks,
+    load_tasks,
+    task_from_mapping,
+)
 
 _EXAMPLES = """examples:
   reflexion-graph run --demo
@@ -45,6 +57,11 @@ def add_parser(commands: Any) -> None:
     source.add_argument("--tasks", type=Path, metavar="FILE", help="a JSONL file of tasks")
     source.add_argument("--demo", action="store_true", help="the demo task set shipped inside")
     check = parser.add_argument_group("checks for a task given on the command line")
+    check.add_argument(
+        "--evaluator",
+        choices=sorted(EVALUATOR_BUILDERS),
+        help="the kind of check (inferred from --tests/--expected/--pattern when left out)",
+    )
     check.add_argument("--tests", help="Python asserts the answer's code must pass")
     check.add_argument("--entry-point", help="function name for HumanEval-style check()")
     check.add_argument("--expected", help="the expected final answer")
@@ -77,7 +94,6 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Solve every task; exit code 0 once the run completes (with --strict: when all passed)."""
-    tasks = _tasks(args)
     context = ReflexionContext(
         max_attempts=args.max_attempts,
         reflection_window=args.reflection_window,
@@ -92,27 +108,40 @@ def run(args: argparse.Namespace, console: Console) -> int:
         seed=args.seed,
     )
     display = RunDisplay(console)
+
+    @functools.cache
+    def model_factory() -> ChatOpenAI:
+        with display.status("starting the model"):
+            if settings.base_url:
+                check_endpoint(settings.base_url, api_key=settings.api_key)
+            return create_chat_model(settings)
+
+    tasks = _tasks(args, model_factory)
     memory = None if args.no_memory else open_memory(args)
-    with display.status("starting the model"):
-        if settings.base_url:
-            check_endpoint(settings.base_url, api_key=settings.api_key)
-        chat_model = create_chat_model(settings)
+    chat_model = model_factory()
     display.header(len(tasks), chat_model.model_name, context.max_attempts)
     started = time.perf_counter()
     results = []
     for spec in tasks:
-        graph = create_reflexion_agent(chat_model, evaluator=spec.evaluator, memory=memory)
+        graph = create_reflexion_agent(
+            chat_model, evaluator=spec.evaluator, memory=memory, checkpointer=InMemorySaver()
+        )
         display.task_started(spec)
         task_started = time.perf_counter()
+        config: RunnableConfig = {"configurable": {"thread_id": spec.id}}
+        run_input: Any = {"task": spec.task}
         final: dict[str, Any] = {}
-        with display.status(f"{spec.id}: attempt 1"):
-            for mode, chunk in graph.stream(
-                {"task": spec.task}, context=context, stream_mode=["updates", "values"]
-            ):
-                if mode == "values":
-                    final = cast(dict[str, Any], chunk)
-                else:
-                    display.step(spec, cast(dict[str, Any], chunk))
+        while run_input is not None:  # a human evaluator interrupts; ask, then resume
+            with display.status(f"{spec.id}: attempt {display.attempt + 1}"):
+                for mode, chunk in graph.stream(
+                    run_input, config, context=context, stream_mode=["updates", "values"]
+                ):
+                    if mode == "values":
+                        final = cast(dict[str, Any], chunk)
+                    else:
+                        display.step(spec, cast(dict[str, Any], chunk))
+            pending = graph.get_state(config).interrupts
+            run_input = Command(resume=display.ask_human(pending[0].value)) if pending else None
         results.append(TaskResult.from_state(spec.id, final, time.perf_counter() - task_started))
     display.summary(results, time.perf_counter() - started)
     if args.json:
@@ -121,7 +150,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return 1 if args.strict and unsolved else 0
 
 
-def _tasks(args: argparse.Namespace) -> list[TaskSpec]:
+def _tasks(args: argparse.Namespace, model_factory: ModelFactory) -> list[TaskSpec]:
     sources = [bool(args.task), bool(args.tasks), bool(args.demo)]
     if sum(sources) != 1:
         raise ConfigurationError(
@@ -132,12 +161,13 @@ def _tasks(args: argparse.Namespace) -> list[TaskSpec]:
     if args.demo:
         tasks = demo_tasks()
     elif args.tasks:
-        tasks = load_tasks(args.tasks)
+        tasks = load_tasks(args.tasks, model_factory=model_factory)
     else:
-        spec = {key: getattr(args, key) for key in ("tests", "entry_point", "expected", "pattern")}
+        fields = ("evaluator", "tests", "entry_point", "expected", "pattern")
+        spec = {key: getattr(args, key) for key in fields if getattr(args, key)}
         tasks = [
             task_from_mapping(
-                {"task": args.task, **{k: v for k, v in spec.items() if v}}, default_id="task"
+                {"task": args.task, **spec}, default_id="task", model_factory=model_factory
             )
         ]
     if args.limit is not None:

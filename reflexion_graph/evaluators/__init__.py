@@ -6,17 +6,39 @@ from reflexion_graph.evaluators._base import (
     CallableEvaluator,
     EvaluatorFunction,
     as_evaluator,
+    to_evaluation,
+)
+from reflexion_graph.evaluators._checkers import (
+    CountdownEvaluator,
+    FunctionCallEvaluator,
+    JSONSchemaEvaluator,
 )
 from reflexion_graph.evaluators._code import CodeTestEvaluator
-from reflexion_graph.evaluators._sandbox import SandboxLimits
+from reflexion_graph.evaluators._composite import AllOf, Weighted
+from reflexion_graph.evaluators._human import HumanEvaluator
+from reflexion_graph.evaluators._judges import DEFAULT_ASPECTS, LLMJudge, RubricJudge
+from reflexion_graph.evaluators._sandbox import SandboxLimits, probe_isolation
+from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
 
 __all__ = [
+    "DEFAULT_ASPECTS",
+    "AllOf",
     "BaseEvaluator",
     "CallableEvaluator",
     "CodeTestEvaluator",
+    "CountdownEvaluator",
     "EvaluatorFunction",
     "ExactMatchEvaluator",
+    "FunctionCallEvaluator",
+    "HumanEvaluator",
+    "JSONSchemaEvaluator",
+    "LLMJudge",
     "RegexEvaluator",
+    "RubricJudge",
     "SandboxLimits",
+    "SelfTestEvaluator",
+    "Weighted",
     "as_evaluator",
+    "probe_isolation",
+    "to_evaluation",
 ]

@@ -35,27 +35,36 @@ class CallableEvaluator(BaseEvaluator):
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
         """Call the function and normalise its result."""
-        return self._normalise(self.function(task, answer))
-
-    def _normalise(self, result: object) -> Evaluation:
         name = getattr(self.function, "__name__", repr(self.function))
-        if isinstance(result, bool):
-            return make_evaluation(result, source="callable")
-        if isinstance(result, int | float):
-            score = float(result)
-            return make_evaluation(score >= self.pass_threshold, score, source="callable")
-        if isinstance(result, Mapping) and "passed" in result:
-            return make_evaluation(
-                bool(result["passed"]),
-                result.get("score"),
-                feedback=str(result.get("feedback", "")),
-                aspects=dict(result.get("aspects") or {}),
-                source=str(result.get("source", "callable")),
-            )
-        raise ConfigurationError(
-            f"evaluator {name!r} returned {type(result).__name__}; "
-            "expected bool, a score in [0, 1], or a mapping with 'passed'"
+        return to_evaluation(
+            self.function(task, answer),
+            source="callable",
+            pass_threshold=self.pass_threshold,
+            origin=f"evaluator {name!r}",
         )
+
+
+def to_evaluation(
+    result: object, *, source: str, pass_threshold: float = 1.0, origin: str = "the verdict"
+) -> Evaluation:
+    """Normalise a bool, a score in [0, 1], or a mapping with ``passed`` to an Evaluation."""
+    if isinstance(result, bool):
+        return make_evaluation(result, source=source)
+    if isinstance(result, int | float):
+        score = float(result)
+        return make_evaluation(score >= pass_threshold, score, source=source)
+    if isinstance(result, Mapping) and "passed" in result:
+        return make_evaluation(
+            bool(result["passed"]),
+            result.get("score"),
+            feedback=str(result.get("feedback", "")),
+            aspects=dict(result.get("aspects") or {}),
+            source=str(result.get("source", source)),
+        )
+    raise ConfigurationError(
+        f"{origin} returned {type(result).__name__}; "
+        "expected bool, a score in [0, 1], or a mapping with 'passed'"
+    )
 
 
 def as_evaluator(evaluator: BaseEvaluator | EvaluatorFunction) -> BaseEvaluator:

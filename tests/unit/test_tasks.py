@@ -34,7 +34,8 @@ def test_unknown_evaluator_names_file_line_and_known_kinds(tmp_path):
     with pytest.raises(
         ConfigurationError,
         match=r"tasks.jsonl:2: .*unknown evaluator 'vibes'; "
-        r"known: \['exact', 'regex', 'tests'\]",
+        r"known: \['countdown', 'exact', 'function_call', 'human', 'json_schema', 'judge', "
+        r"'regex', 'rubric', 'self_tests', 'tests'\]",
     ):
         load_tasks(path)
 
