@@ -103,9 +103,11 @@ class LLMJudge(_JSONJudge):
     def _parse(self, value: Any) -> Evaluation | None:
         if not isinstance(value, dict) or not isinstance(value.get("passed"), bool):
             return None
-        score = value.get("score", 1.0 if value["passed"] else 0.0)
+        score = value.get("score")
         if not isinstance(score, int | float) or not 0 <= score <= 1:
-            return None
+            score = (
+                1.0 if value["passed"] else 0.0
+            )  # small models misread the scale: keep the verdict
         passed = value["passed"] and score >= self.pass_threshold
         return make_evaluation(
             passed, float(score), feedback=str(value.get("reason", "")), source=self.source

@@ -38,8 +38,10 @@ def test_judge_retries_once_on_malformed_output_then_gives_up_cleanly():
     assert not verdict["passed"] and verdict["feedback"].startswith("unparseable judge output")
 
 
-def test_judge_rejects_out_of_range_scores():
-    model = ScriptedChatModel(replies=['{"passed": true, "score": 7}', "{}"])
+def test_judge_keeps_the_verdict_when_the_score_is_off_scale():
+    model = ScriptedChatModel(replies=['{"passed": true, "score": 7}'])
+    assert LLMJudge(model).evaluate("t", "a")["score"] == 1.0
+    model = ScriptedChatModel(replies=['{"passed": "yes"}', "{}"])
     assert LLMJudge(model).evaluate("t", "a")["feedback"].startswith("unparseable")
 
 
