@@ -115,3 +115,23 @@ def test_writes_stay_in_the_private_temp_dir():
     )
     verdict, _ = judge(code, "assert wrote() == 'ok'")
     assert verdict["passed"], verdict["feedback"]
+
+
+def test_without_bubblewrap_or_util_linux_limits_still_hold_and_gaps_are_logged(
+    monkeypatch, caplog
+):
+    from reflexion_graph.evaluators import _sandbox
+
+    monkeypatch.setattr(_sandbox.shutil, "which", lambda name: None)
+    _sandbox.probe_isolation.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="reflexion_graph.evaluators._sandbox"):
+            isolation = _sandbox.probe_isolation()
+        assert isolation.bwrap is None and not isolation.launcher
+        assert "bubblewrap is not installed" in caplog.text
+        verdict, _ = judge("blob = bytearray(8 * 1024 ** 3)")
+        assert "MemoryError" in verdict["feedback"]
+        verdict, seconds = judge("while True:\n    pass")
+        assert "Timed out" in verdict["feedback"] and seconds < LIMITS.timeout_s + 2
+    finally:
+        _sandbox.probe_isolation.cache_clear()
