@@ -73,7 +73,7 @@ def main() -> None:
         "missing": isolation.missing,
     }
     rows["runs"] = args.runs
-    print("| per evaluation (median of %d) | ms |\n|---|---|" % args.runs)
+    print(f"| per evaluation (median of {args.runs}) | ms |\n|---|---|")
     print(f"| plain subprocess.run | {rows['plain_subprocess_ms']} |")
     print(f"| sandbox (bwrap + limits + nobody) | {rows['sandbox_ms']} |")
     print(f"| ratio | {rows['ratio']}x (target <= 1.5x) |")
