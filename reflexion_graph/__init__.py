@@ -19,6 +19,7 @@ from reflexion_graph._state import (
     StopReason,
     TokenUsage,
 )
+from reflexion_graph._tool_actor import GraphActor, create_tool_actor
 from reflexion_graph.errors import (
     ConfigurationError,
     InvalidTaskError,
@@ -36,6 +37,7 @@ __all__ = [
     "BaseReflector",
     "ConfigurationError",
     "Evaluation",
+    "GraphActor",
     "InvalidTaskError",
     "LLMActor",
     "LLMReflector",
@@ -51,6 +53,7 @@ __all__ = [
     "TokenUsage",
     "create_chat_model",
     "create_reflexion_agent",
+    "create_tool_actor",
     "make_evaluation",
     "make_reflection",
 ]

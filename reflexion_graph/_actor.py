@@ -57,15 +57,24 @@ class LLMActor(BaseActor):
     def messages(
         self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
     ) -> list[BaseMessage]:
-        """The prompt of one attempt: system, lessons, reflections, then the task."""
-        system = [self.system_prompt]
-        if lessons:
-            system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=_bullets(lessons)))
-        if reflections:
-            system.append(
-                prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=_bullets(reflections))
-            )
-        return [SystemMessage("\n\n".join(system)), HumanMessage(task)]
+        """The prompt of one attempt."""
+        return build_messages(self.system_prompt, task, reflections=reflections, lessons=lessons)
+
+
+def build_messages(
+    system_prompt: str,
+    task: str,
+    *,
+    reflections: Sequence[Reflection],
+    lessons: Sequence[Reflection],
+) -> list[BaseMessage]:
+    """The prompt of one attempt: system, recalled lessons, this run's reflections, the task."""
+    system = [system_prompt]
+    if lessons:
+        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=_bullets(lessons)))
+    if reflections:
+        system.append(prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=_bullets(reflections)))
+    return [SystemMessage("\n\n".join(system)), HumanMessage(task)]
 
 
 def _bullets(reflections: Sequence[Reflection]) -> str:

@@ -10,6 +10,8 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableLambda
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.pregel import Pregel
 from langgraph.runtime import get_runtime
 from langgraph.store.base import BaseStore
 from langgraph.types import Checkpointer, Overwrite, RetryPolicy, interrupt
@@ -27,6 +29,7 @@ from reflexion_graph._state import (
     StopReason,
     empty_usage,
 )
+from reflexion_graph._tool_actor import GraphActor, ToolLike, create_tool_actor
 from reflexion_graph._usage import metered
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
@@ -41,7 +44,8 @@ def create_reflexion_agent(
     model: BaseChatModel | None = None,
     *,
     evaluator: BaseEvaluator | EvaluatorFunction,
-    actor: BaseActor | None = None,
+    actor: BaseActor | Pregel[Any, Any, Any, Any] | None = None,
+    tools: Sequence[ToolLike] | ToolNode | None = None,
     reflector: BaseReflector | None = None,
     memory: BaseReflectionMemory | None = None,
     checkpointer: Checkpointer = None,
@@ -55,7 +59,10 @@ def create_reflexion_agent(
             local model (or the endpoint configured by ``REFLEXION_GRAPH_*`` variables).
         evaluator: Judges each attempt: a :class:`BaseEvaluator` or ``(task, answer) -> bool |
             score | Evaluation``.
-        actor: Makes the attempts; defaults to :class:`LLMActor` on ``model``.
+        actor: Makes the attempts: a :class:`BaseActor`, or any compiled graph with a
+            ``messages`` channel; defaults to :class:`LLMActor` on ``model``.
+        tools: Functions, ``BaseTool``s or your own ``ToolNode``: the actor becomes a
+            tool-calling loop on ``model`` (see :func:`create_tool_actor`).
         reflector: Writes lessons after failures; defaults to :class:`LLMReflector`.
         memory: Long-term lesson store shared across tasks; ``None`` keeps lessons in the run.
         checkpointer: LangGraph checkpointer, for threads and resuming interrupted runs.
@@ -66,12 +73,17 @@ def create_reflexion_agent(
     as a :class:`ReflexionContext`.
     """
     checked_evaluator = as_evaluator(evaluator)
+    if actor is not None and tools is not None:
+        raise ConfigurationError("give either an actor or tools, not both")
+    if isinstance(actor, Pregel):
+        actor = GraphActor(actor)
     if actor is None or reflector is None:
         if model is None:
             from reflexion_graph.models import create_chat_model
 
             model = create_chat_model()
-        actor = actor or LLMActor(model)
+        if actor is None:
+            actor = create_tool_actor(model, tools) if tools is not None else LLMActor(model)
         reflector = reflector or LLMReflector(model)
     nodes = _Nodes(actor, checked_evaluator, reflector, memory)
 

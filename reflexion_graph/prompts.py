@@ -4,6 +4,10 @@ ACTOR_SYSTEM_PROMPT = """You are a careful problem solver. Solve the task.
 When the task asks for code, answer with one complete ```python code block.
 When the task asks for a value, end with a line `Answer: <value>`."""
 
+TOOL_ACTOR_SYSTEM_PROMPT = """You are a careful problem solver with tools. Call a tool when you \
+need information or an action; read its result; when a tool reports an error, fix the call. \
+When you are done, reply without a tool call and end with a line `Answer: <value>`."""
+
 ACTOR_LESSONS_PROMPT = """Lessons from earlier tasks (use them if they apply):
 {lessons}"""
 

@@ -16,7 +16,7 @@ from reflexion_graph import BaseReflectionMemory, Reflection
 class ScriptedChatModel(BaseChatModel):
     """Answers with the scripted replies in order and records every prompt it was sent."""
 
-    replies: list[str]
+    replies: list[str | AIMessage]
     prompts: list[list[BaseMessage]] = Field(default_factory=list)
     tokens_per_call: int = 10
 
@@ -31,8 +31,10 @@ class ScriptedChatModel(BaseChatModel):
             raise AssertionError(f"script exhausted after {len(self.replies)} replies")
         reply = self.replies[len(self.prompts)]
         self.prompts.append(list(messages))
+        scripted = reply if isinstance(reply, AIMessage) else AIMessage(reply)
         message = AIMessage(
-            reply,
+            scripted.content,
+            tool_calls=scripted.tool_calls,
             usage_metadata={
                 "input_tokens": self.tokens_per_call,
                 "output_tokens": 1,
@@ -41,6 +43,9 @@ class ScriptedChatModel(BaseChatModel):
             response_metadata={"model_name": "scripted"},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
+        return self
 
     def prompt_text(self, call: int) -> str:
         """All message contents of the given call, joined."""

@@ -1,0 +1,163 @@
+import time
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.graph import START, StateGraph
+from langgraph.prebuilt import ToolNode
+from typing_extensions import TypedDict
+
+from reflexion_graph import (
+    ConfigurationError,
+    LLMReflector,
+    ReflexionContext,
+    create_reflexion_agent,
+)
+from tests.fakes import ScriptedChatModel
+
+POPULATION = {"Paris": 2, "Lyon": 1}
+
+
+def lookup_population(city: str) -> str:
+    """Population of a city, in millions (city names are capitalised)."""
+    if city not in POPULATION:
+        raise ValueError(f"unknown city {city!r}; names are capitalised, like 'Paris'")
+    return str(POPULATION[city])
+
+
+def call(name, **args):
+    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": f"call-{name}-{args}"}])
+
+
+def passes(task, answer):
+    return answer.strip().endswith("Answer: 2")
+
+
+def test_a_tool_that_fails_once_reaches_the_reflector_and_the_next_attempt_fixes_the_call():
+    def handle(error: Exception) -> str:  # the user's own error handling
+        return f"lookup failed: {error}"
+
+    tool_node = ToolNode([lookup_population], handle_tool_errors=handle)
+    actor_model = ScriptedChatModel(
+        replies=[
+            call("lookup_population", city="paris"),
+            "I could not find it.",
+            call("lookup_population", city="Paris"),
+            "Paris has 2 million people.\nAnswer: 2",
+        ]
+    )
+    reflector_model = ScriptedChatModel(
+        replies=["Diagnosis: the tool wants capitalised names. Plan: call it with 'Paris'."]
+    )
+    graph = create_reflexion_agent(
+        actor_model, tools=tool_node, evaluator=passes, reflector=LLMReflector(reflector_model)
+    )
+    result = graph.invoke({"task": "How many million people live in paris?"})
+
+    first, second = result["attempts"]
+    assert "[tool call] lookup_population" in first["answer"]
+    assert "lookup failed: unknown city 'paris'" in first["answer"]
+    assert "lookup failed: unknown city 'paris'" in reflector_model.prompt_text(0)
+    assert "call it with 'Paris'" in actor_model.prompt_text(2)
+    assert "[tool result] lookup_population: 2" in second["answer"]
+    assert result["stop_reason"] == "passed" and result["best"]["number"] == 2
+
+
+def test_a_raising_tool_given_as_a_function_becomes_an_error_message():
+    actor_model = ScriptedChatModel(
+        replies=[call("lookup_population", city="Rome"), "No idea.\nAnswer: 0"]
+    )
+    graph = create_reflexion_agent(
+        actor_model,
+        tools=[lookup_population],
+        evaluator=passes,
+        reflector=LLMReflector(ScriptedChatModel(replies=[])),
+    )
+    result = graph.invoke({"task": "Rome?"}, context=ReflexionContext(max_attempts=1))
+    answer = result["attempts"][0]["answer"]
+    assert "[tool error] lookup_population" in answer and "unknown city 'Rome'" in answer
+    assert result["stop_reason"] == "max_attempts"
+
+
+def test_a_hanging_tool_times_out_and_the_run_ends_with_a_stop_reason():
+    def slow_lookup(city: str) -> str:
+        """Never answers in time."""
+        time.sleep(30)
+        return "2"
+
+    from reflexion_graph import create_tool_actor
+
+    actor_model = ScriptedChatModel(replies=[call("slow_lookup", city="Paris"), "Answer: ?"])
+    actor = create_tool_actor(actor_model, [slow_lookup], tool_timeout_s=0.5)
+    graph = create_reflexion_agent(
+        evaluator=passes, actor=actor, reflector=LLMReflector(ScriptedChatModel(replies=[]))
+    )
+    started = time.monotonic()
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=1))
+    assert time.monotonic() - started < 5
+    assert "timed out after 0.5 s" in result["attempts"][0]["answer"]
+    assert result["stop_reason"] == "max_attempts"
+
+
+def test_a_model_that_never_stops_calling_tools_is_bounded():
+    from reflexion_graph import create_tool_actor
+
+    actor_model = ScriptedChatModel(replies=[call("lookup_population", city="Lyon")] * 10)
+    actor = create_tool_actor(actor_model, [lookup_population], max_tool_steps=2)
+    graph = create_reflexion_agent(
+        evaluator=passes, actor=actor, reflector=LLMReflector(ScriptedChatModel(replies=[]))
+    )
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=1))
+    assert result["attempts"][0]["answer"].startswith("[stopped]")
+    assert result["stop_reason"] == "max_attempts"
+
+
+def test_a_compiled_graph_as_actor():
+    class State(TypedDict):
+        messages: list
+
+    def respond(state):
+        return {"messages": [*state["messages"], AIMessage("Answer: 2")]}
+
+    builder = StateGraph(State)
+    builder.add_node("respond", respond)
+    builder.add_edge(START, "respond")
+    graph = create_reflexion_agent(
+        evaluator=passes,
+        actor=builder.compile(),
+        reflector=LLMReflector(ScriptedChatModel(replies=[])),
+    )
+    assert graph.invoke({"task": "t"})["stop_reason"] == "passed"
+
+
+def test_a_graph_actor_without_messages_is_rejected():
+    class Other(TypedDict):
+        question: str
+
+    builder = StateGraph(Other)
+    builder.add_node("noop", lambda state: state)
+    builder.add_edge(START, "noop")
+    with pytest.raises(ConfigurationError, match="needs a 'messages' channel"):
+        create_reflexion_agent(
+            evaluator=passes,
+            actor=builder.compile(),
+            reflector=LLMReflector(ScriptedChatModel(replies=[])),
+        )
+
+
+def test_actor_and_tools_together_are_rejected():
+    with pytest.raises(ConfigurationError, match="either an actor or tools"):
+        create_reflexion_agent(
+            ScriptedChatModel(replies=[]),
+            evaluator=passes,
+            actor=object(),
+            tools=[lookup_population],
+        )
+
+
+def test_transcript_renders_calls_results_and_the_reply():
+    from reflexion_graph._tool_actor import transcript
+
+    text = transcript(
+        [call("f", x=1), ToolMessage("3", name="f", tool_call_id="c"), AIMessage("Answer: 3")]
+    )
+    assert text == '[tool call] f({"x": 1})\n[tool result] f: 3\nAnswer: 3'
