@@ -29,6 +29,7 @@ def main() -> None:
     params.port = args.port
     params.n_parallel = args.parallel
     params.n_ctx = args.ctx_size * args.parallel
+    params.use_jinja = True  # the model's own chat template; enables tool calls
     if args.alias:
         params.model_alias = args.alias
     server = xllamacpp.Server(params)
