@@ -89,6 +89,12 @@ def add_parser(commands: Any) -> None:
     )
     model.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
     model.add_argument("--seed", type=int, help="sampling seed, for repeatable runs")
+    model.add_argument(
+        "--parallel",
+        type=int,
+        help="parallel slots of the embedded server (continuous batching) "
+        "[REFLEXION_GRAPH_PARALLEL]",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -106,6 +112,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         gguf_path=args.gguf,
         temperature=args.temperature,
         seed=args.seed,
+        parallel=args.parallel,
     )
     display = RunDisplay(console)
 
