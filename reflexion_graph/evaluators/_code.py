@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,11 @@ from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits, SandboxResult, run_python
 
 _MAX_FEEDBACK_LINES = 5
+_LIMIT_SIGNALS = {
+    signal.SIGXCPU: "used up its CPU-time limit (an infinite loop or far too slow)",
+    signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",
+    signal.SIGXFSZ: "wrote more output than allowed",
+}
 
 
 class CodeTestEvaluator(BaseEvaluator):
@@ -53,6 +59,15 @@ class CodeTestEvaluator(BaseEvaluator):
         result = run_python(_harness_source(), json.dumps(payload), self.limits)
         return self._verdict(result, marker)
 
+    def _crash(self, result: SandboxResult) -> str:
+        """Why the program ended without a report, for the reflector."""
+        limit = _LIMIT_SIGNALS.get(-result.returncode)
+        if limit:
+            return f"The program {limit}."
+        tail = result.stderr.strip().splitlines()[-3:]
+        reason = "\n".join(tail) or f"exit code {result.returncode}"
+        return f"The program crashed before reporting: {reason}"
+
     def _verdict(self, result: SandboxResult, marker: str) -> Evaluation:
         if result.timed_out:
             return make_evaluation(
@@ -63,11 +78,7 @@ class CodeTestEvaluator(BaseEvaluator):
             )
         report = _find_report(result.stdout, marker)
         if report is None:
-            tail = result.stderr.strip().splitlines()[-3:]
-            reason = "\n".join(tail) or f"exit code {result.returncode}"
-            return make_evaluation(
-                False, feedback=f"The program crashed before reporting: {reason}", source="tests"
-            )
+            return make_evaluation(False, feedback=self._crash(result), source="tests")
         if report.get("error"):
             raise ConfigurationError(f"the task's tests are broken: {report['error']}")
         total, failures = int(report["total"]), [str(f) for f in report["failures"]]

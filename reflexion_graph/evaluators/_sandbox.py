@@ -156,7 +156,7 @@ def _command(isolation: Isolation, limits: SandboxLimits, workdir: str) -> list[
         command = [
             "prlimit",
             f"--as={limits.memory_mb * 1024 * 1024}",
-            f"--cpu={limits.cpu_s}",
+            f"--cpu={limits.cpu_s}:{limits.cpu_s + 1}",  # soft:hard, so SIGXCPU comes first
             f"--fsize={limits.output_bytes}",
             f"--nproc={limits.max_processes}",
             "--core=0",
@@ -185,7 +185,7 @@ def _enter(limits: SandboxLimits, user: int | None) -> None:
     """In the child, before exec: set the limits, then give up root (without util-linux)."""
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))  # SIGXCPU first
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

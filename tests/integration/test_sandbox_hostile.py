@@ -132,6 +132,7 @@ def test_without_bubblewrap_or_util_linux_limits_still_hold_and_gaps_are_logged(
         verdict, _ = judge("blob = bytearray(8 * 1024 ** 3)")
         assert "MemoryError" in verdict["feedback"]
         verdict, seconds = judge("while True:\n    pass")
-        assert "Timed out" in verdict["feedback"] and seconds < LIMITS.timeout_s + 2
+        assert seconds < LIMITS.timeout_s + 2
+        assert "Timed out" in verdict["feedback"] or "CPU-time limit" in verdict["feedback"]
     finally:
         _sandbox.probe_isolation.cache_clear()
