@@ -16,7 +16,7 @@ from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits, SandboxResult, run_python
 
 _MAX_FEEDBACK_LINES = 5
-_LIMIT_SIGNALS = {
+_LIMIT_SIGNALS: dict[int, str] = {
     signal.SIGXCPU: "used up its CPU-time limit (an infinite loop or far too slow)",
     signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",
     signal.SIGXFSZ: "wrote more output than allowed",
