@@ -31,8 +31,10 @@ from reflexion_graph._state import (
 )
 from reflexion_graph._tool_actor import GraphActor, ToolLike, create_tool_actor
 from reflexion_graph._usage import metered
+from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
+from reflexion_graph.models import create_chat_model, model_id
 
 Update = dict[str, Any]
 
@@ -50,6 +52,7 @@ def create_reflexion_agent(
     memory: BaseReflectionMemory | None = None,
     checkpointer: Checkpointer = None,
     store: BaseStore | None = None,
+    episode_log: EpisodeLog | None = None,
     name: str = "reflexion",
 ) -> CompiledStateGraph[ReflexionState, ReflexionContext, ReflexionInput, ReflexionOutput]:
     """Build the compiled Reflexion graph.
@@ -67,6 +70,7 @@ def create_reflexion_agent(
         memory: Long-term lesson store shared across tasks; ``None`` keeps lessons in the run.
         checkpointer: LangGraph checkpointer, for threads and resuming interrupted runs.
         store: LangGraph store handed to the compiled graph.
+        episode_log: Where finished runs are appended as episodes (training data).
         name: Graph name (shown in Studio and when used as a sub-graph).
 
     Per-run settings (attempts, reflection window, memory scope...) go in ``context=``
@@ -79,13 +83,12 @@ def create_reflexion_agent(
         actor = GraphActor(actor)
     if actor is None or reflector is None:
         if model is None:
-            from reflexion_graph.models import create_chat_model
-
             model = create_chat_model()
         if actor is None:
             actor = create_tool_actor(model, tools) if tools is not None else LLMActor(model)
         reflector = reflector or LLMReflector(model)
-    nodes = _Nodes(actor, checked_evaluator, reflector, memory)
+    model_name = model_id(model if model is not None else getattr(actor, "model", actor))
+    nodes = _Nodes(actor, checked_evaluator, reflector, memory, episode_log, model_name)
 
     builder = StateGraph(
         ReflexionState,
@@ -204,11 +207,15 @@ class _Nodes:
         evaluator: BaseEvaluator,
         reflector: BaseReflector,
         memory: BaseReflectionMemory | None,
+        episode_log: EpisodeLog | None,
+        model: str,
     ) -> None:
         self.actor = actor
         self.evaluator = evaluator
         self.reflector = reflector
         self.memory = memory
+        self.episode_log = episode_log
+        self.model = model
 
     # recall: validate the input, reset per-run fields, fetch lessons from earlier tasks.
     def recall(self, state: ReflexionState) -> Update:
@@ -281,6 +288,7 @@ class _Nodes:
                 self.memory.record_usage(
                     final.recalled_ids, passed=final.passed, scope=context.memory_scope
                 )
+        self._log(state, final)
         return final.update()
 
     async def afinalize(self, state: ReflexionState) -> Update:
@@ -293,7 +301,13 @@ class _Nodes:
                 await self.memory.arecord_usage(
                     final.recalled_ids, passed=final.passed, scope=context.memory_scope
                 )
+        self._log(state, final)
         return final.update()
+
+    def _log(self, state: ReflexionState, final: _Final) -> None:
+        if self.episode_log is not None:
+            finished = {**state, "reflections": final.reflections, "stop_reason": final.stop_reason}
+            self.episode_log.write(episode_from_state(finished, model=self.model))
 
 
 def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -> list[Reflection]:

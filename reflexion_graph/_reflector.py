@@ -11,6 +11,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Reflection, make_reflection
+from reflexion_graph.models import model_id
 
 _MAX_LESSON_CHARS = 600
 
@@ -74,13 +75,5 @@ class LLMReflector(BaseReflector):
             task=task,
             attempt=attempt["number"],
             prompt=prompt,
-            metadata={"model": _model_id(self.model), "fallback": fallback},
+            metadata={"model": model_id(self.model), "fallback": fallback},
         )
-
-
-def _model_id(model: BaseChatModel) -> str:
-    for attribute in ("model_name", "model"):
-        value = getattr(model, attribute, None)
-        if isinstance(value, str) and value:
-            return value
-    return type(model).__name__

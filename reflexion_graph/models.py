@@ -84,6 +84,15 @@ def create_chat_model(settings: ModelSettings | None = None) -> ChatOpenAI:
     )
 
 
+def model_id(model: object) -> str:
+    """A model's name for records: ``model_name`` / ``model``, else its class name."""
+    for attribute in ("model_name", "model"):
+        value = getattr(model, attribute, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(model).__name__
+
+
 def check_endpoint(base_url: str, *, api_key: str | None = None, timeout_s: float = 5.0) -> None:
     """Raise :class:`ModelUnavailableError` unless ``{base_url}/models`` answers."""
     request = urllib.request.Request(base_url.rstrip("/") + "/models")
