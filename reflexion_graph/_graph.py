@@ -7,7 +7,10 @@ from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableLambda
+
+# LangGraph's own sync+async node wrapper (as for function nodes and its prebuilt ToolNode):
+# unlike RunnableLambda it does not inspect signatures on every call (overhead_bench.py).
+from langgraph._internal._runnable import RunnableCallable
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
@@ -96,22 +99,24 @@ def create_reflexion_agent(
         input_schema=ReflexionInput,
         output_schema=ReflexionOutput,
     )
-    builder.add_node("recall", RunnableLambda(nodes.recall, afunc=nodes.arecall, name="recall"))
+    builder.add_node(
+        "recall", RunnableCallable(nodes.recall, nodes.arecall, name="recall", trace=False)
+    )
     builder.add_node(
         "actor",
-        RunnableLambda(nodes.act, afunc=nodes.aact, name="actor"),
+        RunnableCallable(nodes.act, nodes.aact, name="actor", trace=False),
         retry_policy=MODEL_RETRY_POLICY,
     )
     builder.add_node(
-        "evaluate", RunnableLambda(nodes.evaluate, afunc=nodes.aevaluate, name="evaluate")
+        "evaluate", RunnableCallable(nodes.evaluate, nodes.aevaluate, name="evaluate", trace=False)
     )
     builder.add_node(
         "reflect",
-        RunnableLambda(nodes.reflect, afunc=nodes.areflect, name="reflect"),
+        RunnableCallable(nodes.reflect, nodes.areflect, name="reflect", trace=False),
         retry_policy=MODEL_RETRY_POLICY,
     )
     builder.add_node(
-        "finalize", RunnableLambda(nodes.finalize, afunc=nodes.afinalize, name="finalize")
+        "finalize", RunnableCallable(nodes.finalize, nodes.afinalize, name="finalize", trace=False)
     )
     builder.add_edge(START, "recall")
     builder.add_edge("recall", "actor")

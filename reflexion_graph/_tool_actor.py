@@ -9,8 +9,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
-from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool, StructuredTool, tool
+from langgraph._internal._runnable import RunnableCallable
 from langgraph.errors import GraphRecursionError
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
@@ -106,7 +106,7 @@ def create_tool_actor(
         return {"messages": [await caller.ainvoke(state["messages"])]}
 
     builder = StateGraph(MessagesState)
-    builder.add_node("agent", RunnableLambda(agent, afunc=aagent, name="agent"))
+    builder.add_node("agent", RunnableCallable(agent, aagent, name="agent", trace=False))
     builder.add_node("tools", tool_node)
     builder.add_edge(START, "agent")
     builder.add_conditional_edges(

@@ -1,0 +1,177 @@
+"""Graph overhead: the Reflexion graph with a zero-latency model and a trivial evaluator vs. a
+plain Python loop making the same component calls, and a bare LangGraph graph of no-op nodes
+(the floor), in one run; with and without memory, no checkpointer.
+
+Prints a table and writes ``benchmarks/results/overhead.json``.
+
+    .venv/bin/python benchmarks/overhead_bench.py [--runs 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langgraph.graph import END, START, StateGraph
+
+from reflexion_graph import (
+    BaseReflectionMemory,
+    LLMActor,
+    LLMReflector,
+    Reflection,
+    ReflexionContext,
+    create_reflexion_agent,
+    make_evaluation,
+)
+
+RESULTS = Path(__file__).with_name("results") / "overhead.json"
+ATTEMPTS = 3
+
+
+class InstantModel(BaseChatModel):
+    """Answers at once: "wrong" until the third call of a cycle, then "right"."""
+
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "instant"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        self.calls += 1
+        text = "right" if self.calls % ATTEMPTS == 0 else "wrong"
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+
+class ListMemory(BaseReflectionMemory):
+    def __init__(self) -> None:
+        self.lessons: list[Reflection] = []
+
+    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+        return self.lessons[-k:]
+
+    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+        self.lessons = (self.lessons + list(reflections))[-10:]
+
+    def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
+        return None
+
+
+def evaluator(task: str, answer: str) -> Any:
+    return make_evaluation(answer == "right", feedback="" if answer == "right" else "wrong")
+
+
+def plain_loop(actor: LLMActor, reflector: LLMReflector, memory: ListMemory | None) -> None:
+    """The same component calls as one run of the graph, without LangGraph."""
+    lessons = memory.search("t", k=3, scope="global") if memory else []
+    reflections: list[Reflection] = []
+    for number in range(1, ATTEMPTS + 1):
+        answer = actor.act("t", reflections=reflections[-3:], lessons=lessons)
+        verdict = evaluator("t", answer)
+        if verdict["passed"]:
+            break
+        attempt = {"number": number, "answer": answer, "evaluation": verdict}
+        reflections.append(reflector.reflect("t", attempt))  # type: ignore[arg-type]
+    if memory:
+        memory.save(reflections, scope="global")
+
+
+def bare_graph() -> Callable[[], Any]:
+    """No-op nodes in the same shape and step count: LangGraph's own cost."""
+
+    class State(TypedDict):
+        n: int
+
+    builder = StateGraph(State)
+    for name in ("recall", "actor", "evaluate", "finalize"):
+        builder.add_node(name, lambda state: {"n": state["n"]})
+    builder.add_node("reflect", lambda state: {"n": state["n"] + 1})
+    builder.add_edge(START, "recall")
+    builder.add_edge("recall", "actor")
+    builder.add_edge("actor", "evaluate")
+    builder.add_conditional_edges(
+        "evaluate",
+        lambda s: "finalize" if s["n"] >= ATTEMPTS else "reflect",
+        {"reflect": "reflect", "finalize": "finalize"},
+    )
+    builder.add_edge("reflect", "actor")
+    builder.add_edge("finalize", END)
+    graph = builder.compile()
+    return lambda: graph.invoke({"n": 1})
+
+
+def per_run_ms(run: Callable[[], Any], runs: int) -> float:
+    for _ in range(20):
+        run()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def measure(with_memory: bool, runs: int) -> dict[str, Any]:
+    model = InstantModel()
+    actor, reflector = LLMActor(model), LLMReflector(model)
+    memory = ListMemory() if with_memory else None
+    graph = create_reflexion_agent(
+        evaluator=evaluator, actor=actor, reflector=reflector, memory=memory
+    )
+    context = ReflexionContext(max_attempts=ATTEMPTS)
+    graph_ms = per_run_ms(lambda: graph.invoke({"task": "t"}, context=context), runs)
+    model.calls = 0
+    loop_ms = per_run_ms(lambda: plain_loop(actor, reflector, memory), runs)
+    return {
+        "memory": with_memory,
+        "graph_ms_per_run": round(graph_ms, 3),
+        "plain_loop_ms_per_run": round(loop_ms, 3),
+        "overhead_ms_per_attempt": round((graph_ms - loop_ms) / ATTEMPTS, 3),
+        "ratio": round(graph_ms / loop_ms, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300)
+    args = parser.parse_args()
+    floor_ms = per_run_ms(bare_graph(), args.runs)
+    rows = [measure(False, args.runs), measure(True, args.runs)]
+    floor_per_attempt = floor_ms / ATTEMPTS
+    print(
+        f"bare LangGraph floor: {floor_ms:.3f} ms per run "
+        f"({floor_per_attempt:.3f} ms per attempt, {ATTEMPTS} attempts)"
+    )
+    print("| memory | graph ms/run | plain loop ms/run | overhead ms/attempt | ratio |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['memory']} | {row['graph_ms_per_run']} | {row['plain_loop_ms_per_run']} "
+            f"| {row['overhead_ms_per_attempt']} | {row['ratio']}x |"
+        )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "attempts_per_run": ATTEMPTS,
+                "bare_graph_ms_per_run": round(floor_ms, 3),
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {RESULTS} (target: overhead under 2 ms per attempt)")
+
+
+if __name__ == "__main__":
+    main()
