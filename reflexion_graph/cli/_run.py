@@ -19,8 +19,10 @@ from reflexion_graph._graph import create_reflexion_agent
 from reflexion_graph._state import ReflexionContext
 from reflexion_graph.cli._display import RunDisplay, TaskResult
 from reflexion_graph.cli._memory import add_memory_arguments, open_memory
+from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
+from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
-from reflexion_graph.models import ModelSettings, check_endpoint, create_chat_model
+from reflexion_graph.models import ModelSettings
 from reflexion_graph.tasks import (
     EVALUATOR_BUILDERS,
     ModelFactory,
@@ -80,21 +82,14 @@ def add_parser(commands: Any) -> None:
     memory = parser.add_argument_group("memory (default: Chroma in ./.reflexion_graph/memory)")
     add_memory_arguments(memory)
     memory.add_argument("--no-memory", action="store_true", help="keep lessons in the run only")
-    model = parser.add_argument_group("model (default: embedded SmolLM2-135M on llama.cpp)")
-    model.add_argument("--base-url", help="OpenAI-compatible endpoint [REFLEXION_GRAPH_BASE_URL]")
-    model.add_argument("--model", help="model name at the endpoint [REFLEXION_GRAPH_MODEL]")
-    model.add_argument("--api-key", help="API key [REFLEXION_GRAPH_API_KEY, OPENAI_API_KEY]")
-    model.add_argument(
-        "--gguf", type=Path, help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]"
+    loop.add_argument(
+        "--episodes",
+        type=Path,
+        metavar="FILE",
+        help="append every run to this episode log (training data)",
     )
-    model.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
-    model.add_argument("--seed", type=int, help="sampling seed, for repeatable runs")
-    model.add_argument(
-        "--parallel",
-        type=int,
-        help="parallel slots of the embedded server (continuous batching) "
-        "[REFLEXION_GRAPH_PARALLEL]",
-    )
+    add_model_arguments(parser)
+    parser.add_argument("--seed", type=int, help="sampling seed, for repeatable runs")
     parser.set_defaults(handler=run)
 
 
@@ -105,23 +100,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         reflection_window=args.reflection_window,
         memory_scope=args.scope,
     )
-    settings = ModelSettings.from_env(
-        base_url=args.base_url,
-        model=args.model,
-        api_key=args.api_key,
-        gguf_path=args.gguf,
-        temperature=args.temperature,
-        seed=args.seed,
-        parallel=args.parallel,
-    )
+    settings = model_settings(args, seed=args.seed)
     display = RunDisplay(console)
+    episodes = EpisodeLog(args.episodes) if args.episodes else None
 
     @functools.cache
     def model_factory() -> ChatOpenAI:
         with display.status("starting the model"):
-            if settings.base_url:
-                check_endpoint(settings.base_url, api_key=settings.api_key)
-            return create_chat_model(settings)
+            return start_model(settings)
 
     tasks = _tasks(args, model_factory)
     memory = None if args.no_memory else open_memory(args)
@@ -131,7 +117,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     results = []
     for spec in tasks:
         graph = create_reflexion_agent(
-            chat_model, evaluator=spec.evaluator, memory=memory, checkpointer=InMemorySaver()
+            chat_model,
+            evaluator=spec.evaluator,
+            memory=memory,
+            checkpointer=InMemorySaver(),
+            episode_log=episodes,
         )
         display.task_started(spec)
         task_started = time.perf_counter()

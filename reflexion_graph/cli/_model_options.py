@@ -1,0 +1,49 @@
+"""Model options shared by ``run`` and ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from langchain_openai import ChatOpenAI
+
+from reflexion_graph.models import ModelSettings, check_endpoint, create_chat_model
+
+
+def add_model_arguments(parser: Any) -> None:
+    """The model's flags, in their own group."""
+    model = parser.add_argument_group("model (default: embedded SmolLM2-135M on llama.cpp)")
+    model.add_argument("--base-url", help="OpenAI-compatible endpoint [REFLEXION_GRAPH_BASE_URL]")
+    model.add_argument("--model", help="model name at the endpoint [REFLEXION_GRAPH_MODEL]")
+    model.add_argument("--api-key", help="API key [REFLEXION_GRAPH_API_KEY, OPENAI_API_KEY]")
+    model.add_argument(
+        "--gguf", type=Path, help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]"
+    )
+    model.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
+    model.add_argument(
+        "--parallel",
+        type=int,
+        help="parallel slots of the embedded server (continuous batching) "
+        "[REFLEXION_GRAPH_PARALLEL]",
+    )
+
+
+def model_settings(args: argparse.Namespace, **overrides: Any) -> ModelSettings:
+    """Settings from the flags, over the environment."""
+    return ModelSettings.from_env(
+        base_url=args.base_url,
+        model=args.model,
+        api_key=args.api_key,
+        gguf_path=args.gguf,
+        temperature=args.temperature,
+        parallel=args.parallel,
+        **overrides,
+    )
+
+
+def start_model(settings: ModelSettings) -> ChatOpenAI:
+    """Check a configured endpoint answers, or start the embedded server; then the client."""
+    if settings.base_url:
+        check_endpoint(settings.base_url, api_key=settings.api_key)
+    return create_chat_model(settings)
