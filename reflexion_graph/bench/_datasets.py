@@ -74,7 +74,8 @@ def countdown(count: int, *, seed: int, numbers: int = 3, max_number: int = 12) 
         prompt = (
             f"Using the numbers {shuffled}, each at most once, and only + - * / and "
             f"parentheses, write an equation that equals {target}. End with a line "
-            "'Answer: <equation>'."
+            "'Answer: <equation>'.\nExample: with the numbers [2, 3, 4] and the target 14, "
+            "the last line is 'Answer: 2 + 3 * 4'."
         )
         checker = CountdownEvaluator(shuffled, target)
         tasks.append(BenchTask(f"countdown-{len(tasks)}", prompt, checker, checker))

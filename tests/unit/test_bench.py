@@ -1,0 +1,148 @@
+import itertools
+import json
+from fractions import Fraction
+
+import pytest
+
+from reflexion_graph import ConfigurationError
+from reflexion_graph.bench import (
+    STRATEGIES,
+    BenchRunner,
+    countdown,
+    humaneval,
+    markdown,
+    paired,
+    plot,
+    summary,
+)
+from reflexion_graph.bench._datasets import load_dataset
+from tests.fakes import ScriptedChatModel
+
+
+class CyclingModel(ScriptedChatModel):
+    """Answers from a fixed cycle, forever (the bench makes many calls)."""
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.replies.append(self.replies[len(self.prompts) % 2])
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def solvable(numbers, target):
+    ops = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b]
+    values = [Fraction(n) for n in numbers]
+    for order in itertools.permutations(values):
+        results = {order[0]}
+        for value in order[1:]:
+            results = {op(r, value) for r in results for op in ops}
+        if target in results:
+            return True
+    return False
+
+
+def test_countdown_tasks_are_seeded_and_solvable():
+    first, again = countdown(15, seed=3), countdown(15, seed=3)
+    assert [t.prompt for t in first] == [t.prompt for t in again]
+    assert [t.prompt for t in first] != [t.prompt for t in countdown(15, seed=4)]
+    for task in first:
+        checker = task.final
+        assert solvable(checker.numbers, checker.target), task.prompt
+
+
+def test_humaneval_ships_164_problems_with_hidden_tests_kept_apart():
+    honest = humaneval(lambda: ScriptedChatModel(replies=[]), feedback="honest")
+    oracle = humaneval(lambda: ScriptedChatModel(replies=[]), feedback="oracle")
+    assert len(honest) == 164 and honest[0].id == "HumanEval/0"
+    assert type(honest[0].feedback).__name__ == "SelfTestEvaluator"
+    assert oracle[0].feedback is oracle[0].final
+    solution = (
+        "```python\n" + "from typing import List\n\ndef has_close_elements(numbers, t):\n"
+        "    return any(abs(a - b) < t for i, a in enumerate(numbers) "
+        "for b in numbers[i + 1:])\n```"
+    )
+    assert honest[0].final.evaluate(honest[0].prompt, solution)["passed"]
+
+
+def test_unknown_dataset_and_feedback_are_named():
+    with pytest.raises(ConfigurationError, match="unknown dataset 'mbpp'"):
+        load_dataset("mbpp", lambda: None, feedback="honest", seed=0, difficulty=3)
+    with pytest.raises(ConfigurationError, match="feedback must be one of"):
+        load_dataset("countdown", lambda: None, feedback="vibes", seed=0, difficulty=3)
+
+
+def make_runner(tmp_path, strategies, model=None, **config):
+    tasks = countdown(3, seed=0)
+    return BenchRunner(
+        model or CyclingModel(replies=["Answer: 1 + 1", "a lesson"]),
+        tasks,
+        strategies=strategies,
+        attempts=2,
+        seed=0,
+        results=tmp_path / "results.json",
+        config={"dataset": "countdown", "feedback": "honest", "model": "fake", **config},
+    )
+
+
+async def test_every_strategy_runs_with_its_budget(tmp_path):
+    runner = make_runner(tmp_path, STRATEGIES)
+    await runner.run()
+    calls = {s: [r["model_calls"] for r in runner.records[s].values()] for s in STRATEGIES}
+    assert calls["single"] == [1, 1, 1]
+    assert calls["retry"] == [2, 2, 2]  # resampled, no reflection calls
+    assert calls["reflexion"] == calls["reflexion+memory"] == [3, 3, 3]
+    for records in runner.records.values():
+        assert all(len(r["success_at"]) == 2 for r in records.values())
+    table = markdown(runner.records, 2, runner.config)
+    assert "| retry | 3 | 0.00 | 0.00 |" in table and "retry vs reflexion | 3 | 0 | 0" in table
+
+
+async def test_success_is_judged_by_the_hidden_check_on_the_submitted_answer(tmp_path):
+    task = countdown(1, seed=0)[0]
+    right = f"Answer: {task.final.numbers[0]} + 0"  # uses a number the task lacks: wrong
+    runner = make_runner(tmp_path, ["single"], CyclingModel(replies=[right, "x"]))
+    await runner.run()
+    assert all(r["success_at"] == [False, False] for r in runner.records["single"].values())
+
+
+async def test_a_resumed_run_continues_where_it_stopped(tmp_path):
+    first = make_runner(tmp_path, ["single"])
+    await first.run()
+    resumed = make_runner(tmp_path, ["single", "retry"])
+    assert resumed.pending() == 3
+    seen = []
+    await resumed.run(lambda strategy, record: seen.append(strategy))
+    assert seen == ["retry"] * 3
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["records"]) == {"single", "retry"}
+    with pytest.raises(ConfigurationError, match="another configuration"):
+        make_runner(tmp_path, ["single"], model_id="other")
+
+
+def test_paired_comparison_and_plot(tmp_path):
+    records = {
+        "a": {"t1": {"success_at": [True]}, "t2": {"success_at": [False]}},
+        "b": {"t1": {"success_at": [False]}, "t2": {"success_at": [False]}},
+    }
+    assert paired(records) == [{"a": "a", "b": "b", "tasks": 2, "only_a": ["t1"], "only_b": []}]
+    full = {
+        name: {
+            t: {**r, "input_tokens": 1, "output_tokens": 1, "model_calls": 1, "seconds": 1.0}
+            for t, r in by_task.items()
+        }
+        for name, by_task in records.items()
+    }
+    assert summary(full, 1)[0]["success_at"] == [0.5]
+    plot(full, 1, tmp_path / "plot.png", "test")
+    assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_unknown_strategy():
+    with pytest.raises(ConfigurationError, match="unknown strategies"):
+        BenchRunner(
+            ScriptedChatModel(replies=[]),
+            [],
+            strategies=["magic"],
+            attempts=1,
+            seed=0,
+            results=None,
+            config={},
+        )
