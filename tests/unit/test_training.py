@@ -97,3 +97,30 @@ def test_a_malformed_log_line_is_named(tmp_path):
     path.write_text('{"task": "t", "attempts": []}\n{oops\n')
     with pytest.raises(ConfigurationError, match=r"bad\.jsonl:2: not valid JSON"):
         list(read_episodes(path))
+
+
+def test_grpo_training_example_builds_its_dataset_and_reward(log):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "examples" / "train_grpo_reflections.py"
+    spec = importlib.util.spec_from_file_location("train_grpo_reflections", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+
+    dataset = example.build_dataset(str(log.path))
+    assert dataset.column_names == ["prompt", "task"] and len(dataset) == 4
+    retried = []
+
+    def retry(task, reflection):
+        retried.append((task, reflection))
+        return "capital" in reflection
+
+    reward = example.make_reflection_reward(retry)
+    scores = reward(
+        prompts=dataset["prompt"][:2],
+        completions=["use the capital letter", [{"content": "try harder"}]],
+        task=dataset["task"][:2],
+    )
+    assert scores == [1.0, 0.0]
+    assert retried == [("t1", "use the capital letter"), ("t2", "try harder")]
