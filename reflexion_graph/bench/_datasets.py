@@ -9,12 +9,18 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.evaluators import BaseEvaluator, CodeTestEvaluator, CountdownEvaluator
+from reflexion_graph.evaluators import (
+    BaseEvaluator,
+    CodeTestEvaluator,
+    CountdownEvaluator,
+    FunctionCallEvaluator,
+)
 from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
 from reflexion_graph.tasks import ModelFactory, load_tasks
 
@@ -82,6 +88,40 @@ def countdown(count: int, *, seed: int, numbers: int = 3, max_number: int = 12) 
     return tasks
 
 
+BFCL_DIR = Path(sys.prefix) / "share" / "bfcl"
+"""Where the set-up (``scripts/fetch_bfcl_data.py``) puts the BFCL data."""
+
+
+def bfcl(category: str = "simple_python", *, folder: Path = BFCL_DIR) -> list[BenchTask]:
+    """Berkeley Function Calling Leaderboard tasks: one call, checked argument by argument."""
+    questions = folder / f"BFCL_v4_{category}.json"
+    answers = folder / "possible_answer" / f"BFCL_v4_{category}.json"
+    if not questions.is_file() or not answers.is_file():
+        raise ConfigurationError(
+            f"BFCL data for {category!r} not found in {str(folder)!r}: run "
+            "'python scripts/fetch_bfcl_data.py' (make does this)"
+        )
+    truth = {}
+    for line in answers.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            truth[record["id"]] = record["ground_truth"][0]
+    tasks = []
+    for line in questions.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        [(name, arguments)] = truth[record["id"]].items()
+        question = record["question"][0][-1]["content"]
+        prompt = (
+            f"{question}\n\nAvailable functions:\n{json.dumps(record['function'], indent=1)}"
+            '\n\nReply with the one call to make, as JSON: {"name": ..., "arguments": {...}}'
+        )
+        checker = FunctionCallEvaluator(name, arguments)
+        tasks.append(BenchTask(record["id"], prompt, checker, checker))
+    return tasks
+
+
 def user_tasks(path: Path, model: ModelFactory) -> list[BenchTask]:
     """A task file: its evaluator is both the feedback and the final score."""
     return [
@@ -93,13 +133,17 @@ def user_tasks(path: Path, model: ModelFactory) -> list[BenchTask]:
 def load_dataset(
     name: str, model: ModelFactory, *, feedback: str, seed: int, difficulty: int
 ) -> list[BenchTask]:
-    """``humaneval``, ``countdown`` or ``jsonl:PATH``."""
+    """``humaneval``, ``countdown``, ``bfcl[:CATEGORY]`` or ``jsonl:PATH``."""
     if feedback not in FEEDBACK_MODES:
         raise ConfigurationError(f"feedback must be one of {FEEDBACK_MODES}, got {feedback!r}")
     if name == "humaneval":
         return humaneval(model, feedback=feedback)
     if name == "countdown":
         return countdown(200, seed=seed, numbers=difficulty)
+    if name == "bfcl" or name.startswith("bfcl:"):
+        return bfcl(name.partition(":")[2] or "simple_python")
     if name.startswith("jsonl:"):
         return user_tasks(Path(name.removeprefix("jsonl:")), model)
-    raise ConfigurationError(f"unknown dataset {name!r}: use humaneval, countdown or jsonl:PATH")
+    raise ConfigurationError(
+        f"unknown dataset {name!r}: use humaneval, countdown, bfcl[:CATEGORY] or jsonl:PATH"
+    )

@@ -39,7 +39,7 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument(
         "--dataset",
         default="countdown",
-        help="humaneval, countdown or jsonl:PATH (default countdown)",
+        help="humaneval, countdown, bfcl[:CATEGORY] or jsonl:PATH (default countdown)",
     )
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     parser.add_argument(

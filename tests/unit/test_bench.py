@@ -146,3 +146,20 @@ def test_unknown_strategy():
             results=None,
             config={},
         )
+
+
+def test_bfcl_tasks_from_the_set_up_data():
+    from reflexion_graph.bench._datasets import bfcl
+
+    tasks = bfcl()
+    assert len(tasks) == 400 and tasks[0].id == "simple_python_0"
+    right = '{"name": "calculate_triangle_area", "arguments": {"base": 10, "height": 5}}'
+    assert tasks[0].final.evaluate(tasks[0].prompt, right)["passed"]
+    assert not tasks[0].final.evaluate(tasks[0].prompt, right.replace("10", "12"))["passed"]
+
+
+def test_missing_bfcl_data_says_how_to_get_it(tmp_path):
+    from reflexion_graph.bench._datasets import bfcl
+
+    with pytest.raises(ConfigurationError, match="fetch_bfcl_data.py"):
+        bfcl(folder=tmp_path)
