@@ -161,5 +161,5 @@ def test_bfcl_tasks_from_the_set_up_data():
 def test_missing_bfcl_data_says_how_to_get_it(tmp_path):
     from reflexion_graph.bench._datasets import bfcl
 
-    with pytest.raises(ConfigurationError, match="fetch_bfcl_data.py"):
+    with pytest.raises(ConfigurationError, match=r"fetch_bfcl_data\.py"):
         bfcl(folder=tmp_path)
