@@ -21,6 +21,7 @@ from reflexion_graph._state import ReflexionContext
 from reflexion_graph.bench._datasets import BenchTask
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators import SelfTestEvaluator
 
 STRATEGIES = ("single", "retry", "reflexion", "reflexion+memory")
 """single attempt; resampling without reflection (the baseline Reflexion must beat);
@@ -89,6 +90,7 @@ class BenchRunner:
 
     async def run(self, on_record: Callable[[str, Record], None] = lambda s, r: None) -> None:
         """Run what is pending; ``reflexion+memory`` goes in task order, one at a time."""
+        await self._write_self_tests()
         for strategy in self.strategies:
             todo = [t for t in self.tasks if t.id not in self.records[strategy]]
             with tempfile.TemporaryDirectory(prefix="reflexion-bench-memory-") as folder:
@@ -97,6 +99,15 @@ class BenchRunner:
                 await asyncio.gather(
                     *(self._run_in_slot(slots, strategy, t, memory, on_record) for t in todo)
                 )
+
+    async def _write_self_tests(self) -> None:
+        """Write each task's self-tests once, before any strategy runs.
+
+        No strategy is charged their tokens, and every strategy meets the same tests.
+        """
+        for task in self.tasks:
+            if isinstance(task.feedback, SelfTestEvaluator):
+                await asyncio.to_thread(task.feedback.tests_for, task.prompt)
 
     async def _run_in_slot(
         self,

@@ -163,3 +163,29 @@ def test_missing_bfcl_data_says_how_to_get_it(tmp_path):
 
     with pytest.raises(ConfigurationError, match=r"fetch_bfcl_data\.py"):
         bfcl(folder=tmp_path)
+
+
+async def test_self_tests_are_written_before_the_strategies_and_charged_to_none(tmp_path):
+    from reflexion_graph.bench import BenchTask
+    from reflexion_graph.evaluators import CodeTestEvaluator, SelfTestEvaluator
+
+    writer = ScriptedChatModel(replies=["assert f(1) == 1\nassert f(2) == 2\nassert f(3) == 3"])
+    task = BenchTask(
+        "t",
+        "Write f(x) returning x.",
+        SelfTestEvaluator(writer),
+        CodeTestEvaluator("assert f(5) == 5"),
+    )
+    runner = BenchRunner(
+        CyclingModel(replies=["def f(x):\n    return x", "lesson"]),
+        [task],
+        strategies=["single", "retry"],
+        attempts=2,
+        seed=0,
+        results=tmp_path / "r.json",
+        config={},
+    )
+    await runner.run()
+    assert len(writer.prompts) == 1
+    assert runner.records["single"]["t"]["model_calls"] == 1
+    assert runner.records["single"]["t"]["success_at"] == [True, True]
