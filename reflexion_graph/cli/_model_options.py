@@ -21,6 +21,7 @@ def add_model_arguments(parser: Any) -> None:
         "--gguf", type=Path, help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]"
     )
     model.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
+    model.add_argument("--max-tokens", type=int, help="longest reply, in tokens (default 512)")
     model.add_argument(
         "--parallel",
         type=int,
@@ -37,6 +38,7 @@ def model_settings(args: argparse.Namespace, **overrides: Any) -> ModelSettings:
         api_key=args.api_key,
         gguf_path=args.gguf,
         temperature=args.temperature,
+        max_tokens=args.max_tokens,
         parallel=args.parallel,
         **overrides,
     )
