@@ -19,11 +19,11 @@ from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._lessons import (
+    best_lessons,
     check_lessons,
     initial_counters,
     lesson_from_stored,
     now,
-    rank,
     stored_metadata,
     usefulness,
 )
@@ -114,16 +114,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             return []
         vector = self.embeddings.embed_query(task)
         pool = max(k * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
-        hits = []
-        for lesson_id, text, metadata, similarity in self._nearest(vector, pool, scope):
-            if similarity < self.min_relevance:
-                continue
-            score = rank(similarity, int(metadata["recalls"]), int(metadata["helped"]))
-            hits.append(
-                lesson_from_stored(lesson_id, text, metadata, similarity=similarity, rank=score)
-            )
-        hits.sort(key=lambda lesson: -float(lesson["metadata"]["rank"]))
-        return hits[:k]
+        nearest = self._nearest(vector, pool, scope)
+        return best_lessons(nearest, min_relevance=self.min_relevance, k=k)
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
         """Store finished lessons, merging near-duplicates, then enforce the size cap."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +48,26 @@ def usefulness(recalls: int, helped: int) -> float:
 def rank(similarity: float, recalls: int, helped: int) -> float:
     """Similarity, scaled x0.75..x1.25 by usefulness (an unused lesson keeps x1.0)."""
     return similarity * (0.5 + usefulness(recalls, helped))
+
+
+Candidate = tuple[str, str, Mapping[str, Any], float]
+"""A stored lesson found by similarity: ``(id, text, metadata, cosine similarity)``."""
+
+
+def best_lessons(
+    candidates: Iterable[Candidate], *, min_relevance: float, k: int
+) -> list[Reflection]:
+    """The ``k`` candidates above ``min_relevance``, ranked by similarity x usefulness."""
+    hits = []
+    for lesson_id, text, metadata, similarity in candidates:
+        if similarity < min_relevance:
+            continue
+        score = rank(similarity, int(metadata["recalls"]), int(metadata["helped"]))
+        hits.append(
+            lesson_from_stored(lesson_id, text, metadata, similarity=similarity, rank=score)
+        )
+    hits.sort(key=lambda lesson: -float(lesson["metadata"]["rank"]))
+    return hits[:k]
 
 
 def stored_metadata(

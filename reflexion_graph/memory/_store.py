@@ -12,11 +12,11 @@ from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._lessons import (
+    Candidate,
+    best_lessons,
     check_lessons,
     initial_counters,
-    lesson_from_stored,
     now,
-    rank,
     stored_metadata,
 )
 
@@ -52,24 +52,15 @@ class StoreReflectionMemory(BaseReflectionMemory):
         items = self._store().search(
             (*self.namespace, scope), query=task, limit=max(k * 4, _CANDIDATES)
         )
-        hits = []
+        candidates: list[Candidate] = []
         for item in items:
             if item.score is None:
                 raise ConfigurationError(
                     "StoreReflectionMemory needs a store with a semantic index "
                     "(e.g. InMemoryStore(index={'embed': ..., 'dims': ...}))"
                 )
-            if item.score < self.min_relevance:
-                continue
-            value = item.value
-            score = rank(item.score, int(value["recalls"]), int(value["helped"]))
-            hits.append(
-                lesson_from_stored(
-                    item.key, value["text"], value, similarity=item.score, rank=score
-                )
-            )
-        hits.sort(key=lambda lesson: -float(lesson["metadata"]["rank"]))
-        return hits[:k]
+            candidates.append((item.key, item.value["text"], item.value, item.score))
+        return best_lessons(candidates, min_relevance=self.min_relevance, k=k)
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
         """Store finished lessons (validated as a batch first)."""

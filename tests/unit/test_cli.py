@@ -1,15 +1,8 @@
 import json
-import socket
 
 import pytest
 
 from reflexion_graph.cli import main
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_cli(capsys, *argv):
@@ -59,8 +52,8 @@ def test_unknown_evaluator_in_a_task_file(capsys, tmp_path):
     assert code == 2 and "unknown evaluator 'vibes'" in err
 
 
-def test_unreachable_endpoint(capsys):
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+def test_unreachable_endpoint(capsys, free_port):
+    url = f"http://127.0.0.1:{free_port}/v1"
     code, _, err = run_cli(capsys, "run", "t", "--expected", "1", "--base-url", url)
     assert code == 2
     assert f"cannot reach the model endpoint '{url}'" in err

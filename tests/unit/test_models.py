@@ -1,15 +1,7 @@
-import socket
-
 import pytest
 
 from reflexion_graph import ConfigurationError, ModelSettings, ModelUnavailableError, _embedded
 from reflexion_graph.models import check_endpoint, create_chat_model
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_settings_from_env_and_overrides(monkeypatch):
@@ -47,8 +39,8 @@ def test_bad_env_integer(monkeypatch):
         ModelSettings.from_env()
 
 
-def test_unreachable_endpoint_is_a_clear_error():
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+def test_unreachable_endpoint_is_a_clear_error(free_port):
+    url = f"http://127.0.0.1:{free_port}/v1"
     with pytest.raises(ModelUnavailableError, match=f"cannot reach the model endpoint '{url}'"):
         check_endpoint(url, timeout_s=2)
 
