@@ -284,7 +284,8 @@ class _Nodes:
 
     # finalize: pick the best attempt, settle outcomes, persist lessons.
     def finalize(self, state: ReflexionState) -> Update:
-        context, final = _context(), _Final(state)
+        context = _context()
+        final = _Final(state, context)
         if self.memory:
             lessons = _lessons_to_save(final.reflections, context)
             if lessons:
@@ -297,7 +298,8 @@ class _Nodes:
         return final.update()
 
     async def afinalize(self, state: ReflexionState) -> Update:
-        context, final = _context(), _Final(state)
+        context = _context()
+        final = _Final(state, context)
         if self.memory:
             lessons = _lessons_to_save(final.reflections, context)
             if lessons:
@@ -377,10 +379,10 @@ def _judged(state: ReflexionState, evaluation: Any, usage: Any) -> Update:
 class _Final:
     """What the finalize node concludes from a finished run."""
 
-    def __init__(self, state: ReflexionState) -> None:
+    def __init__(self, state: ReflexionState, context: ReflexionContext) -> None:
         attempts = state.get("attempts") or []
         self.best = best_attempt(attempts)
-        self.stop_reason = stop_reason(state, _context())
+        self.stop_reason = stop_reason(state, context)
         self.passed = self.stop_reason == "passed"
         self.reflections = settle_outcomes(state.get("reflections") or [], attempts)
         self.recalled_ids = [r["id"] for r in state.get("recalled") or []]
