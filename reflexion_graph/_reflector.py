@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
@@ -29,7 +31,12 @@ class BaseReflector(ABC):
 
 
 class LLMReflector(BaseReflector):
-    """Asks a chat model for a diagnosis and a concrete plan, in two sentences."""
+    """Asks a chat model for a diagnosis and a concrete plan, in two sentences.
+
+    Lessons are cut at 600 characters. OpenAI-compatible models are also asked to stop after
+    ``max_lesson_tokens`` (two sentences fit; small models otherwise ramble on); ``None`` keeps
+    the model's own limit.
+    """
 
     def __init__(
         self,
@@ -37,20 +44,26 @@ class LLMReflector(BaseReflector):
         *,
         system_prompt: str = prompts.REFLECTOR_SYSTEM_PROMPT,
         user_prompt: str = prompts.REFLECTOR_USER_PROMPT,
+        max_lesson_tokens: int | None = 128,
     ) -> None:
         self.model = model
         self.system_prompt = system_prompt
         self.user_prompt = user_prompt
+        self._writer: Runnable[list[BaseMessage], BaseMessage] = (
+            model.bind(max_completion_tokens=max_lesson_tokens)
+            if max_lesson_tokens and isinstance(model, BaseChatOpenAI)
+            else model
+        )
 
     def reflect(self, task: str, attempt: Attempt) -> Reflection:
         """Call the model synchronously."""
         messages = self._messages(task, attempt)
-        return self._lesson(task, attempt, messages, self.model.invoke(messages).content)
+        return self._lesson(task, attempt, messages, self._writer.invoke(messages).content)
 
     async def areflect(self, task: str, attempt: Attempt) -> Reflection:
         """Call the model asynchronously."""
         messages = self._messages(task, attempt)
-        reply = await self.model.ainvoke(messages)
+        reply = await self._writer.ainvoke(messages)
         return self._lesson(task, attempt, messages, reply.content)
 
     def _messages(self, task: str, attempt: Attempt) -> list[BaseMessage]:

@@ -4,6 +4,15 @@ ACTOR_SYSTEM_PROMPT = """You are a careful problem solver. Solve the task.
 When the task asks for code, answer with one complete ```python code block.
 When the task asks for a value, end with a line `Answer: <value>`."""
 
+CODE_ACTOR_SYSTEM_PROMPT = """You are a careful Python programmer. Answer with the complete \
+function in one ```python code block, and nothing after the block."""
+
+EQUATION_ACTOR_SYSTEM_PROMPT = """You solve number puzzles. Reply with only the equation, \
+written with the given numbers."""
+
+FUNCTION_CALL_ACTOR_SYSTEM_PROMPT = """You choose the function call that answers the request. \
+Reply with only the call as JSON: {"name": ..., "arguments": {...}}."""
+
 TOOL_ACTOR_SYSTEM_PROMPT = """You are a careful problem solver with tools. Call a tool when you \
 need information or an action; read its result; when a tool reports an error, fix the call. \
 When you are done, reply without a tool call and end with a line `Answer: <value>`."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from reflexion_graph import prompts
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import (
     BaseEvaluator,
@@ -35,6 +36,14 @@ class BenchTask:
     prompt: str
     feedback: BaseEvaluator
     final: BaseEvaluator
+    system_prompt: str = prompts.ACTOR_SYSTEM_PROMPT
+    """The actor's instructions, fitted to the dataset's answer format."""
+    stop: tuple[str, ...] = ()
+    """Where an answer is complete: generation stops there (as code-generation harnesses do)."""
+
+
+_CLOSING_FENCE = "\n```\n"
+"""The end of the answer's code block; an opening fence names its language, so it never matches."""
 
 
 def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
@@ -55,36 +64,63 @@ def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
             f"block.\n```python\n{problem['prompt']}```"
         )
         shown = hidden if feedback == "oracle" else SelfTestEvaluator(model())
-        tasks.append(BenchTask(problem["task_id"], prompt, shown, hidden))
+        tasks.append(
+            BenchTask(
+                problem["task_id"],
+                prompt,
+                shown,
+                hidden,
+                prompts.CODE_ACTOR_SYSTEM_PROMPT,
+                stop=(_CLOSING_FENCE,),
+            )
+        )
     return tasks
 
 
-def countdown(count: int, *, seed: int, numbers: int = 3, max_number: int = 12) -> list[BenchTask]:
-    """Countdown tasks, every one solvable; ``numbers`` sets the difficulty.
+COUNTDOWN_OPERATORS = "+-*"
+"""The operators the generator may build a target with (the answer may use / as well)."""
 
-    A random expression is built first and its value is the target, as reasoning-gym does.
+
+def countdown(
+    count: int, *, seed: int, numbers: int = 3, operators: str = COUNTDOWN_OPERATORS
+) -> list[BenchTask]:
+    """Countdown tasks, every one solvable; ``numbers`` and ``operators`` set the difficulty.
+
+    A random chain of the numbers is built first and its value is the target, as
+    reasoning-gym does; a step whose result would not be positive adds instead.
     """
+    if numbers < 2:
+        raise ConfigurationError(f"countdown needs at least 2 numbers, got {numbers!r}")
+    if not operators or set(operators) - set(COUNTDOWN_OPERATORS):
+        raise ConfigurationError(
+            f"countdown operators must be some of {COUNTDOWN_OPERATORS!r}, got {operators!r}"
+        )
     rng = random.Random(seed)
     tasks: list[BenchTask] = []
     while len(tasks) < count:
-        values = [rng.randint(1, max_number) for _ in range(numbers)]
-        expression, target = str(values[0]), values[0]
+        values = [rng.randint(1, 12) for _ in range(numbers)]
+        target = values[0]
         for value in values[1:]:
-            operator = rng.choice("+-*")
-            candidate = {"+": target + value, "-": target - value, "*": target * value}[operator]
-            if candidate <= 0:
-                operator, candidate = "+", target + value
-            expression, target = f"({expression} {operator} {value})", candidate
+            step = {"+": target + value, "-": target - value, "*": target * value}
+            target = step[rng.choice(operators)]
+            if target <= 0:
+                target = step["+"]
         shuffled = values[:]
         rng.shuffle(shuffled)
         prompt = (
-            f"Using the numbers {shuffled}, each at most once, and only + - * / and "
-            f"parentheses, write an equation that equals {target}. End with a line "
-            "'Answer: <equation>'.\nExample: with the numbers [2, 3, 4] and the target 14, "
-            "the last line is 'Answer: 2 + 3 * 4'."
+            f"Numbers: {shuffled}. Target: {target}.\nUse the numbers, each at most once, "
+            "with + - * / and parentheses to make the target. Reply with only the equation."
         )
         checker = CountdownEvaluator(shuffled, target)
-        tasks.append(BenchTask(f"countdown-{len(tasks)}", prompt, checker, checker))
+        tasks.append(
+            BenchTask(
+                f"countdown-{len(tasks)}",
+                prompt,
+                checker,
+                checker,
+                prompts.EQUATION_ACTOR_SYSTEM_PROMPT,
+            )
+        )
     return tasks
 
 
@@ -118,7 +154,11 @@ def bfcl(category: str = "simple_python", *, folder: Path = BFCL_DIR) -> list[Be
             '\n\nReply with the one call to make, as JSON: {"name": ..., "arguments": {...}}'
         )
         checker = FunctionCallEvaluator(name, arguments)
-        tasks.append(BenchTask(record["id"], prompt, checker, checker))
+        tasks.append(
+            BenchTask(
+                record["id"], prompt, checker, checker, prompts.FUNCTION_CALL_ACTOR_SYSTEM_PROMPT
+            )
+        )
     return tasks
 
 
@@ -131,15 +171,24 @@ def user_tasks(path: Path, model: ModelFactory) -> list[BenchTask]:
 
 
 def load_dataset(
-    name: str, model: ModelFactory, *, feedback: str, seed: int, difficulty: int
+    name: str,
+    model: ModelFactory,
+    *,
+    feedback: str,
+    seed: int,
+    difficulty: int = 3,
+    operators: str = COUNTDOWN_OPERATORS,
 ) -> list[BenchTask]:
-    """``humaneval``, ``countdown``, ``bfcl[:CATEGORY]`` or ``jsonl:PATH``."""
+    """``humaneval``, ``countdown``, ``bfcl[:CATEGORY]`` or ``jsonl:PATH``.
+
+    ``difficulty`` (how many numbers) and ``operators`` shape Countdown only.
+    """
     if feedback not in FEEDBACK_MODES:
         raise ConfigurationError(f"feedback must be one of {FEEDBACK_MODES}, got {feedback!r}")
     if name == "humaneval":
         return humaneval(model, feedback=feedback)
     if name == "countdown":
-        return countdown(200, seed=seed, numbers=difficulty)
+        return countdown(200, seed=seed, numbers=difficulty, operators=operators)
     if name == "bfcl" or name.startswith("bfcl:"):
         return bfcl(name.partition(":")[2] or "simple_python")
     if name.startswith("jsonl:"):

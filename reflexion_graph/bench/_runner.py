@@ -27,6 +27,8 @@ STRATEGIES = ("single", "retry", "reflexion", "reflexion+memory")
 """single attempt; resampling without reflection (the baseline Reflexion must beat);
 Reflexion with this run's reflections; Reflexion plus cross-task memory (starting empty)."""
 
+MEMORY_STRATEGY = "reflexion+memory"
+
 Record = dict[str, Any]
 
 
@@ -36,17 +38,22 @@ class ResamplingActor(LLMActor):
     Retries resample, and first attempts are identical across strategies (paired comparison).
     """
 
-    def __init__(self, model: BaseChatModel, seed: int) -> None:
-        super().__init__(model)
-        self.seed = seed
+    def __init__(
+        self, model: BaseChatModel, seed: int, *, system_prompt: str, stop: Sequence[str] = ()
+    ) -> None:
+        super().__init__(model, system_prompt=system_prompt)
+        self.seed, self.stop = seed, list(stop)
         self.calls = 0
 
     async def aact(
         self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
     ) -> str:
-        """One attempt with the next seed."""
+        """One attempt with the next seed (and the task's stop sequences)."""
         seed, self.calls = self.seed + self.calls, self.calls + 1
-        model = self.model.bind(seed=seed) if isinstance(self.model, BaseChatOpenAI) else self.model
+        options: dict[str, Any] = {"stop": self.stop} if self.stop else {}
+        if isinstance(self.model, BaseChatOpenAI):
+            options["seed"] = seed
+        model = self.model.bind(**options) if options else self.model
         reply = await model.ainvoke(self.messages(task, reflections=reflections, lessons=lessons))
         return str(reply.content)
 
@@ -89,37 +96,66 @@ class BenchRunner:
         return sum(t.id not in self.records[s] for s in self.strategies for t in self.tasks)
 
     async def run(self, on_record: Callable[[str, Record], None] = lambda s, r: None) -> None:
-        """Run what is pending; ``reflexion+memory`` goes in task order, one at a time."""
+        """Run what is pending, all strategies at once.
+
+        ``reflexion+memory`` is one lane that takes the tasks in order, one at a time, on a slot
+        of its own; the other strategies share the remaining slots.
+        """
         await self._write_self_tests()
-        for strategy in self.strategies:
-            todo = [t for t in self.tasks if t.id not in self.records[strategy]]
-            with tempfile.TemporaryDirectory(prefix="reflexion-bench-memory-") as folder:
-                memory = self._memory(folder) if strategy == "reflexion+memory" else None
-                slots = asyncio.Semaphore(1 if memory else self.concurrency)
-                await asyncio.gather(
-                    *(self._run_in_slot(slots, strategy, t, memory, on_record) for t in todo)
-                )
+        pending = {
+            s: [t for t in self.tasks if t.id not in self.records[s]] for s in self.strategies
+        }
+        in_order = pending.pop(MEMORY_STRATEGY, [])
+        lanes = [self._run_in_order(MEMORY_STRATEGY, in_order, on_record)] if in_order else []
+        slots = asyncio.Semaphore(max(1, self.concurrency - len(lanes)))
+        lanes += [
+            self._run_in_slot(slots, s, t, on_record) for s, todo in pending.items() for t in todo
+        ]
+        await asyncio.gather(*lanes)
 
     async def _write_self_tests(self) -> None:
-        """Write each task's self-tests once, before any strategy runs.
+        """Write each task's self-tests once, before any strategy runs, ``concurrency`` at once.
 
         No strategy is charged their tokens, and every strategy meets the same tests.
         """
-        for task in self.tasks:
-            if isinstance(task.feedback, SelfTestEvaluator):
-                await asyncio.to_thread(task.feedback.tests_for, task.prompt)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def write(evaluator: SelfTestEvaluator, prompt: str) -> None:
+            async with slots:
+                await asyncio.to_thread(evaluator.tests_for, prompt)
+
+        await asyncio.gather(
+            *(
+                write(task.feedback, task.prompt)
+                for task in self.tasks
+                if isinstance(task.feedback, SelfTestEvaluator)
+            )
+        )
 
     async def _run_in_slot(
         self,
         slots: asyncio.Semaphore,
         strategy: str,
         task: BenchTask,
-        memory: Any,
         on_record: Callable[[str, Record], None],
     ) -> None:
         async with slots:
-            record = await self._run_one(strategy, task, memory)
-        self.records[strategy][task.id] = record
+            record = await self._run_one(strategy, task, None)
+        self._keep(strategy, record, on_record)
+
+    async def _run_in_order(
+        self, strategy: str, tasks: list[BenchTask], on_record: Callable[[str, Record], None]
+    ) -> None:
+        """The cross-task memory lane: a fixed task order and a memory that starts empty."""
+        with tempfile.TemporaryDirectory(prefix="reflexion-bench-memory-") as folder:
+            memory = self._memory(folder)
+            for task in tasks:
+                self._keep(strategy, await self._run_one(strategy, task, memory), on_record)
+
+    def _keep(
+        self, strategy: str, record: Record, on_record: Callable[[str, Record], None]
+    ) -> None:
+        self.records[strategy][record["task"]] = record
         self._save()
         on_record(strategy, record)
 
@@ -128,7 +164,9 @@ class BenchRunner:
         graph = create_reflexion_agent(
             self.model,
             evaluator=task.feedback,
-            actor=ResamplingActor(self.model, self.seed),
+            actor=ResamplingActor(
+                self.model, self.seed, system_prompt=task.system_prompt, stop=task.stop
+            ),
             reflector=NoReflection() if retry else None,
             memory=memory,
             episode_log=None if retry else self.episodes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reflexion_graph.bench import STRATEGIES, BenchRunner, load_dataset, markdown, plot
-from reflexion_graph.bench._datasets import FEEDBACK_MODES
+from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.models import model_id
 from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl
+
+BENCH_MAX_TOKENS = 256
+"""The bench's longest reply unless --max-tokens says otherwise: room for a HumanEval function."""
 
 _EXAMPLES = """examples:
   reflexion-graph bench --dataset countdown --limit 30 --attempts 3
@@ -52,8 +56,21 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument("--limit", type=int, default=20, help="tasks (default 20)")
     parser.add_argument("--attempts", type=int, default=3, help="attempt budget (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="task and sampling seed")
-    parser.add_argument("--difficulty", type=int, default=3, help="countdown: how many numbers")
-    parser.add_argument("--concurrency", type=int, default=1, help="tasks at once")
+    parser.add_argument(
+        "--difficulty", type=int, default=3, help="countdown: how many numbers (default 3)"
+    )
+    parser.add_argument(
+        "--operators",
+        default=COUNTDOWN_OPERATORS,
+        help=f"countdown: operators that build the targets (default {COUNTDOWN_OPERATORS})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="tasks at once (default 4); the embedded server gets as many slots "
+        "unless --parallel says otherwise",
+    )
     parser.add_argument(
         "--results",
         type=Path,
@@ -85,7 +102,11 @@ def bench(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark, print its tables, write JSON (and a plot)."""
     if args.limit < 1 or args.attempts < 1 or args.concurrency < 1:
         raise ConfigurationError("--limit, --attempts and --concurrency must be >= 1")
-    settings = model_settings(args)
+    settings = replace(
+        model_settings(args),
+        parallel=args.parallel or args.concurrency,
+        max_tokens=args.max_tokens or BENCH_MAX_TOKENS,
+    )
     with console.status("starting the model"):
         model = start_model(settings)
     tasks = load_dataset(
@@ -94,6 +115,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         feedback=args.feedback,
         seed=args.seed,
         difficulty=args.difficulty,
+        operators=args.operators,
     )[: args.limit]
     config = {
         "dataset": args.dataset,

@@ -60,3 +60,29 @@ def test_cli_single_task_with_tests(embedded_server):
     )
     assert done.returncode in (0, 1), done.stderr
     assert "double" in done.stdout and "Summary" in done.stdout
+
+
+def test_bench_compares_all_four_strategies_on_the_real_model(embedded_server, tmp_path):
+    results, plot_file, episodes = (
+        tmp_path / "bench.json",
+        tmp_path / "bench.png",
+        tmp_path / "episodes.jsonl",
+    )
+    command = [CLI, "bench", "--dataset", "countdown", "--difficulty", "2", "--limit", "2"]
+    command += ["--attempts", "2", "--results", str(results), "--plot", str(plot_file)]
+    command += ["--episodes", str(episodes)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for strategy in ("single", "retry", "reflexion", "reflexion+memory"):
+        assert f"| {strategy} | 2 |" in done.stdout
+    saved = json.loads(results.read_text())
+    assert saved["config"]["tasks"] == ["countdown-0", "countdown-1"]
+    assert all(len(records) == 2 for records in saved["records"].values())
+    assert plot_file.read_bytes()[:4] == b"\x89PNG"
+    assert len(episodes.read_text().splitlines()) == 6  # single, reflexion, +memory: not retry
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60)  # all resumed
+
+    def tables(out):
+        return [line for line in out.splitlines() if line.startswith("|")]
+
+    assert again.returncode == 0 and tables(again.stdout) == tables(done.stdout)

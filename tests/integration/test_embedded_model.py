@@ -3,10 +3,13 @@ import sys
 import textwrap
 
 import pytest
+from langchain_core.callbacks import get_usage_metadata_callback
 
-from reflexion_graph import ReflexionContext, create_reflexion_agent
-from reflexion_graph._embedded import ensure_server
+from reflexion_graph import LLMReflector, ReflexionContext, create_reflexion_agent
+from reflexion_graph._embedded import EMBEDDED_MODEL_ALIAS, ensure_server
+from reflexion_graph._records import Attempt, make_evaluation
 from reflexion_graph.evaluators import CodeTestEvaluator, ExactMatchEvaluator
+from reflexion_graph.models import ModelSettings, create_chat_model
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +65,22 @@ def test_server_stops_when_its_process_exits(tmp_path):
     pid = int(out.stdout.split()[-1])
     gone = subprocess.run(["ps", "-p", str(pid)], capture_output=True)
     assert gone.returncode == 1, f"server process {pid} outlived its parent"
+
+
+async def test_a_lesson_stops_near_where_it_would_be_cut(embedded_server):
+    model = create_chat_model(
+        ModelSettings(base_url=embedded_server.base_url, model=EMBEDDED_MODEL_ALIAS, seed=7)
+    )
+    reflector = LLMReflector(
+        model, system_prompt="Write a very long essay, at least 1000 words, about the failure."
+    )
+    attempt = Attempt(
+        number=1,
+        answer="def add(a, b):\n    return a - b",
+        evaluation=make_evaluation(False, feedback="add(2, 3) returned -1, expected 5"),
+    )
+    with get_usage_metadata_callback() as usage:
+        lesson = await reflector.areflect(TASK, attempt)
+    [tokens] = usage.usage_metadata.values()
+    assert 0 < tokens["output_tokens"] <= 128  # the model's own limit is 512
+    assert 0 < len(lesson["text"]) <= 600

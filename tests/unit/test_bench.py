@@ -3,8 +3,9 @@ import json
 from fractions import Fraction
 
 import pytest
+from pydantic import Field
 
-from reflexion_graph import ConfigurationError
+from reflexion_graph import ConfigurationError, prompts
 from reflexion_graph.bench import (
     STRATEGIES,
     BenchRunner,
@@ -16,6 +17,7 @@ from reflexion_graph.bench import (
     summary,
 )
 from reflexion_graph.bench._datasets import load_dataset
+from reflexion_graph.bench._runner import ResamplingActor
 from tests.fakes import ScriptedChatModel
 
 
@@ -48,6 +50,21 @@ def test_countdown_tasks_are_seeded_and_solvable():
         assert solvable(checker.numbers, checker.target), task.prompt
 
 
+def test_countdown_operators_shape_the_targets():
+    for task in countdown(10, seed=1, numbers=2, operators="+"):
+        assert task.final.target == sum(task.final.numbers)
+    assert "Reply with only the equation" in countdown(1, seed=0)[0].prompt
+
+
+def test_countdown_settings_are_checked():
+    with pytest.raises(ConfigurationError, match="at least 2 numbers, got 1"):
+        countdown(1, seed=0, numbers=1)
+    with pytest.raises(ConfigurationError, match="got '/'"):
+        countdown(1, seed=0, operators="/")
+    with pytest.raises(ConfigurationError, match="got ''"):
+        load_dataset("countdown", lambda: None, feedback="honest", seed=0, operators="")
+
+
 def test_humaneval_ships_164_problems_with_hidden_tests_kept_apart():
     honest = humaneval(lambda: ScriptedChatModel(replies=[]), feedback="honest")
     oracle = humaneval(lambda: ScriptedChatModel(replies=[]), feedback="oracle")
@@ -69,7 +86,7 @@ def test_unknown_dataset_and_feedback_are_named():
         load_dataset("countdown", lambda: None, feedback="vibes", seed=0, difficulty=3)
 
 
-def make_runner(tmp_path, strategies, model=None, **config):
+def make_runner(tmp_path, strategies, model=None, concurrency=1, **config):
     tasks = countdown(3, seed=0)
     return BenchRunner(
         model or CyclingModel(replies=["Answer: 1 + 1", "a lesson"]),
@@ -78,6 +95,7 @@ def make_runner(tmp_path, strategies, model=None, **config):
         attempts=2,
         seed=0,
         results=tmp_path / "results.json",
+        concurrency=concurrency,
         config={"dataset": "countdown", "feedback": "honest", "model": "fake", **config},
     )
 
@@ -93,6 +111,41 @@ async def test_every_strategy_runs_with_its_budget(tmp_path):
         assert all(len(r["success_at"]) == 2 for r in records.values())
     table = markdown(runner.records, 2, runner.config)
     assert "| retry | 3 | 0.00 | 0.00 |" in table and "retry vs reflexion | 3 | 0 | 0" in table
+
+
+async def test_the_actor_gets_the_datasets_instructions(tmp_path):
+    model = CyclingModel(replies=["Answer: 1 + 1", "a lesson"])
+    await make_runner(tmp_path, ["single"], model).run()
+    assert model.prompts[0][0].content == prompts.EQUATION_ACTOR_SYSTEM_PROMPT
+    assert humaneval(lambda: model, feedback="oracle")[0].system_prompt == (
+        prompts.CODE_ACTOR_SYSTEM_PROMPT
+    )
+
+
+async def test_code_answers_stop_at_their_closing_fence():
+    class StopRecorder(CyclingModel):
+        stops: list = Field(default_factory=list)
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            self.stops.append(stop)
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    task = humaneval(lambda: None, feedback="oracle")[0]
+    model = StopRecorder(replies=["```python\ndef f(): pass", "x"])
+    actor = ResamplingActor(model, 0, system_prompt=task.system_prompt, stop=task.stop)
+    await actor.aact(task.prompt, reflections=[], lessons=[])
+    assert model.stops == [["\n```\n"]]
+
+
+async def test_the_memory_lane_keeps_task_order_while_other_strategies_run(tmp_path):
+    runner = make_runner(tmp_path, ["reflexion+memory", "retry"], concurrency=2)
+    seen = []
+    await runner.run(lambda strategy, record: seen.append((strategy, record["task"])))
+    lane = [task for strategy, task in seen if strategy == "reflexion+memory"]
+    assert lane == [task.id for task in runner.tasks]
+    first_retry = next(i for i, (strategy, _) in enumerate(seen) if strategy == "retry")
+    last_memory = max(i for i, (strategy, _) in enumerate(seen) if strategy != "retry")
+    assert first_retry < last_memory  # the lanes overlapped
 
 
 async def test_success_is_judged_by_the_hidden_check_on_the_submitted_answer(tmp_path):
