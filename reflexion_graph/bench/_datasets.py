@@ -58,12 +58,18 @@ def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
         problems = [json.loads(line) for line in lines if line.strip()]
     tasks = []
     for problem in problems:
-        hidden = CodeTestEvaluator(problem["test"], entry_point=problem["entry_point"])
+        hidden = CodeTestEvaluator(
+            problem["test"], entry_point=problem["entry_point"], preamble=problem["prompt"]
+        )
         prompt = (
             "Complete this Python function. Answer with the whole function in one ```python "
             f"block.\n```python\n{problem['prompt']}```"
         )
-        shown = hidden if feedback == "oracle" else SelfTestEvaluator(model())
+        shown = (
+            hidden
+            if feedback == "oracle"
+            else SelfTestEvaluator(model(), preamble=problem["prompt"])
+        )
         tasks.append(
             BenchTask(
                 problem["task_id"],

@@ -28,7 +28,9 @@ class CodeTestEvaluator(BaseEvaluator):
 
     The code runs in a separate process group with a timeout and resource limits. The score
     is the fraction of tests that pass; feedback names each failing test with expected vs.
-    actual values, so the reflector has something concrete to work with.
+    actual values, so the reflector has something concrete to work with. ``preamble`` runs
+    first, in the same namespace: e.g. a HumanEval prompt, whose imports and helpers a
+    whole-function answer needs (the answer's definition replaces the prompt's stub).
     """
 
     def __init__(
@@ -36,12 +38,14 @@ class CodeTestEvaluator(BaseEvaluator):
         tests: str,
         *,
         entry_point: str | None = None,
+        preamble: str = "",
         limits: SandboxLimits | None = None,
     ) -> None:
         if not tests.strip():
             raise ConfigurationError("CodeTestEvaluator needs non-empty 'tests'")
         self.tests = tests
         self.entry_point = entry_point
+        self.preamble = preamble
         self.limits = limits or SandboxLimits()
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
@@ -51,6 +55,7 @@ class CodeTestEvaluator(BaseEvaluator):
             return make_evaluation(False, feedback="The answer contains no code.", source="tests")
         marker = f"@@report-{secrets.token_hex(8)}@@"
         payload = {
+            "preamble": self.preamble,
             "code": code,
             "tests": self.tests,
             "entry_point": self.entry_point,

@@ -1,7 +1,7 @@
 """Runs candidate code against tests inside the sandbox process.
 
-Reads ``{"code", "tests", "entry_point", "marker"}`` as JSON from stdin and writes one JSON
-report, prefixed by the caller's one-time ``marker``, as the last line of stdout. Uses the
+Reads ``{"preamble", "code", "tests", "entry_point", "marker"}`` as JSON from stdin and writes
+one JSON report, prefixed by the caller's one-time ``marker``, as the last line of stdout. Uses the
 standard library only.
 """
 
@@ -69,6 +69,7 @@ def run(payload: Report) -> Report:
     linecache.cache["<candidate>"] = (len(code), None, code.splitlines(True), "<candidate>")
     try:
         with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(payload.get("preamble", ""), "<preamble>", "exec"), namespace)
             exec(compile(code, "<candidate>", "exec"), namespace)
     except BaseException as error:  # SyntaxError, SystemExit, anything the candidate raises
         return {"total": 1, "failures": [f"the code does not run: {_trimmed_traceback(error)}"]}

@@ -31,11 +31,13 @@ class SelfTestEvaluator(BaseEvaluator):
         *,
         count: int = 6,
         min_tests: int = 3,
+        preamble: str = "",
         limits: SandboxLimits | None = None,
     ) -> None:
         self.model = model
         self.count = count
         self.min_tests = min_tests
+        self.preamble = preamble
         self.limits = limits or SandboxLimits()
         self._tests: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -56,7 +58,9 @@ class SelfTestEvaluator(BaseEvaluator):
                 feedback="No usable tests could be written for this task.",
                 source="self-tests",
             )
-        verdict = CodeTestEvaluator("\n".join(tests), limits=self.limits).evaluate(task, answer)
+        verdict = CodeTestEvaluator(
+            "\n".join(tests), preamble=self.preamble, limits=self.limits
+        ).evaluate(task, answer)
         return {**verdict, "source": "self-tests"}
 
     def _write_tests(self, task: str) -> list[str]:

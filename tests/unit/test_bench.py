@@ -77,6 +77,11 @@ def test_humaneval_ships_164_problems_with_hidden_tests_kept_apart():
         "for b in numbers[i + 1:])\n```"
     )
     assert honest[0].final.evaluate(honest[0].prompt, solution)["passed"]
+    without_import = solution.replace("from typing import List\n\n", "").replace(
+        "(numbers, t)", "(numbers: List[float], t: float) -> bool"
+    )
+    assert "import" not in without_import  # the prompt's imports run first, as in HumanEval
+    assert honest[0].final.evaluate(honest[0].prompt, without_import)["passed"]
 
 
 def test_unknown_dataset_and_feedback_are_named():
