@@ -102,14 +102,12 @@ class BenchRunner:
         of its own; the other strategies share the remaining slots.
         """
         await self._write_self_tests()
-        pending = {
-            s: [t for t in self.tasks if t.id not in self.records[s]] for s in self.strategies
-        }
-        in_order = pending.pop(MEMORY_STRATEGY, [])
+        todo = {s: [t for t in self.tasks if t.id not in self.records[s]] for s in self.strategies}
+        in_order = todo.pop(MEMORY_STRATEGY, [])
         lanes = [self._run_in_order(MEMORY_STRATEGY, in_order, on_record)] if in_order else []
         slots = asyncio.Semaphore(max(1, self.concurrency - len(lanes)))
         lanes += [
-            self._run_in_slot(slots, s, t, on_record) for s, todo in pending.items() for t in todo
+            self._run_in_slot(slots, s, t, on_record) for s, tasks in todo.items() for t in tasks
         ]
         await asyncio.gather(*lanes)
 
