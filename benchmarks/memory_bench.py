@@ -25,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 
 from reflexion_graph import make_reflection
 from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
+from reflexion_graph.memory._lessons import initial_counters, stored_metadata
 
 RESULTS = Path(__file__).with_name("results") / "memory.json"
 
@@ -162,6 +163,13 @@ def recall_at_3(embeddings: Embeddings) -> float:
         return hits / total
 
 
+def passed_lesson_metadata(task: str) -> dict[str, object]:
+    """What the memory itself stores for a lesson whose retry passed."""
+    lesson = make_reflection("synthetic", task=task, attempt=1)
+    lesson["outcome"] = "passed"
+    return stored_metadata(lesson, "global", initial_counters(lesson))
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -183,20 +191,7 @@ def latency(size: int, embeddings: MiniLMEmbeddings, queries: int) -> dict[str, 
                 ids=[f"synthetic-{start + i}" for i in range(count)],
                 embeddings=vectors.tolist(),
                 documents=[f"synthetic lesson {start + i}" for i in range(count)],
-                metadatas=[
-                    {
-                        "scope": "global",
-                        "task": f"t{start + i}",
-                        "attempt": 1,
-                        "outcome": "passed",
-                        "created_at": "",
-                        "updated_at": "",
-                        "recalls": 1,
-                        "helped": 1,
-                        "merged": 1,
-                    }
-                    for i in range(count)
-                ],
+                metadatas=[passed_lesson_metadata(f"t{start + i}") for i in range(count)],
             )
         fill_s = time.perf_counter() - started
         search_ms, embed_ms, add_ms = [], [], []

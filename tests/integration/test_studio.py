@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from langgraph_sdk import get_client
 
+from reflexion_graph import make_reflection
+from reflexion_graph.memory._lessons import initial_counters, stored_metadata
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
@@ -65,18 +68,16 @@ def studio(embedded_server, tmp_path_factory):
 
 async def test_a_run_in_studio_streams_and_keeps_lessons_in_the_server_store(studio):
     client = get_client(url=studio)
+    lesson = make_reflection(
+        "Seed lesson: answer with the city name only.",
+        task="What is the capital city of France?",
+        attempt=1,
+    )
+    lesson["outcome"] = "passed"
     seed = {
-        "text": "Seed lesson: answer with the city name only.",
-        "task": "What is the capital city of France?",
-        "scope": "global",
-        "attempt": 1,
-        "outcome": "passed",
-        "created_at": "",
-        "updated_at": "",
-        "recalls": 1,
-        "helped": 1,
-        "merged": 1,
-    }
+        "text": lesson["text"],
+        **stored_metadata(lesson, "global", initial_counters(lesson)),
+    }  # what StoreReflectionMemory.save writes
     await client.store.put_item(LESSONS, "seed", seed, index=["task"])
     thread = await client.threads.create()
 
