@@ -104,7 +104,7 @@ class BenchRunner:
         await self._write_self_tests()
         todo = {s: [t for t in self.tasks if t.id not in self.records[s]] for s in self.strategies}
         in_order = todo.pop(MEMORY_STRATEGY, [])
-        lanes = [self._run_in_order(MEMORY_STRATEGY, in_order, on_record)] if in_order else []
+        lanes = [self._run_in_order(in_order, on_record)] if in_order else []
         slots = asyncio.Semaphore(max(1, self.concurrency - len(lanes)))
         lanes += [
             self._run_in_slot(slots, s, t, on_record) for s, tasks in todo.items() for t in tasks
@@ -142,13 +142,14 @@ class BenchRunner:
         self._keep(strategy, record, on_record)
 
     async def _run_in_order(
-        self, strategy: str, tasks: list[BenchTask], on_record: Callable[[str, Record], None]
+        self, tasks: list[BenchTask], on_record: Callable[[str, Record], None]
     ) -> None:
         """The cross-task memory lane: a fixed task order and a memory that starts empty."""
         with tempfile.TemporaryDirectory(prefix="reflexion-bench-memory-") as folder:
             memory = self._memory(folder)
             for task in tasks:
-                self._keep(strategy, await self._run_one(strategy, task, memory), on_record)
+                record = await self._run_one(MEMORY_STRATEGY, task, memory)
+                self._keep(MEMORY_STRATEGY, record, on_record)
 
     def _keep(
         self, strategy: str, record: Record, on_record: Callable[[str, Record], None]
