@@ -7,31 +7,48 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Reflection
+from reflexion_graph._records import Attempt, Reflection
 
 
 class BaseActor(ABC):
-    """Makes one attempt at a task, given lessons from earlier failures."""
+    """Makes one attempt at a task, given what earlier failures taught.
+
+    ``lessons`` come from earlier tasks (long-term memory); ``reflections`` are this run's
+    lessons; ``last_attempt`` is the previous attempt with its verdict when the run's retry
+    context shows it (Reflexion's programming setup, Self-Refine), else ``None``.
+    """
 
     @abstractmethod
     def act(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
         """Return the answer of one attempt."""
 
     async def aact(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
         """Async twin of :meth:`act`; runs it in a worker thread unless overridden."""
-        return await asyncio.to_thread(self.act, task, reflections=reflections, lessons=lessons)
+        return await asyncio.to_thread(
+            self.act, task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        )
 
 
 class LLMActor(BaseActor):
-    """One chat-model call with the task, recalled lessons and this run's reflections."""
+    """One chat-model call with the task, recalled lessons and the run's retry context."""
 
     def __init__(
         self, model: BaseChatModel, *, system_prompt: str = prompts.ACTOR_SYSTEM_PROMPT
@@ -40,25 +57,49 @@ class LLMActor(BaseActor):
         self.system_prompt = system_prompt
 
     def act(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
         """Call the model synchronously."""
-        reply = self.model.invoke(self.messages(task, reflections=reflections, lessons=lessons))
-        return message_text(reply.content)
+        messages = self.messages(
+            task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        )
+        return message_text(self.model.invoke(messages).content)
 
     async def aact(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
         """Call the model asynchronously."""
-        messages = self.messages(task, reflections=reflections, lessons=lessons)
-        reply = await self.model.ainvoke(messages)
-        return message_text(reply.content)
+        messages = self.messages(
+            task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        )
+        return message_text((await self.model.ainvoke(messages)).content)
 
     def messages(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> list[BaseMessage]:
         """The prompt of one attempt."""
-        return build_messages(self.system_prompt, task, reflections=reflections, lessons=lessons)
+        return build_messages(
+            self.system_prompt,
+            task,
+            reflections=reflections,
+            lessons=lessons,
+            last_attempt=last_attempt,
+        )
 
 
 def build_messages(
@@ -67,14 +108,37 @@ def build_messages(
     *,
     reflections: Sequence[Reflection],
     lessons: Sequence[Reflection],
+    last_attempt: Attempt | None = None,
 ) -> list[BaseMessage]:
-    """The prompt of one attempt: system, recalled lessons, this run's reflections, the task."""
+    """The prompt of one attempt.
+
+    Without a last attempt: the system prompt with recalled lessons and this run's
+    reflections, then the task. With one, as a conversation: the task, the failed answer, then
+    its feedback and the run's reflections, asking for a corrected answer. The conversation
+    keeps the system prompt and the task as a stable prefix (the server's prompt cache reuses
+    it).
+    """
     system = [system_prompt]
     if lessons:
         system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=_bullets(lessons)))
-    if reflections:
-        system.append(prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=_bullets(reflections)))
-    return [SystemMessage("\n\n".join(system)), HumanMessage(task)]
+    if last_attempt is None:
+        if reflections:
+            system.append(
+                prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=_bullets(reflections))
+            )
+        return [SystemMessage("\n\n".join(system)), HumanMessage(task)]
+    notes = (
+        prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=_bullets(reflections))
+        if reflections
+        else ""
+    )
+    feedback = last_attempt["evaluation"]["feedback"] or "The answer was judged wrong."
+    return [
+        SystemMessage("\n\n".join(system)),
+        HumanMessage(task),
+        AIMessage(last_attempt["answer"]),
+        HumanMessage(prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)),
+    ]
 
 
 def _bullets(reflections: Sequence[Reflection]) -> str:

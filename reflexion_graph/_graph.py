@@ -179,6 +179,20 @@ def settle_outcomes(
     return settled
 
 
+def retry_inputs(state: ReflexionState, context: ReflexionContext) -> dict[str, Any]:
+    """What the next attempt sees: recalled lessons, and the run's retry context."""
+    window = context.reflection_window
+    reflections = state.get("reflections") or []
+    attempts = state.get("attempts") or []
+    shows_attempt = context.retry_context != "reflections" and bool(attempts)
+    shows_reflections = context.retry_context != "last_attempt" and window > 0
+    return {
+        "reflections": reflections[-window:] if shows_reflections else [],
+        "lessons": state.get("recalled") or [],
+        "last_attempt": attempts[-1] if shows_attempt else None,
+    }
+
+
 def task_of(state: Mapping[str, Any]) -> str:
     """The task: the ``task`` field, else the text of the last human message."""
     task = state.get("task")
@@ -241,24 +255,16 @@ class _Nodes:
         )
         return _fresh_run(task, recalled)
 
-    # actor: one attempt with the recalled lessons and this run's latest reflections.
+    # actor: one attempt with the recalled lessons and the run's retry context.
     def act(self, state: ReflexionState) -> Update:
         with metered() as meter:
-            answer = self.actor.act(state["task"], **self._lessons(state))
+            answer = self.actor.act(state["task"], **retry_inputs(state, _context()))
         return {"answer": answer, "usage": meter.usage}
 
     async def aact(self, state: ReflexionState) -> Update:
         with metered() as meter:
-            answer = await self.actor.aact(state["task"], **self._lessons(state))
+            answer = await self.actor.aact(state["task"], **retry_inputs(state, _context()))
         return {"answer": answer, "usage": meter.usage}
-
-    def _lessons(self, state: ReflexionState) -> dict[str, list[Reflection]]:
-        window = _context().reflection_window
-        reflections = state.get("reflections") or []
-        return {
-            "reflections": reflections[-window:] if window else [],
-            "lessons": state.get("recalled") or [],
-        }
 
     # evaluate: judge the attempt and record it.
     def evaluate(self, state: ReflexionState) -> Update:
@@ -271,15 +277,26 @@ class _Nodes:
             evaluation = await self.evaluator.aevaluate(state["task"], state["answer"])
         return _judged(state, evaluation, meter.usage)
 
-    # reflect: write a lesson about the latest failed attempt.
+    # reflect: write a lesson about the latest failed attempt (unless the retry context
+    # shows the last attempt alone: then the actor refines from the feedback, no lesson).
     def reflect(self, state: ReflexionState) -> Update:
+        if _context().retry_context == "last_attempt":
+            return {}
+        earlier = state.get("reflections") or []
         with metered() as meter:
-            reflection = self.reflector.reflect(state["task"], state["attempts"][-1])
+            reflection = self.reflector.reflect(
+                state["task"], state["attempts"][-1], earlier=earlier
+            )
         return {"reflections": [reflection], "usage": meter.usage}
 
     async def areflect(self, state: ReflexionState) -> Update:
+        if _context().retry_context == "last_attempt":
+            return {}
+        earlier = state.get("reflections") or []
         with metered() as meter:
-            reflection = await self.reflector.areflect(state["task"], state["attempts"][-1])
+            reflection = await self.reflector.areflect(
+                state["task"], state["attempts"][-1], earlier=earlier
+            )
         return {"reflections": [reflection], "usage": meter.usage}
 
     # finalize: pick the best attempt, settle outcomes, persist lessons.

@@ -6,6 +6,10 @@ import json
 import re
 from typing import Any
 
+CLOSING_FENCE = "\n```\n"
+"""The end of a fenced code block; an opening fence names its language, so it never matches:
+generation can stop here once the answer's block is complete."""
+
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _ANSWER_LINE = re.compile(r"\banswer\s*(?:is\s*)?[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 

@@ -4,34 +4,42 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import Runnable
-from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph.models import model_id
+from reflexion_graph.models._binding import ChatRunnable, with_options
 
 _MAX_LESSON_CHARS = 600
 
 
 class BaseReflector(ABC):
-    """Turns a failed attempt and its feedback into a short verbal lesson."""
+    """Turns a failed attempt and its feedback into a short verbal lesson.
+
+    ``earlier`` holds the lessons this run already wrote on the task, so a new lesson can say
+    what they missed instead of repeating them.
+    """
 
     @abstractmethod
-    def reflect(self, task: str, attempt: Attempt) -> Reflection:
+    def reflect(
+        self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
+    ) -> Reflection:
         """Write the lesson for the attempt after ``attempt``."""
 
-    async def areflect(self, task: str, attempt: Attempt) -> Reflection:
+    async def areflect(
+        self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
+    ) -> Reflection:
         """Async twin of :meth:`reflect`; runs it in a worker thread unless overridden."""
-        return await asyncio.to_thread(self.reflect, task, attempt)
+        return await asyncio.to_thread(self.reflect, task, attempt, earlier=earlier)
 
 
 class LLMReflector(BaseReflector):
-    """Asks a chat model for a diagnosis and a concrete plan, in two sentences.
+    """Asks a chat model for the specific mistake and the specific fix, in two sentences.
 
     Lessons are cut at 600 characters. OpenAI-compatible models are also asked to stop after
     ``max_lesson_tokens`` (two sentences fit; small models otherwise ramble on); ``None`` keeps
@@ -49,31 +57,38 @@ class LLMReflector(BaseReflector):
         self.model = model
         self.system_prompt = system_prompt
         self.user_prompt = user_prompt
-        self._writer: Runnable[list[BaseMessage], BaseMessage] = (
-            model.bind(max_completion_tokens=max_lesson_tokens)
-            if max_lesson_tokens and isinstance(model, BaseChatOpenAI)
-            else model
-        )
+        self._writer: ChatRunnable = with_options(model, max_tokens=max_lesson_tokens)
 
-    def reflect(self, task: str, attempt: Attempt) -> Reflection:
+    def reflect(
+        self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
+    ) -> Reflection:
         """Call the model synchronously."""
-        messages = self._messages(task, attempt)
+        messages = self._messages(task, attempt, earlier)
         return self._lesson(task, attempt, messages, self._writer.invoke(messages).content)
 
-    async def areflect(self, task: str, attempt: Attempt) -> Reflection:
+    async def areflect(
+        self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
+    ) -> Reflection:
         """Call the model asynchronously."""
-        messages = self._messages(task, attempt)
+        messages = self._messages(task, attempt, earlier)
         reply = await self._writer.ainvoke(messages)
         return self._lesson(task, attempt, messages, reply.content)
 
-    def _messages(self, task: str, attempt: Attempt) -> list[BaseMessage]:
+    def _messages(
+        self, task: str, attempt: Attempt, earlier: Sequence[Reflection]
+    ) -> list[BaseMessage]:
         feedback = attempt["evaluation"]["feedback"] or "The attempt was judged wrong."
-        return [
-            SystemMessage(self.system_prompt),
-            HumanMessage(
-                self.user_prompt.format(task=task, answer=attempt["answer"], feedback=feedback)
-            ),
-        ]
+        earlier_text = (
+            prompts.REFLECTOR_EARLIER_PROMPT.format(
+                lessons="\n".join(f"- {lesson['text']}" for lesson in earlier)
+            )
+            if earlier
+            else ""
+        )
+        user = self.user_prompt.format(
+            task=task, answer=attempt["answer"], feedback=feedback, earlier=earlier_text
+        )
+        return [SystemMessage(self.system_prompt), HumanMessage(user)]
 
     def _lesson(
         self, task: str, attempt: Attempt, messages: list[BaseMessage], content: object

@@ -14,6 +14,17 @@ from reflexion_graph.errors import ConfigurationError
 
 StopReason = Literal["passed", "max_attempts", "token_budget"]
 
+RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflection"]
+"""What a retry sees of the run, as in Reflexion's code: the run's reflections; the last
+attempt with its feedback and no reflector call (Self-Refine, self-debugging); or both (the
+Reflexion paper's programming setup)."""
+
+RETRY_CONTEXTS: tuple[RetryContext, ...] = (
+    "reflections",
+    "last_attempt",
+    "last_attempt_and_reflection",
+)
+
 
 class TokenUsage(TypedDict):
     """Tokens spent by every model call of a run (actor, reflector, model-based judges)."""
@@ -87,6 +98,14 @@ class ReflexionContext:
         default=3,
         metadata={"description": "How many of this run's latest reflections the actor sees."},
     )
+    retry_context: RetryContext = field(
+        default="last_attempt_and_reflection",
+        metadata={
+            "description": "What a retry sees: 'reflections' (this run's lessons), "
+            "'last_attempt' (the failed answer and its feedback; no reflector call) or "
+            "'last_attempt_and_reflection' (both, as in the Reflexion paper)."
+        },
+    )
     recall_k: int = field(
         default=3, metadata={"description": "Lessons recalled from long-term memory per task."}
     )
@@ -122,5 +141,10 @@ class ReflexionContext:
                 raise ConfigurationError(
                     f"context {name!r} must be an integer >= {minimum}, got {value!r}"
                 )
+        if self.retry_context not in RETRY_CONTEXTS:
+            raise ConfigurationError(
+                f"context 'retry_context' must be one of {RETRY_CONTEXTS}, "
+                f"got {self.retry_context!r}"
+            )
         if not self.memory_scope.strip():
             raise ConfigurationError("context 'memory_scope' must not be empty")

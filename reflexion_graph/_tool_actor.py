@@ -19,7 +19,7 @@ from langgraph.pregel import Pregel
 from reflexion_graph import prompts
 from reflexion_graph._actor import BaseActor, build_messages
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Reflection
+from reflexion_graph._records import Attempt, Reflection
 from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]
@@ -44,10 +44,15 @@ class GraphActor(BaseActor):
         self.recursion_limit = recursion_limit
 
     def act(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
         """Run the graph once."""
-        messages = self._messages(task, reflections, lessons)
+        messages = self._messages(task, reflections, lessons, last_attempt)
         try:
             output = self.graph.invoke(
                 {"messages": messages}, {"recursion_limit": self.recursion_limit}
@@ -57,10 +62,15 @@ class GraphActor(BaseActor):
         return transcript(output["messages"][len(messages) :])
 
     async def aact(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
         """Run the graph once, asynchronously."""
-        messages = self._messages(task, reflections, lessons)
+        messages = self._messages(task, reflections, lessons, last_attempt)
         try:
             output = await self.graph.ainvoke(
                 {"messages": messages}, {"recursion_limit": self.recursion_limit}
@@ -70,10 +80,18 @@ class GraphActor(BaseActor):
         return transcript(output["messages"][len(messages) :])
 
     def _messages(
-        self, task: str, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None,
     ) -> list[BaseMessage]:
         return build_messages(
-            prompts.TOOL_ACTOR_SYSTEM_PROMPT, task, reflections=reflections, lessons=lessons
+            prompts.TOOL_ACTOR_SYSTEM_PROMPT,
+            task,
+            reflections=reflections,
+            lessons=lessons,
+            last_attempt=last_attempt,
         )
 
 

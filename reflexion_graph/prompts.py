@@ -24,10 +24,20 @@ ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your n
 {reflections}
 Use these notes. Do not repeat the same mistake."""
 
+ACTOR_RETRY_PROMPT = """That answer failed. Feedback:
+{feedback}
+{notes}
+Write a corrected answer to the task, in the format the task asks for."""
+
+ACTOR_RETRY_NOTES_PROMPT = """Your notes on the failures so far:
+{reflections}
+"""
+
 REFLECTOR_SYSTEM_PROMPT = """You review a failed attempt at a task and write a short lesson \
-for the next attempt. Write two sentences:
-Diagnosis: what exactly went wrong.
-Plan: what to do differently next time, concretely."""
+for the next attempt. Read the feedback closely: it shows the input, the expected result and \
+what the attempt produced. Write exactly two sentences, no code:
+Mistake: the specific mistake, naming the input and the wrong result.
+Fix: the specific change that makes it right, stated as a rule that holds for similar tasks."""
 
 REFLECTOR_USER_PROMPT = """Task:
 {task}
@@ -37,8 +47,13 @@ Failed attempt:
 
 Feedback:
 {feedback}
+{earlier}
+Write the lesson (Mistake + Fix), nothing else."""
 
-Write the lesson (Diagnosis + Plan), nothing else."""
+REFLECTOR_EARLIER_PROMPT = """
+Your earlier lessons on this task did not fix it; find what they missed, do not repeat them:
+{lessons}
+"""
 
 JUDGE_PROMPT = """You judge an answer to a task.
 Criteria: {criteria}

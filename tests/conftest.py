@@ -14,18 +14,21 @@ from pathlib import Path
 import pytest
 
 from reflexion_graph import ModelSettings, create_chat_model
-from reflexion_graph._embedded import EMBEDDED_MODEL_ALIAS, EmbeddedServer, ensure_server
+from reflexion_graph.models import EmbeddedServer, start_embedded_server
+
+SMALL_MODEL = "smollm2-135m"
+"""Plumbing tests run on the fast model; what needs a capable model uses the default."""
 
 
 @pytest.fixture(scope="session")
 def embedded_server() -> Iterator[EmbeddedServer]:
     """The real llama.cpp server with SmolLM2, started once; subprocesses reach it by env."""
-    server = ensure_server()
+    server = start_embedded_server(ModelSettings(embedded_model=SMALL_MODEL))
     previous = {
         key: os.environ.get(key) for key in ("REFLEXION_GRAPH_BASE_URL", "REFLEXION_GRAPH_MODEL")
     }
     os.environ["REFLEXION_GRAPH_BASE_URL"] = server.base_url
-    os.environ["REFLEXION_GRAPH_MODEL"] = EMBEDDED_MODEL_ALIAS
+    os.environ["REFLEXION_GRAPH_MODEL"] = server.alias
     yield server
     for key, value in previous.items():
         if value is None:
@@ -39,7 +42,23 @@ def embedded_model(embedded_server: EmbeddedServer):
     """``ChatOpenAI`` on the embedded server, seeded for repeatable runs."""
     return create_chat_model(
         ModelSettings(
-            base_url=embedded_server.base_url, model=EMBEDDED_MODEL_ALIAS, seed=7, max_tokens=256
+            base_url=embedded_server.base_url, model=embedded_server.alias, seed=7, max_tokens=256
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def default_server() -> EmbeddedServer:
+    """The real llama.cpp server with the default model (Qwen2.5-Coder-1.5B), started once."""
+    return start_embedded_server(ModelSettings())
+
+
+@pytest.fixture
+def default_model(default_server: EmbeddedServer):
+    """``ChatOpenAI`` on the default model, seeded for repeatable runs."""
+    return create_chat_model(
+        ModelSettings(
+            base_url=default_server.base_url, model=default_server.alias, seed=7, max_tokens=384
         )
     )
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from reflexion_graph import prompts
+from reflexion_graph._parsing import CLOSING_FENCE
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import (
     BaseEvaluator,
@@ -40,10 +43,6 @@ class BenchTask:
     """The actor's instructions, fitted to the dataset's answer format."""
     stop: tuple[str, ...] = ()
     """Where an answer is complete: generation stops there (as code-generation harnesses do)."""
-
-
-_CLOSING_FENCE = "\n```\n"
-"""The end of the answer's code block; an opening fence names its language, so it never matches."""
 
 
 def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
@@ -77,7 +76,7 @@ def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
                 shown,
                 hidden,
                 prompts.CODE_ACTOR_SYSTEM_PROMPT,
-                stop=(_CLOSING_FENCE,),
+                stop=(CLOSING_FENCE,),
             )
         )
     return tasks
@@ -202,3 +201,32 @@ def load_dataset(
     raise ConfigurationError(
         f"unknown dataset {name!r}: use humaneval, countdown, bfcl[:CATEGORY] or jsonl:PATH"
     )
+
+
+_RANGE = re.compile(r"^(?P<prefix>.*?)(?P<start>\d+)-(?P<end>\d+)$")
+
+
+def select_tasks(tasks: list[BenchTask], specs: Sequence[str]) -> list[BenchTask]:
+    """The tasks named by ``specs``, in dataset order: ids, or ranges like ``HumanEval/0-81``.
+
+    A range ``PREFIXa-b`` names the ids ``PREFIXa`` .. ``PREFIXb``; an id that is not in the
+    dataset is an error naming it.
+    """
+    known = {task.id for task in tasks}
+    wanted: set[str] = set()
+    for spec in specs:
+        match = _RANGE.match(spec)
+        if spec not in known and match:
+            start, end = int(match["start"]), int(match["end"])
+            if end < start:
+                raise ConfigurationError(f"task range {spec!r} ends before it starts")
+            names = {f"{match['prefix']}{n}" for n in range(start, end + 1)}
+        else:
+            names = {spec}
+        missing = sorted(names - known)
+        if missing:
+            raise ConfigurationError(
+                f"--tasks {spec!r} names tasks the dataset does not have: {missing[:5]}"
+            )
+        wanted |= names
+    return [task for task in tasks if task.id in wanted]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import combinations
+from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,19 @@ def summary(records: Records, attempts: int) -> list[dict[str, Any]]:
                 "output_tokens": sum(r["output_tokens"] for r in done),
                 "model_calls": sum(r["model_calls"] for r in done),
                 "seconds": round(sum(r["seconds"] for r in done), 1),
+                "solved": sum(r["success_at"][-1] for r in done),
             }
         )
     return rows
+
+
+def mcnemar_exact(only_a: int, only_b: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant counts (a binomial test at 1/2)."""
+    discordant = only_a + only_b
+    if discordant == 0:
+        return 1.0
+    tail = sum(comb(discordant, i) for i in range(min(only_a, only_b) + 1)) / 2**discordant
+    return float(min(1.0, 2 * tail))
 
 
 def paired(records: Records) -> list[dict[str, Any]]:
@@ -42,13 +53,16 @@ def paired(records: Records) -> list[dict[str, Any]]:
     rows = []
     for first, second in combinations(records, 2):
         shared = common[first] & common[second]
+        only_a = sorted((solved[first] - solved[second]) & shared)
+        only_b = sorted((solved[second] - solved[first]) & shared)
         rows.append(
             {
                 "a": first,
                 "b": second,
                 "tasks": len(shared),
-                "only_a": sorted((solved[first] - solved[second]) & shared),
-                "only_b": sorted((solved[second] - solved[first]) & shared),
+                "only_a": only_a,
+                "only_b": only_b,
+                "p_value": mcnemar_exact(len(only_a), len(only_b)),
             }
         )
     return rows
@@ -61,24 +75,33 @@ def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
         f"dataset {config['dataset']} · feedback {config['feedback']} · model {config['model']}"
         f" · seed {config['seed']} · attempt budget {attempts}",
         "",
-        f"| strategy | tasks | success {header} | tokens in | tokens out | calls | seconds |",
-        "|---|---|" + "---|" * attempts + "---|---|---|---|",
+        f"| strategy | tasks | success {header} | tokens in | tokens out | calls | seconds "
+        "| tokens / solved | seconds / solved |",
+        "|---|---|" + "---|" * attempts + "---|---|---|---|---|---|",
     ]
     for row in summary(records, attempts):
         rates = " | ".join(f"{rate:.2f}" for rate in row["success_at"])
+        tokens = row["input_tokens"] + row["output_tokens"]
+        per_solved = (
+            f"{tokens / row['solved']:.0f} | {row['seconds'] / row['solved']:.1f}"
+            if row["solved"]
+            else "- | -"
+        )
         lines.append(
             f"| {row['strategy']} | {row['tasks']} | {rates} | {row['input_tokens']} | "
-            f"{row['output_tokens']} | {row['model_calls']} | {row['seconds']} |"
+            f"{row['output_tokens']} | {row['model_calls']} | {row['seconds']} | {per_solved} |"
         )
     lines += [
         "",
-        "| paired (at the full budget) | tasks | solved only by a | solved only by b |",
-        "|---|---|---|---|",
+        "| paired (at the full budget) | tasks | solved only by a | solved only by b "
+        "| exact McNemar p | verdict |",
+        "|---|---|---|---|---|---|",
     ]
     for row in paired(records):
+        verdict = "significant" if row["p_value"] < 0.05 else "no significant difference"
         lines.append(
             f"| {row['a']} vs {row['b']} | {row['tasks']} | {len(row['only_a'])} | "
-            f"{len(row['only_b'])} |"
+            f"{len(row['only_b'])} | {row['p_value']:.3f} | {verdict} |"
         )
     return "\n".join(lines)
 

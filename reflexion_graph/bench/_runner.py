@@ -1,67 +1,91 @@
-"""Run strategies on the same tasks, same model, same seeds and attempt budget; resumable."""
+"""Run strategies on the same tasks, model and attempt budget, from one shared first attempt.
+
+Every strategy starts each task from the same first answer, sampled once (seeds do not make
+attempts identical on a server with parallel slots), so strategies differ only in what they
+do after a failure. Results, shared first attempts and the memory lane's memory live beside
+each other, so an interrupted run resumes where it stopped.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from reflexion_graph._actor import LLMActor
 from reflexion_graph._graph import best_attempt, create_reflexion_agent
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._reflector import BaseReflector
-from reflexion_graph._state import ReflexionContext
+from reflexion_graph._state import ReflexionContext, RetryContext
+from reflexion_graph._usage import metered
 from reflexion_graph.bench._datasets import BenchTask
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
+from reflexion_graph.models._binding import with_options
 
-STRATEGIES = ("single", "retry", "reflexion", "reflexion+memory")
-"""single attempt; resampling without reflection (the baseline Reflexion must beat);
-Reflexion with this run's reflections; Reflexion plus cross-task memory (starting empty)."""
+STRATEGIES = ("single", "retry", "refine", "reflexion", "reflexion+memory")
+"""single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
+no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
+memory (starting empty). ``retry`` and ``refine`` are the baselines Reflexion must beat."""
 
 MEMORY_STRATEGY = "reflexion+memory"
 
 Record = dict[str, Any]
 
 
-class ResamplingActor(LLMActor):
-    """Samples attempt k with seed ``seed + k - 1`` in every strategy.
+class BenchActor(LLMActor):
+    """The bench's actor: the shared first answer, then fresh samples with the task's stops.
 
-    Retries resample, and first attempts are identical across strategies (paired comparison).
+    A first attempt that sees recalled lessons is the strategy's own (the lessons change it);
+    otherwise it is the task's shared first answer. Attempt k samples with seed ``seed + k - 1``.
     """
 
     def __init__(
-        self, model: BaseChatModel, seed: int, *, system_prompt: str, stop: Sequence[str] = ()
+        self,
+        model: BaseChatModel,
+        seed: int,
+        *,
+        first_answer: str,
+        system_prompt: str,
+        stop: Sequence[str] = (),
     ) -> None:
         super().__init__(model, system_prompt=system_prompt)
-        self.seed, self.stop = seed, list(stop)
+        self.seed, self.stop, self.first_answer = seed, list(stop), first_answer
         self.calls = 0
+        self.used_shared_first = False
 
     async def aact(
-        self, task: str, *, reflections: Sequence[Reflection], lessons: Sequence[Reflection]
+        self,
+        task: str,
+        *,
+        reflections: Sequence[Reflection],
+        lessons: Sequence[Reflection],
+        last_attempt: Attempt | None = None,
     ) -> str:
-        """One attempt with the next seed (and the task's stop sequences)."""
+        """The shared first answer, or one sample with the next seed."""
         seed, self.calls = self.seed + self.calls, self.calls + 1
-        options: dict[str, Any] = {"stop": self.stop} if self.stop else {}
-        if isinstance(self.model, BaseChatOpenAI):
-            options["seed"] = seed
-        model = self.model.bind(**options) if options else self.model
-        reply = await model.ainvoke(self.messages(task, reflections=reflections, lessons=lessons))
+        if self.calls == 1 and not lessons:
+            self.used_shared_first = True
+            return self.first_answer
+        messages = self.messages(
+            task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        )
+        reply = await with_options(self.model, stop=self.stop, seed=seed).ainvoke(messages)
         return str(reply.content)
 
 
 class NoReflection(BaseReflector):
     """The "retry" baseline: no lesson is written (and the actor is shown none)."""
 
-    def reflect(self, task: str, attempt: Attempt) -> Reflection:
+    def reflect(
+        self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
+    ) -> Reflection:
         """A placeholder that costs no model call."""
         return make_reflection("(retry without reflection)", task=task, attempt=attempt["number"])
 
@@ -79,6 +103,7 @@ class BenchRunner:
         seed: int,
         results: Path,
         config: dict[str, Any],
+        retry_context: RetryContext = ReflexionContext.retry_context,
         concurrency: int = 1,
         episodes: EpisodeLog | None = None,
     ) -> None:
@@ -87,27 +112,41 @@ class BenchRunner:
             raise ConfigurationError(f"unknown strategies {unknown}; known: {list(STRATEGIES)}")
         self.model, self.tasks, self.strategies = model, tasks, list(strategies)
         self.attempts, self.seed, self.concurrency = attempts, seed, concurrency
+        self.retry_context = ReflexionContext(retry_context=retry_context).retry_context
         self.results, self.episodes = results, episodes
-        self.config = {**config, "attempts": attempts, "seed": seed}
-        self.records: dict[str, dict[str, Record]] = self._resume()
+        self.memory_dir = results.with_name(results.stem + ".memory")
+        self.config = {
+            **config,
+            "attempts": attempts,
+            "seed": seed,
+            "retry_context": self.retry_context,
+        }
+        self.records: dict[str, dict[str, Record]] = {s: {} for s in self.strategies}
+        self.first_attempts: dict[str, Record] = {}
+        self._first_locks: dict[str, asyncio.Lock] = {}
+        self._resume()
 
     def pending(self) -> int:
         """How many (strategy, task) runs are still to do."""
         return sum(t.id not in self.records[s] for s in self.strategies for t in self.tasks)
 
     async def run(self, on_record: Callable[[str, Record], None] = lambda s, r: None) -> None:
-        """Run what is pending, all strategies at once.
+        """Run what is pending, task by task (so a task's strategies share the prompt cache).
 
         ``reflexion+memory`` is one lane that takes the tasks in order, one at a time, on a slot
         of its own; the other strategies share the remaining slots.
         """
         await self._write_self_tests()
-        todo = {s: [t for t in self.tasks if t.id not in self.records[s]] for s in self.strategies}
-        in_order = todo.pop(MEMORY_STRATEGY, [])
+        in_order = [t for t in self.tasks if t.id not in self.records.get(MEMORY_STRATEGY, {})]
+        if MEMORY_STRATEGY not in self.strategies:
+            in_order = []
         lanes = [self._run_in_order(in_order, on_record)] if in_order else []
         slots = asyncio.Semaphore(max(1, self.concurrency - len(lanes)))
         lanes += [
-            self._run_in_slot(slots, s, t, on_record) for s, tasks in todo.items() for t in tasks
+            self._run_in_slot(slots, strategy, task, on_record)
+            for task in self.tasks
+            for strategy in self.strategies
+            if strategy != MEMORY_STRATEGY and task.id not in self.records[strategy]
         ]
         await asyncio.gather(*lanes)
 
@@ -126,9 +165,13 @@ class BenchRunner:
             *(
                 write(task.feedback, task.prompt)
                 for task in self.tasks
-                if isinstance(task.feedback, SelfTestEvaluator)
+                if isinstance(task.feedback, SelfTestEvaluator) and self.pending_for(task)
             )
         )
+
+    def pending_for(self, task: BenchTask) -> bool:
+        """Whether some strategy still has to run ``task``."""
+        return any(task.id not in self.records[s] for s in self.strategies)
 
     async def _run_in_slot(
         self,
@@ -144,12 +187,14 @@ class BenchRunner:
     async def _run_in_order(
         self, tasks: list[BenchTask], on_record: Callable[[str, Record], None]
     ) -> None:
-        """The cross-task memory lane: a fixed task order and a memory that starts empty."""
-        with tempfile.TemporaryDirectory(prefix="reflexion-bench-memory-") as folder:
-            memory = self._memory(folder)
-            for task in tasks:
-                record = await self._run_one(MEMORY_STRATEGY, task, memory)
-                self._keep(MEMORY_STRATEGY, record, on_record)
+        """The cross-task memory lane: a fixed task order and a memory that starts empty.
+
+        The memory lives beside the results file, so a resumed run keeps what it learned.
+        """
+        memory = self._memory()
+        for task in tasks:
+            record = await self._run_one(MEMORY_STRATEGY, task, memory)
+            self._keep(MEMORY_STRATEGY, record, on_record)
 
     def _keep(
         self, strategy: str, record: Record, on_record: Callable[[str, Record], None]
@@ -158,35 +203,75 @@ class BenchRunner:
         self._save()
         on_record(strategy, record)
 
+    async def _first_attempt(self, task: BenchTask) -> Record:
+        """The task's shared first answer (sampled once, kept in the results file)."""
+        lock = self._first_locks.setdefault(task.id, asyncio.Lock())
+        async with lock:
+            if task.id not in self.first_attempts:
+                actor = LLMActor(self.model, system_prompt=task.system_prompt)
+                messages = actor.messages(task.prompt, reflections=[], lessons=[])
+                model = with_options(self.model, stop=task.stop, seed=self.seed)
+                started = time.perf_counter()
+                with metered() as meter:
+                    reply = await model.ainvoke(messages)
+                self.first_attempts[task.id] = {
+                    "answer": str(reply.content),
+                    "input_tokens": meter.usage["input_tokens"],
+                    "output_tokens": meter.usage["output_tokens"],
+                    "model_calls": meter.usage["model_calls"],
+                    "seconds": round(time.perf_counter() - started, 2),
+                }
+                self._save()
+            return self.first_attempts[task.id]
+
     async def _run_one(self, strategy: str, task: BenchTask, memory: Any) -> Record:
-        retry = strategy == "retry"
+        first = await self._first_attempt(task)
+        actor = BenchActor(
+            self.model,
+            self.seed,
+            first_answer=first["answer"],
+            system_prompt=task.system_prompt,
+            stop=task.stop,
+        )
         graph = create_reflexion_agent(
             self.model,
             evaluator=task.feedback,
-            actor=ResamplingActor(
-                self.model, self.seed, system_prompt=task.system_prompt, stop=task.stop
-            ),
-            reflector=NoReflection() if retry else None,
+            actor=actor,
+            reflector=NoReflection() if strategy == "retry" else None,
             memory=memory,
-            episode_log=None if retry else self.episodes,
+            episode_log=None if strategy == "retry" else self.episodes,
         )
-        context = ReflexionContext(
-            max_attempts=1 if strategy == "single" else self.attempts,
-            reflection_window=0 if retry else 3,
-        )
+        context = self._context(strategy)
         started = time.perf_counter()
         state = await graph.ainvoke({"task": task.prompt}, context=context)
         seconds = time.perf_counter() - started
+        shared = first if actor.used_shared_first else None
         return {
             "task": task.id,
             "success_at": await self._success_at(task, state["attempts"]),
             "attempts": len(state["attempts"]),
             "stop_reason": state["stop_reason"],
-            "input_tokens": state["usage"]["input_tokens"],
-            "output_tokens": state["usage"]["output_tokens"],
-            "model_calls": state["usage"]["model_calls"],
-            "seconds": round(seconds, 2),
+            "shared_first_attempt": shared is not None,
+            # The shared first attempt is charged to every strategy that used it.
+            "input_tokens": state["usage"]["input_tokens"] + (shared or {}).get("input_tokens", 0),
+            "output_tokens": state["usage"]["output_tokens"]
+            + (shared or {}).get("output_tokens", 0),
+            "model_calls": state["usage"]["model_calls"] + (shared or {}).get("model_calls", 0),
+            "seconds": round(seconds + (shared or {}).get("seconds", 0.0), 2),
+            "recalled": [lesson["text"] for lesson in state["recalled"]],
+            "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
         }
+
+    def _context(self, strategy: str) -> ReflexionContext:
+        if strategy == "single":
+            return ReflexionContext(max_attempts=1)
+        if strategy == "retry":
+            return ReflexionContext(
+                max_attempts=self.attempts, retry_context="reflections", reflection_window=0
+            )
+        if strategy == "refine":
+            return ReflexionContext(max_attempts=self.attempts, retry_context="last_attempt")
+        return ReflexionContext(max_attempts=self.attempts, retry_context=self.retry_context)
 
     async def _success_at(self, task: BenchTask, attempts: list[Attempt]) -> list[bool]:
         """Whether the answer submitted after k = 1..budget attempts passes the hidden check.
@@ -206,15 +291,14 @@ class BenchRunner:
             success.append(verdicts[submitted["number"]])
         return success
 
-    def _memory(self, folder: str) -> Any:
+    def _memory(self) -> Any:
         from reflexion_graph.memory import ChromaReflectionMemory
 
-        return ChromaReflectionMemory(path=folder)
+        return ChromaReflectionMemory(path=self.memory_dir)
 
-    def _resume(self) -> dict[str, dict[str, Record]]:
-        records: dict[str, dict[str, Record]] = {s: {} for s in self.strategies}
+    def _resume(self) -> None:
         if not self.results.exists():
-            return records
+            return
         try:
             saved = json.loads(self.results.read_text())
         except (OSError, json.JSONDecodeError) as error:
@@ -227,12 +311,16 @@ class BenchRunner:
                 f"({saved.get('config')}); give another --results file"
             )
         for strategy, done in saved.get("records", {}).items():
-            if strategy in records:
-                records[strategy] = done
-        return records
+            if strategy in self.records:
+                self.records[strategy] = done
+        self.first_attempts = saved.get("first_attempts", {})
 
     def _save(self) -> None:
-        payload = {"config": self.config, "records": self.records}
+        payload = {
+            "config": self.config,
+            "records": self.records,
+            "first_attempts": self.first_attempts,
+        }
         partial = self.results.with_suffix(".partial")
         partial.write_text(json.dumps(payload, indent=1))
         partial.replace(self.results)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import openai
 from rich.console import Console
 
-from reflexion_graph.cli import _bench, _memory, _run
+from reflexion_graph.cli import _bench, _memory, _models, _run
 from reflexion_graph.errors import ReflexionGraphError
 
 _EXIT_ERROR = 2
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run.add_parser(commands)
     _memory.add_parser(commands)
     _bench.add_parsers(commands)
+    _models.add_parser(commands)
     return parser
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from reflexion_graph._state import RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.bench import STRATEGIES, BenchRunner, load_dataset, markdown, plot
-from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES
+from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
@@ -22,9 +23,11 @@ from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl
 BENCH_MAX_TOKENS = 256
 """The bench's longest reply unless --max-tokens says otherwise: room for a HumanEval function."""
 
+DEFAULT_LIMIT = 20
+
 _EXAMPLES = """examples:
   reflexion-graph bench --dataset countdown --limit 30 --attempts 3
-  reflexion-graph bench --dataset humaneval --limit 20 --results he.json --plot he.png
+  reflexion-graph bench --dataset humaneval --tasks HumanEval/0-81 --results he.json
   reflexion-graph bench --dataset jsonl:my_tasks.jsonl --strategies retry reflexion
 
 Run the same command again to resume an interrupted run from its --results file.
@@ -53,7 +56,22 @@ def add_parsers(commands: Any) -> None:
         help="honest: attempts see only what a user has (prompt examples, "
         "self-tests); oracle: hidden tests too (inflates gains)",
     )
-    parser.add_argument("--limit", type=int, default=20, help="tasks (default 20)")
+    parser.add_argument(
+        "--retry-context",
+        choices=RETRY_CONTEXTS,
+        default=ReflexionContext.retry_context,
+        help="what the reflexion strategies' retries see "
+        f"(default {ReflexionContext.retry_context})",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        metavar="ID",
+        help="task ids or ranges (HumanEval/0-81 countdown-5); --limit applies after",
+    )
+    parser.add_argument(
+        "--limit", type=int, help="at most this many tasks (default 20, or all of --tasks)"
+    )
     parser.add_argument("--attempts", type=int, default=3, help="attempt budget (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="task and sampling seed")
     parser.add_argument(
@@ -100,7 +118,7 @@ def add_parsers(commands: Any) -> None:
 
 def bench(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark, print its tables, write JSON (and a plot)."""
-    if args.limit < 1 or args.attempts < 1 or args.concurrency < 1:
+    if (args.limit is not None and args.limit < 1) or args.attempts < 1 or args.concurrency < 1:
         raise ConfigurationError("--limit, --attempts and --concurrency must be >= 1")
     settings = replace(
         model_settings(args),
@@ -116,13 +134,13 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         seed=args.seed,
         difficulty=args.difficulty,
         operators=args.operators,
-    )[: args.limit]
-    config = {
-        "dataset": args.dataset,
-        "feedback": args.feedback,
-        "model": model_id(model),
-        "tasks": [task.id for task in tasks],
-    }
+    )
+    if args.tasks:
+        tasks = select_tasks(tasks, args.tasks)
+    tasks = tasks[: args.limit or (len(tasks) if args.tasks else DEFAULT_LIMIT)]
+    config = {"dataset": args.dataset, "feedback": args.feedback, "model": model_id(model)}
+    if args.dataset == "countdown":
+        config |= {"difficulty": args.difficulty, "operators": args.operators}
     runner = BenchRunner(
         model,
         tasks,
@@ -131,6 +149,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         seed=args.seed,
         results=args.results,
         config=config,
+        retry_context=args.retry_context,
         concurrency=args.concurrency,
         episodes=EpisodeLog(args.episodes) if args.episodes else None,
     )

@@ -8,15 +8,26 @@ from typing import Any
 
 from langchain_openai import ChatOpenAI
 
-from reflexion_graph.models import ModelSettings, check_endpoint, create_chat_model
+from reflexion_graph.models import (
+    CATALOGUE,
+    DEFAULT_MODEL,
+    ModelSettings,
+    check_endpoint,
+    create_chat_model,
+)
 
 
 def add_model_arguments(parser: Any) -> None:
     """The model's flags, in their own group."""
-    model = parser.add_argument_group("model (default: embedded SmolLM2-135M on llama.cpp)")
+    model = parser.add_argument_group(f"model (default: embedded {DEFAULT_MODEL} on llama.cpp)")
     model.add_argument("--base-url", help="OpenAI-compatible endpoint [REFLEXION_GRAPH_BASE_URL]")
     model.add_argument("--model", help="model name at the endpoint [REFLEXION_GRAPH_MODEL]")
     model.add_argument("--api-key", help="API key [REFLEXION_GRAPH_API_KEY, OPENAI_API_KEY]")
+    model.add_argument(
+        "--embedded-model",
+        choices=sorted(CATALOGUE),
+        help=f"catalogue model to serve (default {DEFAULT_MODEL}) [REFLEXION_GRAPH_EMBEDDED_MODEL]",
+    )
     model.add_argument(
         "--gguf", type=Path, help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]"
     )
@@ -36,6 +47,7 @@ def model_settings(args: argparse.Namespace, **overrides: Any) -> ModelSettings:
         base_url=args.base_url,
         model=args.model,
         api_key=args.api_key,
+        embedded_model=args.embedded_model,
         gguf_path=args.gguf,
         temperature=args.temperature,
         max_tokens=args.max_tokens,

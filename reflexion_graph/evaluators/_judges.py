@@ -8,13 +8,13 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import extract_json, message_text
 from reflexion_graph._records import Evaluation, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
+from reflexion_graph.models._binding import with_options
 
 DEFAULT_ASPECTS = (
     "factuality",
@@ -34,16 +34,7 @@ class _JSONJudge(BaseEvaluator):
 
     def __init__(self, model: BaseChatModel, schema: dict[str, Any]) -> None:
         # OpenAI-compatible servers (llama.cpp included) can constrain decoding to the schema.
-        self.model = (
-            model.bind(
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": "verdict", "schema": schema},
-                }
-            )
-            if isinstance(model, BaseChatOpenAI)
-            else model
-        )
+        self.model = with_options(model, json_schema=schema)
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
         """Ask, and ask once more if the reply cannot be used."""

@@ -8,11 +8,12 @@ import threading
 from langchain_core.language_models import BaseChatModel
 
 from reflexion_graph import prompts
-from reflexion_graph._parsing import extract_code, message_text
+from reflexion_graph._parsing import CLOSING_FENCE, extract_code, message_text
 from reflexion_graph._records import Evaluation, make_evaluation
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._code import CodeTestEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits
+from reflexion_graph.models._binding import with_options
 
 
 class SelfTestEvaluator(BaseEvaluator):
@@ -33,8 +34,11 @@ class SelfTestEvaluator(BaseEvaluator):
         min_tests: int = 3,
         preamble: str = "",
         limits: SandboxLimits | None = None,
+        max_tokens: int | None = 384,
     ) -> None:
         self.model = model
+        # Tests come in one code block: stop at its end, and cap the reply as answers are.
+        self._writer = with_options(model, max_tokens=max_tokens, stop=(CLOSING_FENCE,))
         self.count = count
         self.min_tests = min_tests
         self.preamble = preamble
@@ -68,7 +72,7 @@ class SelfTestEvaluator(BaseEvaluator):
         kept: list[str] = []
         for _ in range(2):
             prompt = prompts.SELF_TEST_PROMPT.format(count=self.count, task=task)
-            reply = message_text(self.model.invoke(prompt).content)
+            reply = message_text(self._writer.invoke(prompt).content)
             kept = filter_tests(parse_asserts(extract_code(reply)), examples)
             if len(examples) + len(kept) >= self.min_tests:
                 break

@@ -6,10 +6,10 @@ import pytest
 from langchain_core.callbacks import get_usage_metadata_callback
 
 from reflexion_graph import LLMReflector, ReflexionContext, create_reflexion_agent
-from reflexion_graph._embedded import EMBEDDED_MODEL_ALIAS, ensure_server
 from reflexion_graph._records import Attempt, make_evaluation
 from reflexion_graph.evaluators import CodeTestEvaluator, ExactMatchEvaluator
-from reflexion_graph.models import ModelSettings, create_chat_model
+from reflexion_graph.models import ModelSettings, create_chat_model, start_embedded_server
+from tests.conftest import SMALL_MODEL
 
 pytestmark = pytest.mark.integration
 
@@ -49,14 +49,14 @@ async def test_async_run_on_the_real_model(embedded_model):
 
 
 def test_server_is_reused_while_alive(embedded_server):
-    assert ensure_server() is embedded_server
+    assert start_embedded_server(ModelSettings(embedded_model=SMALL_MODEL)) is embedded_server
     assert embedded_server.alive()
 
 
 def test_server_stops_when_its_process_exits(tmp_path):
     script = textwrap.dedent("""
-        from reflexion_graph._embedded import ensure_server
-        server = ensure_server()
+        from reflexion_graph.models import ModelSettings, start_embedded_server
+        server = start_embedded_server(ModelSettings(embedded_model="smollm2-135m"))
         print(server.process.pid, flush=True)
     """)
     out = subprocess.run(
@@ -69,7 +69,7 @@ def test_server_stops_when_its_process_exits(tmp_path):
 
 async def test_a_lesson_stops_near_where_it_would_be_cut(embedded_server):
     model = create_chat_model(
-        ModelSettings(base_url=embedded_server.base_url, model=EMBEDDED_MODEL_ALIAS, seed=7)
+        ModelSettings(base_url=embedded_server.base_url, model=embedded_server.alias, seed=7)
     )
     reflector = LLMReflector(
         model, system_prompt="Write a very long essay, at least 1000 words, about the failure."

