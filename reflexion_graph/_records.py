@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Literal, TypedDict
+from typing import Literal
+
+from typing_extensions import TypedDict
 
 from reflexion_graph.errors import ConfigurationError
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, NotRequired, TypedDict
+from typing import Annotated, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
 
 from reflexion_graph._records import Attempt, Evaluation, Reflection
 from reflexion_graph.errors import ConfigurationError
@@ -51,6 +53,11 @@ def empty_usage() -> TokenUsage:
     return TokenUsage(input_tokens=0, output_tokens=0, total_tokens=0, model_calls=0)
 
 
+_DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
+"""Field docstrings become JSON-schema descriptions (Studio's input and output forms)."""
+
+
+@with_config(_DOCUMENTED)
 class ReflexionInput(TypedDict):
     """What a run starts from: a task, or a chat whose last human message is the task."""
 
@@ -60,6 +67,7 @@ class ReflexionInput(TypedDict):
     """Chat history, for chat UIs and LangGraph Studio."""
 
 
+@with_config(_DOCUMENTED)
 class ReflexionOutput(TypedDict):
     """What a run returns."""
 

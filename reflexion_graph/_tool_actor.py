@@ -10,16 +10,17 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool, tool
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.errors import GraphRecursionError
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.pregel import Pregel
+from langgraph.runtime import Runtime
 
 from reflexion_graph import prompts
 from reflexion_graph._actor import BaseActor, build_messages
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Reflection
+from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]
@@ -117,14 +118,14 @@ def create_tool_actor(
         tool_node = ToolNode(bound, handle_tool_errors=True)
     caller = model.bind_tools(bound)
 
-    def agent(state: MessagesState) -> dict[str, list[AnyMessage]]:
+    def agent(state: MessagesState, runtime: Runtime[None]) -> dict[str, list[AnyMessage]]:
         return {"messages": [caller.invoke(state["messages"])]}
 
-    async def aagent(state: MessagesState) -> dict[str, list[AnyMessage]]:
+    async def aagent(state: MessagesState, runtime: Runtime[None]) -> dict[str, list[AnyMessage]]:
         return {"messages": [await caller.ainvoke(state["messages"])]}
 
     builder = StateGraph(MessagesState)
-    builder.add_node("agent", RunnableCallable(agent, aagent, name="agent", trace=False))
+    builder.add_node("agent", TwinNode("agent", agent, aagent))
     builder.add_node("tools", tool_node)
     builder.add_edge(START, "agent")
     builder.add_conditional_edges(

@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict
 
 from reflexion_graph._records import Attempt, Reflection
 from reflexion_graph._state import TokenUsage

@@ -18,7 +18,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from reflexion_graph._actor import LLMActor
-from reflexion_graph._graph import best_attempt, create_reflexion_agent
+from reflexion_graph._graph import create_reflexion_agent
+from reflexion_graph._nodes import best_attempt
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._reflector import BaseReflector
 from reflexion_graph._state import ReflexionContext, RetryContext

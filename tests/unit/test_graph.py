@@ -245,3 +245,53 @@ def test_approval_naming_an_unknown_lesson_is_rejected():
     graph.invoke({"task": "t"}, config, context=context)
     with pytest.raises(ConfigurationError, match="unknown lesson 'nope'"):
         graph.invoke(Command(resume=["nope"]), config, context=context)
+
+
+def feedback_evaluator(task, answer):
+    return make_evaluation(answer == "right", feedback=f"f({answer}) returned 1, expected 2")
+
+
+@pytest.mark.parametrize(
+    "retry_context,shows_answer,shows_lesson,reflector_calls",
+    [
+        ("reflections", False, True, 1),
+        ("last_attempt", True, False, 0),
+        ("last_attempt_and_reflection", True, True, 1),
+    ],
+)
+def test_each_retry_context_shows_what_it_names(
+    retry_context, shows_answer, shows_lesson, reflector_calls
+):
+    graph, actor, reflector = agent(
+        ["first-try", "right"], ["Mistake: x. Fix: y."], evaluator=feedback_evaluator
+    )
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(retry_context=retry_context))
+    assert result["stop_reason"] == "passed"
+    retry = actor.prompts[1]
+    retry_text = actor.prompt_text(1)
+    assert ("first-try" in retry_text) is shows_answer
+    assert ("f(first-try) returned 1, expected 2" in retry_text) is shows_answer
+    assert ("Mistake: x. Fix: y." in retry_text) is shows_lesson
+    assert len(reflector.prompts) == reflector_calls
+    assert len(result["reflections"]) == reflector_calls
+    if shows_answer:  # a conversation: the task, the failed answer, then the feedback
+        assert [type(m).__name__ for m in retry][1:] == [
+            "HumanMessage",
+            "AIMessage",
+            "HumanMessage",
+        ]
+        assert retry[2].content == "first-try"
+
+
+def test_the_reflector_sees_its_earlier_lessons_of_the_run():
+    graph, _, reflector = agent(
+        ["w1", "w2", "right"], ["lesson-one", "lesson-two"], evaluator=feedback_evaluator
+    )
+    graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=3))
+    assert "lesson-one" not in reflector.prompt_text(0)
+    assert "lesson-one" in reflector.prompt_text(1) and "did not fix it" in reflector.prompt_text(1)
+
+
+def test_an_unknown_retry_context_is_named():
+    with pytest.raises(ConfigurationError, match="'retry_context' must be one of"):
+        ReflexionContext(retry_context="everything")

@@ -1,0 +1,326 @@
+"""The graph's node functions and the decisions they make (stop, best attempt, outcomes).
+
+Each node is a sync and an async twin taking ``(state, runtime)``; they close over the run's
+components in :class:`ReflexionNodes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
+from langgraph.types import Overwrite, interrupt
+
+from reflexion_graph._actor import BaseActor
+from reflexion_graph._memory import BaseReflectionMemory
+from reflexion_graph._parsing import message_text
+from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph._reflector import BaseReflector
+from reflexion_graph._state import (
+    ReflexionContext,
+    ReflexionState,
+    StopReason,
+    TokenUsage,
+    add_usage,
+    empty_usage,
+)
+from reflexion_graph._usage import metered
+from reflexion_graph.episodes import EpisodeLog, episode_from_state
+from reflexion_graph.errors import ConfigurationError, InvalidTaskError
+from reflexion_graph.evaluators import BaseEvaluator
+
+Update = dict[str, Any]
+ContextRuntime = Runtime[ReflexionContext]
+
+
+class ReflexionNodes:
+    """The node functions, closed over the run's components (sync and async twins)."""
+
+    def __init__(
+        self,
+        actor: BaseActor,
+        evaluator: BaseEvaluator,
+        reflector: BaseReflector,
+        memory: BaseReflectionMemory | None,
+        episode_log: EpisodeLog | None,
+        model: str,
+    ) -> None:
+        self.actor = actor
+        self.evaluator = evaluator
+        self.reflector = reflector
+        self.memory = memory
+        self.episode_log = episode_log
+        self.model = model
+
+    # recall: validate the input, reset per-run fields, fetch lessons from earlier tasks.
+    def recall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        context, task = context_of(runtime), task_of(state)
+        recalled = (
+            self.memory.search(task, k=context.recall_k, scope=context.memory_scope)
+            if self.memory and context.recall_k
+            else []
+        )
+        return _fresh_run(task, recalled)
+
+    async def arecall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        context, task = context_of(runtime), task_of(state)
+        recalled = (
+            await self.memory.asearch(task, k=context.recall_k, scope=context.memory_scope)
+            if self.memory and context.recall_k
+            else []
+        )
+        return _fresh_run(task, recalled)
+
+    # actor: one attempt with the recalled lessons and the run's retry context.
+    def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        inputs = retry_inputs(state, context_of(runtime))
+        with metered() as meter:
+            answer = self.actor.act(state["task"], **inputs)
+        return {"answer": answer, "usage": meter.usage}
+
+    async def aact(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        inputs = retry_inputs(state, context_of(runtime))
+        with metered() as meter:
+            answer = await self.actor.aact(state["task"], **inputs)
+        return {"answer": answer, "usage": meter.usage}
+
+    # evaluate: judge the attempt, record it, and decide whether the run stops.
+    def evaluate(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        with metered() as meter:
+            evaluation = self.evaluator.evaluate(state["task"], state["answer"])
+        return _judged(state, evaluation, meter.usage, context_of(runtime))
+
+    async def aevaluate(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        with metered() as meter:
+            evaluation = await self.evaluator.aevaluate(state["task"], state["answer"])
+        return _judged(state, evaluation, meter.usage, context_of(runtime))
+
+    # reflect: write a lesson about the latest failed attempt (unless the retry context
+    # shows the last attempt alone: then the actor refines from the feedback, no lesson).
+    def reflect(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        if context_of(runtime).retry_context == "last_attempt":
+            return {}
+        with metered() as meter:
+            reflection = self.reflector.reflect(
+                state["task"], state["attempts"][-1], earlier=state.get("reflections") or []
+            )
+        return {"reflections": [reflection], "usage": meter.usage}
+
+    async def areflect(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        if context_of(runtime).retry_context == "last_attempt":
+            return {}
+        with metered() as meter:
+            reflection = await self.reflector.areflect(
+                state["task"], state["attempts"][-1], earlier=state.get("reflections") or []
+            )
+        return {"reflections": [reflection], "usage": meter.usage}
+
+    # finalize: pick the best attempt, settle outcomes, persist lessons.
+    def finalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        context = context_of(runtime)
+        final = _Final(state)
+        if self.memory:
+            lessons = _lessons_to_save(final.reflections, context)
+            if lessons:
+                self.memory.save(lessons, scope=context.memory_scope)
+            if final.recalled_ids:
+                self.memory.record_usage(
+                    final.recalled_ids, passed=final.passed, scope=context.memory_scope
+                )
+        self._log(state, final)
+        return final.update()
+
+    async def afinalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
+        context = context_of(runtime)
+        final = _Final(state)
+        if self.memory:
+            lessons = _lessons_to_save(final.reflections, context)
+            if lessons:
+                await self.memory.asave(lessons, scope=context.memory_scope)
+            if final.recalled_ids:
+                await self.memory.arecord_usage(
+                    final.recalled_ids, passed=final.passed, scope=context.memory_scope
+                )
+        self._log(state, final)
+        return final.update()
+
+    def _log(self, state: ReflexionState, final: _Final) -> None:
+        if self.episode_log is not None:
+            finished = {**state, "reflections": final.reflections}
+            self.episode_log.write(episode_from_state(finished, model=self.model))
+
+
+def route_after_evaluate(state: ReflexionState) -> Literal["reflect", "finalize"]:
+    """Reflect and try again unless the evaluate node recorded why the run stops."""
+    return "finalize" if state.get("stop_reason") else "reflect"
+
+
+def context_of(runtime: ContextRuntime) -> ReflexionContext:
+    """The run's context; the defaults when none was given."""
+    context = runtime.context
+    if context is None:
+        return ReflexionContext()
+    if isinstance(context, ReflexionContext):
+        return context
+    raise ConfigurationError(
+        f"context must be a ReflexionContext or a mapping of its fields, got {context!r}"
+    )
+
+
+def stop_reason(
+    attempts: Sequence[Attempt], usage: TokenUsage, context: ReflexionContext
+) -> StopReason | None:
+    """Why the run must stop now, or ``None`` when another attempt is allowed."""
+    if attempts and attempts[-1]["evaluation"]["passed"]:
+        return "passed"
+    if len(attempts) >= context.max_attempts:
+        return "max_attempts"
+    budget = context.max_total_tokens
+    if budget and usage["total_tokens"] >= budget:
+        return "token_budget"
+    return None
+
+
+def best_attempt(attempts: Sequence[Attempt]) -> Attempt | None:
+    """The attempt to return: a pass beats any score, then the highest score, then earliest."""
+    if not attempts:
+        return None
+    return max(
+        attempts,
+        key=lambda a: (a["evaluation"]["passed"], a["evaluation"]["score"], -a["number"]),
+    )
+
+
+def settle_outcomes(
+    reflections: Sequence[Reflection], attempts: Sequence[Attempt]
+) -> list[Reflection]:
+    """Mark each reflection with what the attempt that used it achieved."""
+    by_number = {attempt["number"]: attempt for attempt in attempts}
+    settled: list[Reflection] = []
+    for reflection in reflections:
+        before = by_number.get(reflection["attempt"])
+        after = by_number.get(reflection["attempt"] + 1)
+        if before is None or after is None:
+            settled.append(reflection)
+            continue
+        delta = after["evaluation"]["score"] - before["evaluation"]["score"]
+        if after["evaluation"]["passed"]:
+            outcome: Literal["passed", "improved", "not_improved"] = "passed"
+        else:
+            outcome = "improved" if delta > 0 else "not_improved"
+        metadata = {**reflection["metadata"], "score_delta": round(delta, 6)}
+        settled.append({**reflection, "outcome": outcome, "metadata": metadata})
+    return settled
+
+
+def retry_inputs(state: ReflexionState, context: ReflexionContext) -> dict[str, Any]:
+    """What the next attempt sees: recalled lessons, and the run's retry context."""
+    window = context.reflection_window
+    reflections = state.get("reflections") or []
+    attempts = state.get("attempts") or []
+    shows_attempt = context.retry_context != "reflections" and bool(attempts)
+    shows_reflections = context.retry_context != "last_attempt" and window > 0
+    return {
+        "reflections": reflections[-window:] if shows_reflections else [],
+        "lessons": state.get("recalled") or [],
+        "last_attempt": attempts[-1] if shows_attempt else None,
+    }
+
+
+def task_of(state: Mapping[str, Any]) -> str:
+    """The task: the ``task`` field, else the text of the last human message."""
+    task = state.get("task")
+    if task is None:
+        humans = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
+        task = message_text(humans[-1].content) if humans else ""
+    if not isinstance(task, str) or not task.strip():
+        raise InvalidTaskError(
+            f"the input needs a non-empty 'task' (or a human message in 'messages'), got {task!r}"
+        )
+    return task.strip()
+
+
+def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -> list[Reflection]:
+    """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
+
+    The interrupt comes before any memory write, so resuming never writes twice. Resume with
+    ``True`` (all), ``False`` (none), a list of lesson ids, or a list of ``{"id", "text"}``
+    to store edited wording.
+    """
+    if not context.save_reflections or not reflections:
+        return []
+    if not context.approve_lessons:
+        return reflections
+    decision = interrupt(
+        {"question": "Store these lessons in shared memory?", "lessons": reflections}
+    )
+    if decision is True:
+        return reflections
+    if decision is False or decision is None:
+        return []
+    if isinstance(decision, list):
+        by_id = {reflection["id"]: reflection for reflection in reflections}
+        approved = []
+        for choice in decision:
+            choice_id = choice if isinstance(choice, str) else dict(choice).get("id")
+            if choice_id not in by_id:
+                raise ConfigurationError(f"approval names unknown lesson {choice_id!r}")
+            lesson = dict(by_id[choice_id])
+            if not isinstance(choice, str):
+                lesson["text"] = str(choice["text"])
+            approved.append(cast(Reflection, lesson))
+        return approved
+    raise ConfigurationError(
+        f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"
+    )
+
+
+def _fresh_run(task: str, recalled: list[Reflection]) -> Update:
+    """Start a run: a thread may hold an earlier run's fields, so overwrite them."""
+    return {
+        "task": task,
+        "recalled": recalled,
+        "attempts": Overwrite([]),
+        "reflections": Overwrite([]),
+        "usage": Overwrite(empty_usage()),
+        "answer": "",
+        "evaluation": None,
+        "best": None,
+        "stop_reason": None,
+    }
+
+
+def _judged(
+    state: ReflexionState, evaluation: Evaluation, usage: TokenUsage, context: ReflexionContext
+) -> Update:
+    """Record the attempt with its verdict, and why the run stops now (if it does)."""
+    attempts = state.get("attempts") or []
+    attempt = Attempt(number=len(attempts) + 1, answer=state["answer"], evaluation=evaluation)
+    spent = add_usage(state.get("usage"), usage)
+    return {
+        "evaluation": evaluation,
+        "attempts": [attempt],
+        "usage": usage,
+        "stop_reason": stop_reason([*attempts, attempt], spent, context),
+    }
+
+
+class _Final:
+    """What the finalize node concludes from a finished run."""
+
+    def __init__(self, state: ReflexionState) -> None:
+        attempts = state.get("attempts") or []
+        self.best = best_attempt(attempts)
+        self.passed = state.get("stop_reason") == "passed"
+        self.reflections = settle_outcomes(state.get("reflections") or [], attempts)
+        self.recalled_ids = [r["id"] for r in state.get("recalled") or []]
+
+    def update(self) -> Update:
+        answer = self.best["answer"] if self.best else ""
+        return {
+            "best": self.best,
+            "reflections": Overwrite(self.reflections),
+            "messages": [AIMessage(answer, name="reflexion")],
+        }

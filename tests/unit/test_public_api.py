@@ -1,0 +1,56 @@
+import ast
+from pathlib import Path
+
+import reflexion_graph
+from reflexion_graph import LLMActor, create_reflexion_agent
+from tests.fakes import ScriptedChatModel
+
+PACKAGE = Path(reflexion_graph.__file__).parent
+
+
+def graph():
+    model = ScriptedChatModel(replies=["x"])
+    return create_reflexion_agent(model, evaluator=lambda task, answer: True, actor=LLMActor(model))
+
+
+def test_input_output_and_context_schemas_build_with_their_descriptions():
+    compiled = graph()
+    inputs = compiled.get_input_jsonschema()["properties"]
+    outputs = compiled.get_output_jsonschema()["properties"]
+    context = compiled.get_context_jsonschema()["properties"]
+    assert set(inputs) == {"task", "messages"}
+    assert {"attempts", "best", "reflections", "stop_reason", "usage"} <= set(outputs)
+    assert "The task to solve" in inputs["task"]["description"]
+    assert "Every attempt with its verdict" in outputs["attempts"]["description"]
+    assert context["retry_context"]["enum"] == [
+        "reflections",
+        "last_attempt",
+        "last_attempt_and_reflection",
+    ]
+    assert "Attempts before giving up" in context["max_attempts"]["description"]
+
+
+def private_imports(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] in ("langgraph", "langchain_core", "langchain_openai") and any(
+                part.startswith("_") for part in parts[1:]
+            ):
+                found.append(name)
+    return found
+
+
+def test_the_package_imports_public_langgraph_and_langchain_apis_only():
+    offenders = {
+        str(path.relative_to(PACKAGE)): private_imports(path.read_text())
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+    assert private_imports("from langgraph._internal._runnable import RunnableCallable") != []
