@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import json
 from collections.abc import Callable, Sequence
@@ -164,17 +165,41 @@ def _as_tool(candidate: ToolLike) -> BaseTool:
 
 
 def _with_timeout(original: BaseTool, timeout_s: float) -> BaseTool:
-    """The same tool, answering with an error when it runs past ``timeout_s``."""
+    """The same tool with both paths kept, answering with an error past ``timeout_s``.
+
+    ``invoke`` runs the tool in a worker thread (an async-only tool, as MCP adapters make,
+    runs there on an event loop of its own); ``ainvoke`` awaits the tool's own coroutine path.
+    """
 
     def call(**kwargs: Any) -> Any:
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         try:  # a hung call keeps its worker thread, but the attempt goes on
-            return pool.submit(original.invoke, kwargs).result(timeout=timeout_s)
+            return pool.submit(_invoke_sync, original, kwargs).result(timeout=timeout_s)
         except concurrent.futures.TimeoutError:
-            raise TimeoutError(f"tool {original.name!r} timed out after {timeout_s:g} s") from None
+            raise _timed_out(original, timeout_s) from None
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
+    async def acall(**kwargs: Any) -> Any:
+        try:
+            return await asyncio.wait_for(original.ainvoke(kwargs), timeout_s)
+        except TimeoutError:
+            raise _timed_out(original, timeout_s) from None
+
     return StructuredTool.from_function(
-        call, name=original.name, description=original.description, args_schema=original.args_schema
+        call,
+        coroutine=acall,
+        name=original.name,
+        description=original.description,
+        args_schema=original.args_schema,
     )
+
+
+def _invoke_sync(original: BaseTool, arguments: dict[str, Any]) -> Any:
+    if isinstance(original, StructuredTool) and original.func is None and original.coroutine:
+        return asyncio.run(original.ainvoke(arguments))
+    return original.invoke(arguments)
+
+
+def _timed_out(original: BaseTool, timeout_s: float) -> TimeoutError:
+    return TimeoutError(f"tool {original.name!r} timed out after {timeout_s:g} s")

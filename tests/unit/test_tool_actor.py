@@ -161,3 +161,58 @@ def test_transcript_renders_calls_results_and_the_reply():
         [call("f", x=1), ToolMessage("3", name="f", tool_call_id="c"), AIMessage("Answer: 3")]
     )
     assert text == '[tool call] f({"x": 1})\n[tool result] f: 3\nAnswer: 3'
+
+
+async def async_lookup(city: str) -> str:
+    """Population of a city, in millions (an async-only tool, as MCP adapters make)."""
+    return str(POPULATION[city])
+
+
+def tool_graph(tools, replies, **options):
+    from reflexion_graph import create_tool_actor
+
+    actor = create_tool_actor(ScriptedChatModel(replies=replies), tools, **options)
+    return create_reflexion_agent(
+        evaluator=passes, actor=actor, reflector=LLMReflector(ScriptedChatModel(replies=[]))
+    )
+
+
+@pytest.mark.parametrize("tool", [async_lookup, lookup_population])
+async def test_async_and_sync_tools_answer_under_ainvoke(tool):
+    graph = tool_graph([tool], [call(tool.__name__, city="Paris"), "Answer: 2"])
+    result = await graph.ainvoke({"task": "Paris?"}, context=ReflexionContext(max_attempts=1))
+    assert f"[tool result] {tool.__name__}: 2" in result["attempts"][0]["answer"]
+    assert result["stop_reason"] == "passed"
+
+
+def test_an_async_only_tool_answers_under_sync_invoke_too():
+    graph = tool_graph([async_lookup], [call("async_lookup", city="Lyon"), "Answer: 2"])
+    result = graph.invoke({"task": "Lyon?"}, context=ReflexionContext(max_attempts=1))
+    assert "[tool result] async_lookup: 1" in result["attempts"][0]["answer"]
+
+
+async def test_a_hanging_async_tool_times_out_with_a_clear_tool_error():
+    import asyncio
+
+    async def stuck_lookup(city: str) -> str:
+        """Never answers in time."""
+        await asyncio.sleep(30)
+        return "2"
+
+    graph = tool_graph(
+        [stuck_lookup], [call("stuck_lookup", city="Paris"), "Answer: ?"], tool_timeout_s=0.5
+    )
+    started = time.monotonic()
+    result = await graph.ainvoke({"task": "t"}, context=ReflexionContext(max_attempts=1))
+    assert time.monotonic() - started < 5
+    answer = result["attempts"][0]["answer"]
+    assert "[tool error] stuck_lookup" in answer and "timed out after 0.5 s" in answer
+
+
+async def test_the_users_own_tool_node_with_async_tools():
+    graph = tool_graph(
+        ToolNode([async_lookup], handle_tool_errors=True),
+        [call("async_lookup", city="Paris"), "Answer: 2"],
+    )
+    result = await graph.ainvoke({"task": "Paris?"}, context=ReflexionContext(max_attempts=1))
+    assert "[tool result] async_lookup: 2" in result["attempts"][0]["answer"]
