@@ -27,10 +27,16 @@ def extract_code(text: str) -> str:
 
 
 def extract_final_answer(text: str) -> str:
-    """Return the value after the last ``Answer:`` marker, else the last non-empty line."""
+    """Return the value after the last ``Answer:`` marker, else the last non-empty line.
+
+    Stacked markers (``The answer is: Answer: Paris``) are all taken off.
+    """
     matches = _ANSWER_LINE.findall(text)
     if matches:
-        return str(matches[-1]).strip()
+        value = str(matches[-1]).strip()
+        while inner := _ANSWER_LINE.fullmatch(value):
+            value = inner.group(1).strip()
+        return value
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
 

@@ -21,6 +21,12 @@ def test_final_answer_prefers_the_last_marker():
     assert extract_final_answer("") == ""
 
 
+def test_stacked_answer_markers_are_all_taken_off():
+    assert extract_final_answer("The answer is: Answer: Paris") == "Paris"
+    assert extract_final_answer("Answer: answer = 42") == "42"
+    assert extract_final_answer("Answer: the answer key") == "the answer key"
+
+
 def test_message_text_flattens_content_blocks():
     assert message_text([{"type": "text", "text": "a"}, "b", {"type": "image"}]) == "ab"
     assert message_text(None) == "None"
