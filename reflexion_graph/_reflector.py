@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
@@ -16,6 +17,15 @@ from reflexion_graph.models import model_id
 from reflexion_graph.models._binding import ChatRunnable, with_options
 
 _MAX_LESSON_CHARS = 600
+_CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+
+
+def _without_code(text: str) -> str:
+    """The lesson on one line, without fenced code.
+
+    A lesson is a rule; a small model's code in it is often wrong, and the next attempt copies it.
+    """
+    return " ".join(_CODE_BLOCK.sub(" ", text).split())
 
 
 class BaseReflector(ABC):
@@ -93,7 +103,7 @@ class LLMReflector(BaseReflector):
     def _lesson(
         self, task: str, attempt: Attempt, messages: list[BaseMessage], content: object
     ) -> Reflection:
-        text = message_text(content).strip()[:_MAX_LESSON_CHARS]
+        text = _without_code(message_text(content))[:_MAX_LESSON_CHARS]
         fallback = not text
         if fallback:  # small models sometimes answer with nothing; keep the concrete feedback
             text = f"The previous attempt failed: {attempt['evaluation']['feedback']}"

@@ -33,11 +33,13 @@ ACTOR_RETRY_NOTES_PROMPT = """Your notes on the failures so far:
 {reflections}
 """
 
-REFLECTOR_SYSTEM_PROMPT = """You review a failed attempt at a task and write a short lesson \
-for the next attempt. Read the feedback closely: it shows the input, the expected result and \
-what the attempt produced. Write exactly two sentences, no code:
-Mistake: the specific mistake, naming the input and the wrong result.
-Fix: the specific change that makes it right, stated as a rule that holds for similar tasks."""
+REFLECTOR_SYSTEM_PROMPT = """You review a failed attempt at a task and write a lesson for \
+the next attempt. The feedback shows, for each failed check, the input, the expected result and \
+what the attempt returned. Trust the expected results: they follow a rule the task may not \
+state, such as letter case, a format, a unit, or an edge case like empty input.
+Write exactly two sentences, no code:
+Mistake: one failed check, with its expected and actual result.
+Fix: the rule that the expected results follow, stated generally, and what the code must do."""
 
 REFLECTOR_USER_PROMPT = """Task:
 {task}

@@ -12,7 +12,7 @@ import json
 import linecache
 import sys
 import traceback
-from typing import Any
+from typing import Any, TypeGuard
 
 _MAX_REPR = 200
 Report = dict[str, Any]
@@ -34,10 +34,19 @@ def _evaluate(expression: ast.expr, namespace: dict[str, Any]) -> object:
     return eval(compile(ast.Expression(expression), "<test>", "eval"), namespace)
 
 
+def _is_equality(test: ast.expr) -> TypeGuard[ast.Compare]:
+    """Whether a test reads ``actual == expected`` or ``actual is expected``."""
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq | ast.Is)
+    )
+
+
 def _describe_failed_assert(node: ast.Assert, namespace: dict[str, Any]) -> str:
     source = ast.unparse(node.test)
     test = node.test
-    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+    if _is_equality(test):
         try:
             actual = _evaluate(test.left, namespace)
             expected = _evaluate(test.comparators[0], namespace)
@@ -59,7 +68,21 @@ def _run_statement(node: ast.stmt, namespace: dict[str, Any]) -> str | None:
             return _describe_failed_assert(node, namespace)
         return f"failed: {ast.unparse(node)}"
     except Exception as error:
-        return f"error in {ast.unparse(node)[:200]}: {_trimmed_traceback(error)}"
+        expected = _expected_of(node, namespace)
+        return f"error in {ast.unparse(node)[:200]}{expected}: {_trimmed_traceback(error)}"
+
+
+def _expected_of(node: ast.stmt, namespace: dict[str, Any]) -> str:
+    """`` (expected X)`` for an ``assert call == X`` whose call raised, else nothing."""
+    if not isinstance(node, ast.Assert):
+        return ""
+    test = node.test
+    if _is_equality(test):
+        try:
+            return f"  (expected {_short(_evaluate(test.comparators[0], namespace))})"
+        except Exception:
+            return ""
+    return ""
 
 
 def run(payload: Report) -> Report:
