@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from langgraph.runtime import Runtime
 
 from reflexion_graph import prompts
 from reflexion_graph._actor import BaseActor, build_messages
-from reflexion_graph._parsing import message_text
+from reflexion_graph._parsing import extract_json, message_text
 from reflexion_graph._records import Attempt, Reflection
 from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.errors import ConfigurationError
@@ -118,12 +119,14 @@ def create_tool_actor(
         bound = [_with_timeout(_as_tool(t), tool_timeout_s) for t in tools]
         tool_node = ToolNode(bound, handle_tool_errors=True)
     caller = model.bind_tools(bound)
+    names = {candidate.name for candidate in bound}
 
     def agent(state: MessagesState, runtime: Runtime[None]) -> dict[str, list[AnyMessage]]:
-        return {"messages": [caller.invoke(state["messages"])]}
+        return {"messages": [recover_tool_call(caller.invoke(state["messages"]), names)]}
 
     async def aagent(state: MessagesState, runtime: Runtime[None]) -> dict[str, list[AnyMessage]]:
-        return {"messages": [await caller.ainvoke(state["messages"])]}
+        reply = await caller.ainvoke(state["messages"])
+        return {"messages": [recover_tool_call(reply, names)]}
 
     builder = StateGraph(MessagesState)
     builder.add_node("agent", TwinNode("agent", agent, aagent))
@@ -135,6 +138,30 @@ def create_tool_actor(
     builder.add_edge("tools", "agent")
     graph = builder.compile(name="tool_actor")
     return GraphActor(graph, recursion_limit=2 * max_tool_steps + 1)
+
+
+def recover_tool_call(message: BaseMessage, tool_names: set[str]) -> AnyMessage:
+    """The reply, with a tool call written as JSON in its text made a real tool call.
+
+    Small models often write ``{"name": ..., "arguments": {...}}`` in a code block instead of
+    the chat template's tool-call syntax; only a call of a bound tool is recovered.
+    """
+    if not isinstance(message, AIMessage) or message.tool_calls:
+        return message  # type: ignore[return-value]
+    call = extract_json(message_text(message.content))
+    if not isinstance(call, dict) or call.get("name") not in tool_names:
+        return message
+    arguments = call.get("arguments", call.get("parameters", {}))
+    if not isinstance(arguments, dict):
+        return message
+    return AIMessage(
+        "",
+        tool_calls=[
+            {"name": call["name"], "args": arguments, "id": f"recovered-{uuid.uuid4().hex}"}
+        ],
+        response_metadata=message.response_metadata,
+        usage_metadata=message.usage_metadata,
+    )
 
 
 def transcript(messages: Sequence[BaseMessage]) -> str:

@@ -124,6 +124,7 @@ class BenchRunner:
         }
         self.records: dict[str, dict[str, Record]] = {s: {} for s in self.strategies}
         self.first_attempts: dict[str, Record] = {}
+        self.self_tests: dict[str, list[str]] = {}
         self._first_locks: dict[str, asyncio.Lock] = {}
         self._resume()
 
@@ -137,7 +138,6 @@ class BenchRunner:
         ``reflexion+memory`` is one lane that takes the tasks in order, one at a time, on a slot
         of its own; the other strategies share the remaining slots.
         """
-        await self._write_self_tests()
         in_order = [t for t in self.tasks if t.id not in self.records.get(MEMORY_STRATEGY, {})]
         if MEMORY_STRATEGY not in self.strategies:
             in_order = []
@@ -150,29 +150,6 @@ class BenchRunner:
             if strategy != MEMORY_STRATEGY and task.id not in self.records[strategy]
         ]
         await asyncio.gather(*lanes)
-
-    async def _write_self_tests(self) -> None:
-        """Write each task's self-tests once, before any strategy runs, ``concurrency`` at once.
-
-        No strategy is charged their tokens, and every strategy meets the same tests.
-        """
-        slots = asyncio.Semaphore(self.concurrency)
-
-        async def write(evaluator: SelfTestEvaluator, prompt: str) -> None:
-            async with slots:
-                await asyncio.to_thread(evaluator.tests_for, prompt)
-
-        await asyncio.gather(
-            *(
-                write(task.feedback, task.prompt)
-                for task in self.tasks
-                if isinstance(task.feedback, SelfTestEvaluator) and self.pending_for(task)
-            )
-        )
-
-    def pending_for(self, task: BenchTask) -> bool:
-        """Whether some strategy still has to run ``task``."""
-        return any(task.id not in self.records[s] for s in self.strategies)
 
     async def _run_in_slot(
         self,
@@ -205,9 +182,15 @@ class BenchRunner:
         on_record(strategy, record)
 
     async def _first_attempt(self, task: BenchTask) -> Record:
-        """The task's shared first answer (sampled once, kept in the results file)."""
+        """The task's shared start, prepared once and kept in the results file.
+
+        Its self-tests (written first and charged to no strategy, so every strategy meets the
+        same tests, also after a resume) and its first answer, sampled once.
+        """
         lock = self._first_locks.setdefault(task.id, asyncio.Lock())
         async with lock:
+            if isinstance(task.feedback, SelfTestEvaluator):
+                await self._self_tests(task, task.feedback)
             if task.id not in self.first_attempts:
                 actor = LLMActor(self.model, system_prompt=task.system_prompt)
                 messages = actor.messages(task.prompt, reflections=[], lessons=[])
@@ -224,6 +207,13 @@ class BenchRunner:
                 }
                 self._save()
             return self.first_attempts[task.id]
+
+    async def _self_tests(self, task: BenchTask, evaluator: SelfTestEvaluator) -> None:
+        if task.id in self.self_tests:
+            evaluator.use_tests(task.prompt, self.self_tests[task.id])
+            return
+        self.self_tests[task.id] = await asyncio.to_thread(evaluator.tests_for, task.prompt)
+        self._save()
 
     async def _run_one(self, strategy: str, task: BenchTask, memory: Any) -> Record:
         first = await self._first_attempt(task)
@@ -315,12 +305,14 @@ class BenchRunner:
             if strategy in self.records:
                 self.records[strategy] = done
         self.first_attempts = saved.get("first_attempts", {})
+        self.self_tests = saved.get("self_tests", {})
 
     def _save(self) -> None:
         payload = {
             "config": self.config,
             "records": self.records,
             "first_attempts": self.first_attempts,
+            "self_tests": self.self_tests,
         }
         partial = self.results.with_suffix(".partial")
         partial.write_text(json.dumps(payload, indent=1))

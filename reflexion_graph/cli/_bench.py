@@ -24,6 +24,8 @@ BENCH_MAX_TOKENS = 256
 """The bench's longest reply unless --max-tokens says otherwise: room for a HumanEval function."""
 
 DEFAULT_LIMIT = 20
+BENCH_TIMEOUT_S = 900.0
+"""A reply may wait this long: slots are shared, and a lost request costs a whole run."""
 
 _EXAMPLES = """examples:
   reflexion-graph bench --dataset countdown --limit 30 --attempts 3
@@ -124,6 +126,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         model_settings(args),
         parallel=args.parallel or args.concurrency,
         max_tokens=args.max_tokens or BENCH_MAX_TOKENS,
+        timeout_s=BENCH_TIMEOUT_S,
     )
     with console.status("starting the model"):
         model = start_model(settings)

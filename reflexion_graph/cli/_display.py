@@ -204,7 +204,8 @@ class RunDisplay:
     def _show_credit(self, final: dict[str, Any]) -> None:
         if not self._recalled:
             return
-        passed = final.get("stop_reason") == "passed"
+        best = final.get("best")
+        passed = bool(best and best["evaluation"]["passed"])
         verdict = (
             "helped: the task passed with them"
             if passed

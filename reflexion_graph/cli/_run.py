@@ -16,7 +16,7 @@ from langgraph.types import Command
 from rich.console import Console
 
 from reflexion_graph._graph import create_reflexion_agent
-from reflexion_graph._state import ReflexionContext
+from reflexion_graph._state import RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.cli._display import RunDisplay, TaskResult
 from reflexion_graph.cli._memory import add_memory_arguments, open_memory
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
@@ -76,6 +76,12 @@ def add_parser(commands: Any) -> None:
         default=3,
         help="latest reflections the actor sees (default 3)",
     )
+    loop.add_argument(
+        "--retry-context",
+        choices=RETRY_CONTEXTS,
+        default=ReflexionContext.retry_context,
+        help=f"what a retry sees (default {ReflexionContext.retry_context})",
+    )
     loop.add_argument("--limit", type=int, help="run only the first N tasks")
     loop.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     loop.add_argument("--strict", action="store_true", help="exit with 1 if any task is unsolved")
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     context = ReflexionContext(
         max_attempts=args.max_attempts,
         reflection_window=args.reflection_window,
+        retry_context=args.retry_context,
         memory_scope=args.scope,
     )
     settings = model_settings(args, seed=args.seed)

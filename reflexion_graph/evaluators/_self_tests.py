@@ -46,6 +46,11 @@ class SelfTestEvaluator(BaseEvaluator):
         self._tests: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
+    def use_tests(self, task: str, tests: list[str]) -> None:
+        """Judge ``task`` with these tests (written earlier, e.g. by a resumed benchmark)."""
+        with self._lock:
+            self._tests[task] = list(tests)
+
     def tests_for(self, task: str) -> list[str]:
         """The guarded tests for ``task`` (written on first use, then reused)."""
         with self._lock:

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,13 @@ pytestmark = pytest.mark.integration
 CLI = str(Path(sys.executable).with_name("reflexion-graph"))  # the installed console script
 
 
-def test_demo_main_job_end_to_end(embedded_server, tmp_path):
+def test_demo_main_job_end_to_end_on_the_default_model(default_server, tmp_path):
     out_file = tmp_path / "results.json"
+    on_default = {
+        **os.environ,
+        "REFLEXION_GRAPH_BASE_URL": default_server.base_url,
+        "REFLEXION_GRAPH_MODEL": default_server.alias,
+    }
     done = subprocess.run(
         [
             CLI,
@@ -30,12 +36,14 @@ def test_demo_main_job_end_to_end(embedded_server, tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        env=on_default,
     )
     assert done.returncode in (0, 1), done.stderr
     assert "Summary" in done.stdout and "attempt 1" in done.stdout
     assert "passed" in done.stdout and "Traceback" not in done.stderr
+    assert "model qwen2.5-coder-1.5b-instruct" in done.stdout
     results = json.loads(out_file.read_text())["results"]
-    assert [r["id"] for r in results] == ["add", "square"]
+    assert [r["id"] for r in results] == ["add", "has_tag"]
     for result in results:
         assert 1 <= result["attempts"] <= 2
         assert result["passed"] == (result["solved_at"] is not None)
@@ -62,7 +70,7 @@ def test_cli_single_task_with_tests(embedded_server):
     assert "double" in done.stdout and "Summary" in done.stdout
 
 
-def test_bench_compares_all_four_strategies_on_the_real_model(embedded_server, tmp_path):
+def test_bench_compares_all_five_strategies_on_the_real_model(embedded_server, tmp_path):
     results, plot_file, episodes = (
         tmp_path / "bench.json",
         tmp_path / "bench.png",
@@ -73,13 +81,16 @@ def test_bench_compares_all_four_strategies_on_the_real_model(embedded_server, t
     command += ["--episodes", str(episodes)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    for strategy in ("single", "retry", "reflexion", "reflexion+memory"):
+    for strategy in ("single", "retry", "refine", "reflexion", "reflexion+memory"):
         assert f"| {strategy} | 2 |" in done.stdout
+    assert "exact McNemar p" in done.stdout
     saved = json.loads(results.read_text())
-    assert saved["config"]["tasks"] == ["countdown-0", "countdown-1"]
-    assert all(len(records) == 2 for records in saved["records"].values())
+    assert all(
+        sorted(records) == ["countdown-0", "countdown-1"] for records in saved["records"].values()
+    )
+    assert sorted(saved["first_attempts"]) == ["countdown-0", "countdown-1"]
     assert plot_file.read_bytes()[:4] == b"\x89PNG"
-    assert len(episodes.read_text().splitlines()) == 6  # single, reflexion, +memory: not retry
+    assert len(episodes.read_text().splitlines()) == 8  # every strategy but retry
     again = subprocess.run(command, capture_output=True, text=True, timeout=60)  # all resumed
 
     def tables(out):

@@ -312,3 +312,35 @@ async def test_the_memory_lane_keeps_its_memory_beside_the_results(tmp_path):
     await resumed.run()
     recalled = [r["recalled"] for r in resumed.records["reflexion+memory"].values()]
     assert recalled[0] == [] and any(set(lessons) & set(r) for r in recalled[1:])
+
+
+async def test_a_resumed_run_judges_with_the_self_tests_it_wrote_before(tmp_path):
+    from reflexion_graph.bench import BenchTask
+    from reflexion_graph.evaluators import CodeTestEvaluator, SelfTestEvaluator
+
+    def runner(writer, strategies):
+        task = BenchTask(
+            "t",
+            "Write f(x) returning x.",
+            SelfTestEvaluator(writer),
+            CodeTestEvaluator("assert f(5) == 5"),
+        )
+        return BenchRunner(
+            CyclingModel(replies=["def f(x):\n    return x", "lesson"]),
+            [task],
+            strategies=strategies,
+            attempts=1,
+            seed=0,
+            results=tmp_path / "r.json",
+            config={},
+        )
+
+    tests = "assert f(1) == 1\nassert f(2) == 2\nassert f(3) == 3"
+    first = runner(ScriptedChatModel(replies=[tests]), ["single"])
+    await first.run()
+    saved = json.loads((tmp_path / "r.json").read_text())["self_tests"]
+    assert saved == {"t": ["assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3"]}
+    silent = ScriptedChatModel(replies=[])  # raises if asked to write tests again
+    resumed = runner(silent, ["single", "retry"])
+    await resumed.run()
+    assert silent.prompts == [] and resumed.records["retry"]["t"]["success_at"] == [True]

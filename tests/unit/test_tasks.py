@@ -72,13 +72,19 @@ def test_demo_set_loads_with_code_and_answer_tasks():
 def test_demo_reference_solutions_pass_their_tests():
     solutions = {
         "add": "def add(a, b): return a + b",
-        "square": "def square(n): return n * n",
-        "is_even": "def is_even(n): return n % 2 == 0",
-        "reverse_string": "def reverse_string(s): return s[::-1]",
-        "max_of_list": "def max_of_list(xs): return max(xs)",
-        "count_vowels": "def count_vowels(s): return sum(c in 'aeiouAEIOU' for c in s)",
+        "has_tag": "def has_tag(tags, tag): return tag.lower() in [t.lower() for t in tags]",
+        "count_word": "def count_word(text, word):\n"
+        "    return text.lower().split().count(word.lower())",
+        "median": "import statistics\ndef median(xs): return statistics.median(xs) if xs else 0.0",
+        "average": "def average(xs): return sum(xs) / len(xs) if xs else 0.0",
+        "log_date_to_iso": "def log_date_to_iso(text):\n"
+        "    day, month, year = text.split('/')\n"
+        "    return f'{year}-{month}-{day}'",
+        "log_date_weekday": "import datetime\n"
+        "def log_date_weekday(text):\n"
+        "    day, month, year = map(int, text.split('/'))\n"
+        "    return datetime.date(year, month, day).strftime('%A')",
         "capital": "Answer: Paris",
-        "arithmetic": "Answer: 42",
     }
     for task in demo_tasks():
         assert task.evaluator.evaluate(task.task, solutions[task.id])["passed"], task.id
