@@ -28,6 +28,15 @@ def test_code_tests_name_the_failing_test_with_expected_and_actual():
     assert "assert add(2, 3) == 5  (expected 5, got 6)" in verdict["feedback"]
 
 
+def test_a_raising_or_identity_check_names_its_expected_value():
+    tests = "assert median([]) == 0.0\nassert has([1], 1) is True"
+    answer = code("def median(xs):\n    return xs[0]\ndef has(xs, x):\n    return None")
+    feedback = CodeTestEvaluator(tests).evaluate("t", answer)["feedback"]
+    assert "error in assert median([]) == 0.0  (expected 0.0): " in feedback
+    assert "IndexError" in feedback
+    assert "assert has([1], 1) is True  (expected True, got None)" in feedback
+
+
 def test_code_that_does_not_compile_is_a_failed_evaluation():
     verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code("def add(a, b) return a"))
     assert not verdict["passed"] and "SyntaxError" in verdict["feedback"]

@@ -295,3 +295,10 @@ def test_the_reflector_sees_its_earlier_lessons_of_the_run():
 def test_an_unknown_retry_context_is_named():
     with pytest.raises(ConfigurationError, match="'retry_context' must be one of"):
         ReflexionContext(retry_context="everything")
+
+
+def test_lessons_keep_the_rule_and_drop_the_code():
+    lesson = "Mistake: f([]) raised.\nFix: return 0.0 for empty input:\n```python\nreturn 0\n```"
+    graph, _, _ = agent(["w", "right"], [lesson], evaluator=feedback_evaluator)
+    [reflection] = graph.invoke({"task": "t"})["reflections"]
+    assert reflection["text"] == "Mistake: f([]) raised. Fix: return 0.0 for empty input:"

@@ -216,3 +216,17 @@ async def test_the_users_own_tool_node_with_async_tools():
     )
     result = await graph.ainvoke({"task": "Paris?"}, context=ReflexionContext(max_attempts=1))
     assert "[tool result] async_lookup: 2" in result["attempts"][0]["answer"]
+
+
+def test_a_tool_call_written_as_json_text_is_recovered_for_bound_tools_only():
+    from reflexion_graph._tool_actor import recover_tool_call
+
+    written = AIMessage(
+        '```json\n{"name": "lookup_population", "arguments": {"city": "Paris"}}\n```'
+    )
+    [recovered] = recover_tool_call(written, {"lookup_population"}).tool_calls
+    assert (recovered["name"], recovered["args"]) == ("lookup_population", {"city": "Paris"})
+    unknown = AIMessage('{"name": "rm_rf", "arguments": {}}')
+    assert recover_tool_call(unknown, {"lookup_population"}) is unknown
+    prose = AIMessage("Paris has 2 million people.\nAnswer: 2")
+    assert recover_tool_call(prose, {"lookup_population"}) is prose
