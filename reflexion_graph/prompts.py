@@ -7,8 +7,9 @@ When the task asks for a value, end with a line `Answer: <value>`."""
 CODE_ACTOR_SYSTEM_PROMPT = """You are a careful Python programmer. Answer with the complete \
 function in one ```python code block, and nothing after the block."""
 
-EQUATION_ACTOR_SYSTEM_PROMPT = """You solve number puzzles. Reply with only the equation, \
-written with the given numbers."""
+EQUATION_ACTOR_SYSTEM_PROMPT = """You solve number puzzles. Think in a few short lines: try \
+combinations of the given numbers and compute each result. Then end with a line \
+`Answer: <equation>` that uses only the given numbers."""
 
 FUNCTION_CALL_ACTOR_SYSTEM_PROMPT = """You choose the function call that answers the request. \
 Reply with only the call as JSON: {"name": ..., "arguments": {...}}."""

@@ -113,8 +113,9 @@ def countdown(
         shuffled = values[:]
         rng.shuffle(shuffled)
         prompt = (
-            f"Numbers: {shuffled}. Target: {target}.\nUse the numbers, each at most once, "
-            "with + - * / and parentheses to make the target. Reply with only the equation."
+            f"Reach the target number {target} by combining the numbers {shuffled} with "
+            "+ - * / and parentheses. Use each number at most once; you need not use them all. "
+            "Work it out step by step, then give the equation."
         )
         checker = CountdownEvaluator(shuffled, target)
         tasks.append(

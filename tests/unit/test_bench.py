@@ -54,7 +54,7 @@ def test_countdown_tasks_are_seeded_and_solvable():
 def test_countdown_operators_shape_the_targets():
     for task in countdown(10, seed=1, numbers=2, operators="+"):
         assert task.final.target == sum(task.final.numbers)
-    assert "Reply with only the equation" in countdown(1, seed=0)[0].prompt
+    assert "Work it out step by step" in countdown(1, seed=0)[0].prompt
 
 
 def test_countdown_settings_are_checked():
