@@ -120,15 +120,15 @@ def build_messages(
     """
     system = [system_prompt]
     if lessons:
-        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=_bullets(lessons)))
+        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=bullet_list(lessons)))
     if last_attempt is None:
         if reflections:
             system.append(
-                prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=_bullets(reflections))
+                prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=bullet_list(reflections))
             )
         return [SystemMessage("\n\n".join(system)), HumanMessage(task)]
     notes = (
-        prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=_bullets(reflections))
+        prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=bullet_list(reflections))
         if reflections
         else ""
     )
@@ -141,5 +141,6 @@ def build_messages(
     ]
 
 
-def _bullets(reflections: Sequence[Reflection]) -> str:
+def bullet_list(reflections: Sequence[Reflection]) -> str:
+    """The lessons' texts, one ``- `` bullet a line."""
     return "\n".join(f"- {reflection['text']}" for reflection in reflections)

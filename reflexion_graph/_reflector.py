@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from reflexion_graph import prompts
+from reflexion_graph._actor import bullet_list
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph.models import model_id
@@ -89,11 +90,7 @@ class LLMReflector(BaseReflector):
     ) -> list[BaseMessage]:
         feedback = attempt["evaluation"]["feedback"] or "The attempt was judged wrong."
         earlier_text = (
-            prompts.REFLECTOR_EARLIER_PROMPT.format(
-                lessons="\n".join(f"- {lesson['text']}" for lesson in earlier)
-            )
-            if earlier
-            else ""
+            prompts.REFLECTOR_EARLIER_PROMPT.format(lessons=bullet_list(earlier)) if earlier else ""
         )
         user = self.user_prompt.format(
             task=task, answer=attempt["answer"], feedback=feedback, earlier=earlier_text

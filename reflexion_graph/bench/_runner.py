@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 
 from reflexion_graph._actor import LLMActor
 from reflexion_graph._graph import create_reflexion_agent
@@ -77,6 +78,10 @@ class BenchActor(LLMActor):
         messages = self.messages(
             task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
         )
+        return await self.sample(messages, seed)
+
+    async def sample(self, messages: list[BaseMessage], seed: int) -> str:
+        """One reply to ``messages``, sampled with ``seed`` and stopped at the task's stops."""
         reply = await with_options(self.model, stop=self.stop, seed=seed).ainvoke(messages)
         return str(reply.content)
 
@@ -192,14 +197,19 @@ class BenchRunner:
             if isinstance(task.feedback, SelfTestEvaluator):
                 await self._self_tests(task, task.feedback)
             if task.id not in self.first_attempts:
-                actor = LLMActor(self.model, system_prompt=task.system_prompt)
+                actor = BenchActor(
+                    self.model,
+                    self.seed,
+                    first_answer="",
+                    system_prompt=task.system_prompt,
+                    stop=task.stop,
+                )
                 messages = actor.messages(task.prompt, reflections=[], lessons=[])
-                model = with_options(self.model, stop=task.stop, seed=self.seed)
                 started = time.perf_counter()
                 with metered() as meter:
-                    reply = await model.ainvoke(messages)
+                    answer = await actor.sample(messages, self.seed)
                 self.first_attempts[task.id] = {
-                    "answer": str(reply.content),
+                    "answer": answer,
                     "input_tokens": meter.usage["input_tokens"],
                     "output_tokens": meter.usage["output_tokens"],
                     "model_calls": meter.usage["model_calls"],
@@ -236,19 +246,20 @@ class BenchRunner:
         started = time.perf_counter()
         state = await graph.ainvoke({"task": task.prompt}, context=context)
         seconds = time.perf_counter() - started
-        shared = first if actor.used_shared_first else None
+        # The shared first attempt is charged to every strategy that used it.
+        spent = {**state["usage"], "seconds": seconds}
+        if actor.used_shared_first:
+            spent = {key: value + first.get(key, 0) for key, value in spent.items()}
         return {
             "task": task.id,
             "success_at": await self._success_at(task, state["attempts"]),
             "attempts": len(state["attempts"]),
             "stop_reason": state["stop_reason"],
-            "shared_first_attempt": shared is not None,
-            # The shared first attempt is charged to every strategy that used it.
-            "input_tokens": state["usage"]["input_tokens"] + (shared or {}).get("input_tokens", 0),
-            "output_tokens": state["usage"]["output_tokens"]
-            + (shared or {}).get("output_tokens", 0),
-            "model_calls": state["usage"]["model_calls"] + (shared or {}).get("model_calls", 0),
-            "seconds": round(seconds + (shared or {}).get("seconds", 0.0), 2),
+            "shared_first_attempt": actor.used_shared_first,
+            "input_tokens": spent["input_tokens"],
+            "output_tokens": spent["output_tokens"],
+            "model_calls": spent["model_calls"],
+            "seconds": round(spent["seconds"], 2),
             "recalled": [lesson["text"] for lesson in state["recalled"]],
             "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
         }

@@ -12,7 +12,7 @@ from pathlib import Path
 from langchain_openai import ChatOpenAI
 
 from reflexion_graph.errors import ConfigurationError, ModelUnavailableError
-from reflexion_graph.models._catalogue import CATALOGUE, DEFAULT_MODEL, catalogue_model, model_path
+from reflexion_graph.models._catalogue import DEFAULT_MODEL, catalogue_model, model_path
 from reflexion_graph.models._server import EmbeddedServer, ensure_server
 
 ENV_PREFIX = "REFLEXION_GRAPH_"
@@ -61,8 +61,7 @@ class ModelSettings:
         """Reject contradictory or impossible settings before anything starts."""
         if self.base_url and self.gguf_path:
             raise ConfigurationError("give either a base URL or a GGUF path, not both")
-        if self.embedded_model not in CATALOGUE:
-            catalogue_model(self.embedded_model)  # raises, naming the known models
+        catalogue_model(self.embedded_model)  # an unknown name raises, naming the known ones
         if self.parallel < 1:
             raise ConfigurationError(f"parallel must be >= 1, got {self.parallel!r}")
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
