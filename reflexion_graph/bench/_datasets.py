@@ -12,15 +12,15 @@ import random
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import CLOSING_FENCE
+from reflexion_graph.bench._families import family_tasks
+from reflexion_graph.bench._task import BenchTask
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import (
-    BaseEvaluator,
     CodeTestEvaluator,
     CountdownEvaluator,
     FunctionCallEvaluator,
@@ -29,20 +29,6 @@ from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
 from reflexion_graph.tasks import ModelFactory, load_tasks
 
 FEEDBACK_MODES = ("honest", "oracle")
-
-
-@dataclass(frozen=True)
-class BenchTask:
-    """One benchmark task: the prompt, the feedback evaluator, the hidden final evaluator."""
-
-    id: str
-    prompt: str
-    feedback: BaseEvaluator
-    final: BaseEvaluator
-    system_prompt: str = prompts.ACTOR_SYSTEM_PROMPT
-    """The actor's instructions, fitted to the dataset's answer format."""
-    stop: tuple[str, ...] = ()
-    """Where an answer is complete: generation stops there (as code-generation harnesses do)."""
 
 
 def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
@@ -185,7 +171,7 @@ def load_dataset(
     difficulty: int = 3,
     operators: str = COUNTDOWN_OPERATORS,
 ) -> list[BenchTask]:
-    """``humaneval``, ``countdown``, ``bfcl[:CATEGORY]`` or ``jsonl:PATH``.
+    """``humaneval``, ``countdown``, ``families[:SPLIT]``, ``bfcl[:CATEGORY]`` or ``jsonl:PATH``.
 
     ``difficulty`` (how many numbers) and ``operators`` shape Countdown only.
     """
@@ -195,12 +181,15 @@ def load_dataset(
         return humaneval(model, feedback=feedback)
     if name == "countdown":
         return countdown(200, seed=seed, numbers=difficulty, operators=operators)
+    if name == "families" or name.startswith("families:"):
+        return family_tasks(name.partition(":")[2] or None)
     if name == "bfcl" or name.startswith("bfcl:"):
         return bfcl(name.partition(":")[2] or "simple_python")
     if name.startswith("jsonl:"):
         return user_tasks(Path(name.removeprefix("jsonl:")), model)
     raise ConfigurationError(
-        f"unknown dataset {name!r}: use humaneval, countdown, bfcl[:CATEGORY] or jsonl:PATH"
+        f"unknown dataset {name!r}: use humaneval, countdown, families[:dev|report], "
+        "bfcl[:CATEGORY] or jsonl:PATH"
     )
 
 

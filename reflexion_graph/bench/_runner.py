@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,23 +21,30 @@ from langchain_core.messages import BaseMessage
 
 from reflexion_graph._actor import LLMActor
 from reflexion_graph._graph import create_reflexion_agent
+from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._nodes import best_attempt
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._reflector import BaseReflector
 from reflexion_graph._state import ReflexionContext, RetryContext
 from reflexion_graph._usage import metered
-from reflexion_graph.bench._datasets import BenchTask
+from reflexion_graph.bench._task import BenchTask
+from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
 from reflexion_graph.models._binding import with_options
 
-STRATEGIES = ("single", "retry", "refine", "reflexion", "reflexion+memory")
+STRATEGIES = ("single", "retry", "refine", "reflexion", "reflexion+memory", "oracle-lesson")
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
 no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
-memory (starting empty). ``retry`` and ``refine`` are the baselines Reflexion must beat."""
+memory (starting empty); Reflexion recalling the task's oracle lesson (the families' convention:
+the ceiling for memory). ``retry`` and ``refine`` are the baselines Reflexion must beat."""
+
+DEFAULT_STRATEGIES = STRATEGIES[:-1]
+"""What runs unless strategies are named: ``oracle-lesson`` needs tasks with oracle lessons."""
 
 MEMORY_STRATEGY = "reflexion+memory"
+ORACLE_STRATEGY = "oracle-lesson"
 
 Record = dict[str, Any]
 
@@ -96,6 +104,25 @@ class NoReflection(BaseReflector):
         return make_reflection("(retry without reflection)", task=task, attempt=attempt["number"])
 
 
+class OracleLesson(BaseReflectionMemory):
+    """The ``oracle-lesson`` lane's memory: recalls the task's oracle lesson, stores nothing."""
+
+    def __init__(self, lesson: str) -> None:
+        self.lesson = lesson
+
+    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+        """The oracle lesson, when the task has one."""
+        if not self.lesson or k < 1:
+            return []
+        return [make_reflection(self.lesson, task=task, attempt=0, metadata={"oracle": True})]
+
+    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+        """Store nothing: the ceiling must not learn."""
+
+    def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
+        """Count nothing."""
+
+
 class BenchRunner:
     """Runs every (strategy, task) pair once, saving each record as it finishes."""
 
@@ -112,17 +139,29 @@ class BenchRunner:
         retry_context: RetryContext = ReflexionContext.retry_context,
         concurrency: int = 1,
         episodes: EpisodeLog | None = None,
+        memory_from: Path | None = None,
     ) -> None:
         unknown = sorted(set(strategies) - set(STRATEGIES))
         if unknown:
             raise ConfigurationError(f"unknown strategies {unknown}; known: {list(STRATEGIES)}")
+        if ORACLE_STRATEGY in strategies and not any(task.oracle_lesson for task in tasks):
+            raise ConfigurationError(
+                f"{ORACLE_STRATEGY!r} needs tasks with oracle lessons (--dataset families)"
+            )
         self.model, self.tasks, self.strategies = model, tasks, list(strategies)
         self.attempts, self.seed, self.concurrency = attempts, seed, concurrency
         self.retry_context = ReflexionContext(retry_context=retry_context).retry_context
         self.results, self.episodes = results, episodes
         self.memory_dir = results.with_name(results.stem + ".memory")
+        self.memory_from = memory_from
+        if memory_from is not None and not (memory_from / "chroma.sqlite3").is_file():
+            raise ConfigurationError(
+                f"--memory-from {str(memory_from)!r} is not a Chroma memory folder "
+                "(no chroma.sqlite3 in it)"
+            )
         self.config = {
             **config,
+            **({"memory_from": memory_from.name} if memory_from else {}),
             "attempts": attempts,
             "seed": seed,
             "retry_context": self.retry_context,
@@ -131,6 +170,7 @@ class BenchRunner:
         self.first_attempts: dict[str, Record] = {}
         self.self_tests: dict[str, list[str]] = {}
         self._first_locks: dict[str, asyncio.Lock] = {}
+        self._task_ids = {task.prompt: task.id for task in tasks}
         self._resume()
 
     def pending(self) -> int:
@@ -172,7 +212,8 @@ class BenchRunner:
     ) -> None:
         """The cross-task memory lane: a fixed task order and a memory that starts empty.
 
-        The memory lives beside the results file, so a resumed run keeps what it learned.
+        With ``memory_from`` (the harm check) the memory starts as a copy of that one. It lives
+        beside the results file, so a resumed run keeps what it learned.
         """
         memory = self._memory()
         for task in tasks:
@@ -225,8 +266,12 @@ class BenchRunner:
         self.self_tests[task.id] = await asyncio.to_thread(evaluator.tests_for, task.prompt)
         self._save()
 
-    async def _run_one(self, strategy: str, task: BenchTask, memory: Any) -> Record:
+    async def _run_one(
+        self, strategy: str, task: BenchTask, memory: BaseReflectionMemory | None
+    ) -> Record:
         first = await self._first_attempt(task)
+        if strategy == ORACLE_STRATEGY:
+            memory = OracleLesson(task.oracle_lesson)
         actor = BenchActor(
             self.model,
             self.seed,
@@ -261,6 +306,9 @@ class BenchRunner:
             "model_calls": spent["model_calls"],
             "seconds": round(spent["seconds"], 2),
             "recalled": [lesson["text"] for lesson in state["recalled"]],
+            "recalled_from": [
+                self._task_ids.get(lesson["task"], lesson["task"]) for lesson in state["recalled"]
+            ],
             "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
         }
 
@@ -293,9 +341,12 @@ class BenchRunner:
             success.append(verdicts[submitted["number"]])
         return success
 
-    def _memory(self) -> Any:
+    def _memory(self) -> BaseReflectionMemory:
+        """The memory lane's memory; a new one starts as a copy of ``memory_from`` if given."""
         from reflexion_graph.memory import ChromaReflectionMemory
 
+        if self.memory_from is not None and not self.memory_dir.exists():
+            shutil.copytree(self.memory_from, self.memory_dir)
         return ChromaReflectionMemory(path=self.memory_dir)
 
     def _resume(self) -> None:
@@ -319,12 +370,14 @@ class BenchRunner:
         self.self_tests = saved.get("self_tests", {})
 
     def _save(self) -> None:
-        payload = {
+        payload: dict[str, Any] = {
             "config": self.config,
             "records": self.records,
             "first_attempts": self.first_attempts,
             "self_tests": self.self_tests,
         }
+        if any(task.oracle_lesson for task in self.tasks):
+            payload["lessons_by_family"] = lessons_by_family(self.records)
         partial = self.results.with_suffix(".partial")
         partial.write_text(json.dumps(payload, indent=1))
         partial.replace(self.results)

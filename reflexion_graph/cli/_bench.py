@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reflexion_graph._state import RETRY_CONTEXTS, ReflexionContext
-from reflexion_graph.bench import STRATEGIES, BenchRunner, load_dataset, markdown, plot
+from reflexion_graph.bench import (
+    DEFAULT_STRATEGIES,
+    STRATEGIES,
+    BenchRunner,
+    load_dataset,
+    markdown,
+    plot,
+    transfer_markdown,
+)
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog, read_episodes
@@ -31,6 +39,8 @@ _EXAMPLES = """examples:
   reflexion-graph bench --dataset countdown --limit 30 --attempts 3
   reflexion-graph bench --dataset humaneval --tasks HumanEval/0-81 --results he.json
   reflexion-graph bench --dataset jsonl:my_tasks.jsonl --strategies retry reflexion
+  reflexion-graph bench --dataset families:report --limit 64 \
+      --strategies retry reflexion reflexion+memory oracle-lesson --results families.json
 
 Run the same command again to resume an interrupted run from its --results file.
 """
@@ -48,9 +58,16 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument(
         "--dataset",
         default="countdown",
-        help="humaneval, countdown, bfcl[:CATEGORY] or jsonl:PATH (default countdown)",
+        help="humaneval, countdown, families[:dev|report], bfcl[:CATEGORY] or jsonl:PATH "
+        "(default countdown)",
     )
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        default=list(DEFAULT_STRATEGIES),
+        choices=STRATEGIES,
+        help=f"default: {' '.join(DEFAULT_STRATEGIES)}",
+    )
     parser.add_argument(
         "--feedback",
         choices=FEEDBACK_MODES,
@@ -99,6 +116,12 @@ def add_parsers(commands: Any) -> None:
     )
     parser.add_argument("--plot", type=Path, help="PNG of success vs attempt")
     parser.add_argument("--episodes", type=Path, help="episode log for the training exports")
+    parser.add_argument(
+        "--memory-from",
+        type=Path,
+        help="start the reflexion+memory lane from a copy of this memory folder "
+        "(the harm check: another run's RESULTS.memory)",
+    )
     add_model_arguments(parser)
     parser.set_defaults(handler=bench)
 
@@ -155,6 +178,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         retry_context=args.retry_context,
         concurrency=args.concurrency,
         episodes=EpisodeLog(args.episodes) if args.episodes else None,
+        memory_from=args.memory_from,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -171,6 +195,8 @@ def bench(args: argparse.Namespace, console: Console) -> int:
 
         asyncio.run(runner.run(advance))
     console.print(markdown(runner.records, args.attempts, runner.config), markup=False)
+    if args.dataset.startswith("families"):
+        console.print("\n" + transfer_markdown(runner.records), markup=False)
     console.print(f"results: {args.results}")
     if args.plot:
         title = f"{args.dataset} ({args.feedback} feedback)"

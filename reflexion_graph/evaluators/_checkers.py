@@ -146,9 +146,17 @@ class FunctionCallEvaluator(BaseEvaluator):
     empty string among them marks the parameter optional. The answer may be JSON
     (``{"name": ..., "arguments": {...}}``) or a Python call (``name(a=1, b="x")``).
     The score is the fraction of parameters that are right (0 for a wrong function name).
+    With ``show_expected``, feedback on a wrong argument also names an acceptable value, as
+    an API's validation error or a grader's report would.
     """
 
-    def __init__(self, name: str, arguments: Mapping[str, Sequence[Any]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        arguments: Mapping[str, Sequence[Any]],
+        *,
+        show_expected: bool = False,
+    ) -> None:
         if not name:
             raise ConfigurationError("FunctionCallEvaluator needs the expected function name")
         for parameter, acceptable in arguments.items():
@@ -158,11 +166,18 @@ class FunctionCallEvaluator(BaseEvaluator):
                 )
         self.name = name
         self.arguments = {key: list(values) for key, values in arguments.items()}
+        self.show_expected = show_expected
 
     @classmethod
-    def exact(cls, name: str, arguments: Mapping[str, Any]) -> FunctionCallEvaluator:
+    def exact(
+        cls, name: str, arguments: Mapping[str, Any], *, show_expected: bool = False
+    ) -> FunctionCallEvaluator:
         """Expect exactly these argument values."""
-        return cls(name, {key: [value] for key, value in arguments.items()})
+        return cls(
+            name,
+            {key: [value] for key, value in arguments.items()},
+            show_expected=show_expected,
+        )
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
         """Parse the call and compare it with the expectation."""
@@ -187,13 +202,18 @@ class FunctionCallEvaluator(BaseEvaluator):
                 if "" not in acceptable:
                     problems.append(f"missing argument {parameter!r}")
             elif not any(_same(given[parameter], value) for value in acceptable if value != ""):
-                problems.append(f"argument {parameter!r}={given[parameter]!r} is not right")
+                problems.append(self._wrong(parameter, given[parameter], acceptable))
         problems += [f"unexpected argument {key!r}" for key in given if key not in self.arguments]
         checked = len(self.arguments) + sum(key not in self.arguments for key in given)
         score = 1.0 - len(problems) / checked if checked else 1.0
         return make_evaluation(
             not problems, max(score, 0.0), feedback="; ".join(problems), source="checker"
         )
+
+    def _wrong(self, parameter: str, given: Any, acceptable: Sequence[Any]) -> str:
+        problem = f"argument {parameter!r}={given!r} is not right"
+        shown = [value for value in acceptable if value != ""]
+        return f"{problem} (expected {shown[0]!r})" if self.show_expected and shown else problem
 
 
 def parse_call(answer: str) -> tuple[str, dict[str, Any]] | None:

@@ -1,0 +1,133 @@
+"""What transferred between the tasks of a family (the families benchmark's report).
+
+Task 1 of a family is where a failure can reveal its convention; tasks 2 on are where a lesson
+can help. Transfer is the first-attempt pass rate on those later tasks: nothing but what the
+lane brought to the task (recalled lessons, or the oracle's statement) can raise it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from reflexion_graph.bench._families import family_of, position_of
+from reflexion_graph.bench._report import Records, mcnemar_exact
+
+BASELINE, MEMORY, ORACLE = "reflexion", "reflexion+memory", "oracle-lesson"
+_PAIRS = ((MEMORY, BASELINE), (MEMORY, ORACLE), (MEMORY, "retry"), (ORACLE, BASELINE))
+
+
+def later_tasks(by_task: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The records of tasks 2 on of their family."""
+    return {task: record for task, record in by_task.items() if position_of(task) > 1}
+
+
+def transfer_rows(records: Records) -> list[dict[str, Any]]:
+    """Per lane: first-attempt and within-budget pass rates on tasks 2 on, and on all tasks."""
+    rows = []
+    for strategy, by_task in records.items():
+        later = list(later_tasks(by_task).values())
+        if not later:
+            continue
+        rows.append(
+            {
+                "strategy": strategy,
+                "later_tasks": len(later),
+                "transfer_at_1": sum(r["success_at"][0] for r in later) / len(later),
+                "later_at_budget": sum(r["success_at"][-1] for r in later) / len(later),
+                "all_at_budget": sum(r["success_at"][-1] for r in by_task.values()) / len(by_task),
+            }
+        )
+    return rows
+
+
+def transfer_pairs(records: Records) -> list[dict[str, Any]]:
+    """Paired first-attempt results on tasks 2 on: memory vs no memory, vs oracle, ..."""
+    rows = []
+    for a, b in _PAIRS:
+        if a not in records or b not in records:
+            continue
+        first, second = later_tasks(records[a]), later_tasks(records[b])
+        shared = sorted(set(first) & set(second))
+        only_a = [t for t in shared if first[t]["success_at"][0] and not second[t]["success_at"][0]]
+        only_b = [t for t in shared if second[t]["success_at"][0] and not first[t]["success_at"][0]]
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "tasks": len(shared),
+                "only_a": only_a,
+                "only_b": only_b,
+                "p_value": mcnemar_exact(len(only_a), len(only_b)),
+            }
+        )
+    return rows
+
+
+def oracle_gain_recovered(records: Records) -> float | None:
+    """(memory - no memory) / (oracle - no memory) on first-attempt transfer; None if no gain."""
+    rates = {row["strategy"]: row["transfer_at_1"] for row in transfer_rows(records)}
+    if not {BASELINE, MEMORY, ORACLE} <= set(rates):
+        return None
+    ceiling = rates[ORACLE] - rates[BASELINE]
+    return None if ceiling <= 0 else (rates[MEMORY] - rates[BASELINE]) / ceiling
+
+
+def recall_precision(records: Records) -> dict[str, Any]:
+    """Of the lessons the memory lane recalled, how many came from the task's own family."""
+    recalled = same = tasks_with_own = later = 0
+    for task, record in later_tasks(records.get(MEMORY, {})).items():
+        sources = [family_of(source) for source in record.get("recalled_from", [])]
+        recalled += len(sources)
+        same += sources.count(family_of(task))
+        tasks_with_own += family_of(task) in sources
+        later += 1
+    return {
+        "recalled": recalled,
+        "from_own_family": same,
+        "later_tasks": later,
+        "later_tasks_recalling_own_family": tasks_with_own,
+    }
+
+
+def lessons_by_family(records: Records) -> dict[str, list[str]]:
+    """The lessons the memory lane wrote (and stored), grouped by family."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for task, record in sorted(records.get(MEMORY, {}).items()):
+        grouped[family_of(task)].extend(record.get("lessons", []))
+    return dict(grouped)
+
+
+def transfer_markdown(records: Records) -> str:
+    """The families tables: transfer per lane, paired counts, the oracle gain recovered."""
+    lines = [
+        "| lane | later tasks | first attempt on tasks 2-4 | tasks 2-4 within budget "
+        "| all tasks within budget |",
+        "|---|---|---|---|---|",
+    ]
+    for row in transfer_rows(records):
+        lines.append(
+            f"| {row['strategy']} | {row['later_tasks']} | {row['transfer_at_1']:.2f} | "
+            f"{row['later_at_budget']:.2f} | {row['all_at_budget']:.2f} |"
+        )
+    lines += [
+        "",
+        "| paired (first attempt, tasks 2-4) | tasks | only a | only b | exact McNemar p |",
+        "|---|---|---|---|---|",
+    ]
+    for row in transfer_pairs(records):
+        lines.append(
+            f"| {row['a']} vs {row['b']} | {row['tasks']} | {len(row['only_a'])} | "
+            f"{len(row['only_b'])} | {row['p_value']:.3f} |"
+        )
+    recovered = oracle_gain_recovered(records)
+    precision = recall_precision(records)
+    lines += [
+        "",
+        "fraction of the oracle's gain the memory recovers: "
+        + ("n/a (the oracle gained nothing)" if recovered is None else f"{recovered:.2f}"),
+        f"memory recall: {precision['from_own_family']} of {precision['recalled']} recalled "
+        f"lessons came from the task's own family; {precision['later_tasks_recalling_own_family']}"
+        f" of {precision['later_tasks']} later tasks recalled one",
+    ]
+    return "\n".join(lines)

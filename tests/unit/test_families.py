@@ -1,0 +1,184 @@
+import json
+
+import pytest
+
+from reflexion_graph import ConfigurationError
+from reflexion_graph.bench import BenchRunner, family_tasks, load_families
+from reflexion_graph.bench._datasets import load_dataset
+from reflexion_graph.bench._families import family_of, position_of
+from reflexion_graph.bench._transfer import (
+    lessons_by_family,
+    oracle_gain_recovered,
+    recall_precision,
+    transfer_markdown,
+    transfer_pairs,
+    transfer_rows,
+)
+from reflexion_graph.evaluators import FunctionCallEvaluator
+from tests.fakes import ScriptedChatModel
+
+FAMILIES = load_families()
+
+
+def test_at_least_24_families_of_4_tasks_mixing_code_and_function_calls():
+    assert len(FAMILIES) >= 24
+    assert all(len(family.tasks) == 4 for family in FAMILIES)
+    calls = [f for f in FAMILIES if isinstance(f.tasks[0].evaluator, FunctionCallEvaluator)]
+    assert len(calls) >= 4 and len(FAMILIES) - len(calls) >= 20
+    assert {f.split for f in FAMILIES} == {"dev", "report"}
+    assert len({task.id for f in FAMILIES for task in f.tasks}) == 4 * len(FAMILIES)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
+def test_every_reference_passes_and_no_task_text_gives_the_convention_away(family):
+    for task in family.tasks:
+        assert family.giveaways(task.prompt) == [], task.id
+        verdict = task.evaluator.evaluate(task.prompt, task.reference)
+        assert verdict["passed"], (task.id, verdict["feedback"])
+
+
+def test_giveaways_are_whole_words_in_any_case():
+    family = FAMILIES[0]  # billing-cents: hidden "cent", "cents"
+    assert family.giveaways("Return the amount in Cents.") == ["cents"]
+    assert family.giveaways("the percentage of recent orders") == []
+    assert family.giveaways(family.convention.upper()) == [family.convention, "cents"]
+
+
+def test_feedback_shows_expected_and_actual_but_never_the_convention():
+    cents = family_tasks("dev")[0]
+    verdict = cents.feedback.evaluate(
+        cents.prompt, "```python\ndef line_total(p, q):\n    return p * q\n```"
+    )
+    assert "(expected 700, got 7.0)" in verdict["feedback"]
+    forecast = next(t for t in family_tasks("dev") if t.id == "forecast-compact-dates/1")
+    wrong = '{"name": "get_forecast", "arguments": {"city": "Paris", "date": "2025-03-03"}}'
+    verdict = forecast.feedback.evaluate(forecast.prompt, wrong)
+    assert verdict["feedback"] == "argument 'date'='2025-03-03' is not right (expected '20250303')"
+    for family in FAMILIES:
+        for task in family_tasks():
+            assert family.convention not in task.prompt + task.system_prompt
+
+
+def test_tasks_are_interleaved_and_only_later_tasks_carry_the_oracle_lesson():
+    tasks = family_tasks("report")
+    names = [f.name for f in FAMILIES if f.split == "report"]
+    assert [family_of(t.id) for t in tasks[: len(names)]] == names
+    assert [position_of(t.id) for t in tasks] == sorted(position_of(t.id) for t in tasks)
+    by_name = {f.name: f for f in FAMILIES}
+    for task in tasks:
+        expected = "" if position_of(task.id) == 1 else by_name[family_of(task.id)].convention
+        assert task.oracle_lesson == expected
+    assert len(load_dataset("families", lambda: None, feedback="honest", seed=0)) == 96
+    with pytest.raises(ConfigurationError, match="unknown family split 'test'"):
+        family_tasks("test")
+
+
+class PromptRecorder(ScriptedChatModel):
+    """Always answers with the same wrong code, then the same lesson; keeps every prompt."""
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        text = "\n".join(str(m.content) for m in messages)
+        self.replies.append(
+            "Mistake: wrong. Fix: check." if "Write the lesson" in text else "```python\nx = 1\n```"
+        )
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def _runner(tmp_path, model, strategies):
+    tasks = [t for t in family_tasks("dev") if family_of(t.id) == "billing-cents"][:2]
+    return BenchRunner(
+        model,
+        tasks,
+        strategies=strategies,
+        attempts=2,
+        seed=0,
+        results=tmp_path / "families.json",
+        config={"dataset": "families:dev"},
+    )
+
+
+async def test_only_the_oracle_lane_ever_shows_the_convention(tmp_path):
+    convention = FAMILIES[0].convention
+    model = PromptRecorder(replies=[])
+    await _runner(tmp_path, model, ["retry", "reflexion", "reflexion+memory"]).run()
+    assert model.prompts and not any(
+        convention in model.prompt_text(i) for i in range(len(model.prompts))
+    )
+    oracle = PromptRecorder(replies=[])
+    runner = _runner(tmp_path / "oracle", oracle, ["oracle-lesson"])
+    (tmp_path / "oracle").mkdir()
+    await runner.run()
+    shown = [convention in oracle.prompt_text(i) for i in range(len(oracle.prompts))]
+    # task 1: its shared first attempt, a lesson, a retry; task 2: its shared first attempt
+    # (sampled for every lane, unused here), then the oracle lane's attempts show the
+    # convention and its reflector does not
+    assert shown == [False, False, False, False, True, False, True]
+    record = runner.records["oracle-lesson"]["billing-cents/2"]
+    assert record["recalled"] == [convention] and not record["shared_first_attempt"]
+    saved = json.loads((tmp_path / "oracle" / "families.json").read_text())
+    assert set(saved["lessons_by_family"]) == set()  # the oracle lane stores nothing
+
+
+def test_the_oracle_lane_needs_tasks_with_oracle_lessons(tmp_path):
+    from reflexion_graph.bench import countdown
+
+    with pytest.raises(ConfigurationError, match="'oracle-lesson' needs tasks with oracle lessons"):
+        BenchRunner(
+            ScriptedChatModel(replies=[]),
+            countdown(1, seed=0),
+            strategies=["oracle-lesson"],
+            attempts=1,
+            seed=0,
+            results=tmp_path / "r.json",
+            config={},
+        )
+
+
+def _record(first, last, recalled_from=(), lessons=()):
+    return {
+        "success_at": [first, last],
+        "recalled_from": list(recalled_from),
+        "lessons": list(lessons),
+    }
+
+
+def test_transfer_report_pairs_lanes_on_later_tasks_and_measures_the_oracle_gain():
+    records = {
+        "reflexion": {
+            "a/1": _record(False, True),
+            "a/2": _record(False, True),
+            "b/2": _record(False, False),
+            "c/2": _record(True, True),
+        },
+        "reflexion+memory": {
+            "a/1": _record(False, True, lessons=["use cents"]),
+            "a/2": _record(True, True, recalled_from=["a/1", "b/1"]),
+            "b/2": _record(False, False, recalled_from=["a/1"]),
+            "c/2": _record(True, True),
+        },
+        "oracle-lesson": {
+            "a/1": _record(False, True),
+            "a/2": _record(True, True),
+            "b/2": _record(True, True),
+            "c/2": _record(True, True),
+        },
+    }
+    rows = {row["strategy"]: row for row in transfer_rows(records)}
+    assert rows["reflexion"]["transfer_at_1"] == pytest.approx(1 / 3)
+    assert rows["reflexion+memory"]["transfer_at_1"] == pytest.approx(2 / 3)
+    assert rows["oracle-lesson"]["transfer_at_1"] == 1.0
+    assert rows["reflexion"]["all_at_budget"] == 0.75
+    assert oracle_gain_recovered(records) == pytest.approx(0.5)
+    pairs = {(p["a"], p["b"]): p for p in transfer_pairs(records)}
+    assert pairs[("reflexion+memory", "reflexion")]["only_a"] == ["a/2"]
+    assert pairs[("reflexion+memory", "oracle-lesson")]["only_b"] == ["b/2"]
+    assert recall_precision(records) == {
+        "recalled": 3,
+        "from_own_family": 1,
+        "later_tasks": 3,
+        "later_tasks_recalling_own_family": 1,
+    }
+    assert lessons_by_family(records) == {"a": ["use cents"], "b": [], "c": []}
+    table = transfer_markdown(records)
+    assert "| reflexion+memory | 3 | 0.67 | 0.67 | 0.75 |" in table
+    assert "oracle's gain the memory recovers: 0.50" in table
