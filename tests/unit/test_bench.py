@@ -109,9 +109,7 @@ def make_runner(tmp_path, strategies, model=None, concurrency=1, **config):
 async def test_every_strategy_runs_with_its_budget(tmp_path):
     runner = make_runner(tmp_path, DEFAULT_STRATEGIES)
     await runner.run()
-    calls = {
-        s: [r["model_calls"] for r in runner.records[s].values()] for s in DEFAULT_STRATEGIES
-    }
+    calls = {s: [r["model_calls"] for r in runner.records[s].values()] for s in DEFAULT_STRATEGIES}
     assert calls["single"] == [1, 1, 1]
     assert calls["retry"] == calls["refine"] == [2, 2, 2]  # no reflection calls
     assert calls["reflexion"] == calls["reflexion+memory"] == [3, 3, 3]
