@@ -1,8 +1,12 @@
-"""Runs candidate code against tests inside the sandbox process.
+"""Runs candidate code inside the sandbox process and reports what its calls returned.
 
-Reads ``{"preamble", "code", "tests", "entry_point", "marker"}`` as JSON from stdin and writes
-one JSON report, prefixed by the caller's one-time ``marker``, as the last line of stdout. Uses the
-standard library only.
+Reads ``{"preamble", "code", "entry_point", "setup", "calls", "in_process", "marker"}`` as JSON
+from stdin.
+Runs the preamble, the candidate's code and the tests' setup; evaluates each expression in
+``calls`` and reports its value as plain data (a ``repr`` that ``ast.literal_eval`` reads back),
+never comparing it: the expected values stay in the trusted parent. Tests in ``in_process``
+(shapes the parent could not rewrite) run here as plain asserts. Writes one JSON report,
+prefixed by the caller's ``marker``, as the last line of stdout. Uses the standard library only.
 """
 
 import ast
@@ -12,8 +16,10 @@ import json
 import linecache
 import sys
 import traceback
-from typing import Any, TypeGuard
+from typing import Any
 
+_PLAIN = (type(None), bool, int, float, str, list, tuple, dict, set, frozenset)
+_MAX_VALUE_CHARS = 20_000
 _MAX_REPR = 200
 Report = dict[str, Any]
 
@@ -30,63 +36,75 @@ def _trimmed_traceback(error: BaseException) -> str:
     return (where + "".join(lines)).strip()
 
 
+def _not_plain(value: object, depth: int = 0) -> str | None:
+    """The type name of the first part of ``value`` that is not plain data, else None."""
+    if type(value) not in _PLAIN or depth > 50:
+        return type(value).__name__
+    if isinstance(value, dict):
+        parts: list[object] = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        parts = list(value)
+    else:
+        return None
+    for part in parts:
+        found = _not_plain(part, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _value_of(call: str, namespace: dict[str, Any]) -> Report:
+    """``{"value": repr}``, ``{"error": ...}`` or ``{"not_plain": type name}`` for one call."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            value = eval(compile(call, "<test>", "eval"), namespace)
+    except Exception as error:
+        return {"error": _trimmed_traceback(error)}
+    kind = _not_plain(value)
+    if kind:
+        return {"not_plain": kind, "shown": _short(value)}
+    text = repr(value)
+    if len(text) > _MAX_VALUE_CHARS:
+        return {"not_plain": f"{type(value).__name__} over {_MAX_VALUE_CHARS} characters"}
+    return {"value": text}
+
+
 def _evaluate(expression: ast.expr, namespace: dict[str, Any]) -> object:
     return eval(compile(ast.Expression(expression), "<test>", "eval"), namespace)
 
 
-def _is_equality(test: ast.expr) -> TypeGuard[ast.Compare]:
-    """Whether a test reads ``actual == expected`` or ``actual is expected``."""
-    return (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and isinstance(test.ops[0], ast.Eq | ast.Is)
-    )
-
-
-def _describe_failed_assert(node: ast.Assert, namespace: dict[str, Any]) -> str:
-    source = ast.unparse(node.test)
-    test = node.test
-    if _is_equality(test):
+def _failed_assert(source: str, namespace: dict[str, Any]) -> str:
+    """``failed: assert ...``, with both sides of an ``==`` when they can be shown."""
+    test = ast.parse(source).body[0]
+    if (
+        isinstance(test, ast.Assert)
+        and isinstance(test.test, ast.Compare)
+        and len(test.test.ops) == 1
+        and isinstance(test.test.ops[0], ast.Eq)
+    ):
         try:
-            actual = _evaluate(test.left, namespace)
-            expected = _evaluate(test.comparators[0], namespace)
-            return f"failed: assert {source}  (expected {_short(expected)}, got {_short(actual)})"
+            actual = _evaluate(test.test.left, namespace)
+            expected = _evaluate(test.test.comparators[0], namespace)
+            return f"failed: {source[:200]}  (expected {_short(expected)}, got {_short(actual)})"
         except Exception:
             pass
-    return f"failed: assert {source}"
+    return f"failed: {source[:200]}"
 
 
-def _run_statement(node: ast.stmt, namespace: dict[str, Any]) -> str | None:
-    """Run one test statement; return None on success or a failure message."""
-    module = ast.Module(body=[node], type_ignores=[])
+def _run_test(source: str, namespace: dict[str, Any]) -> str | None:
+    """Run one untrusted test statement; None on success, else a failure message."""
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(module, "<test>", "exec"), namespace)
+            exec(compile(source, "<test>", "exec"), namespace)
         return None
     except AssertionError:
-        if isinstance(node, ast.Assert):
-            return _describe_failed_assert(node, namespace)
-        return f"failed: {ast.unparse(node)}"
+        return _failed_assert(source, namespace)
     except Exception as error:
-        expected = _expected_of(node, namespace)
-        return f"error in {ast.unparse(node)[:200]}{expected}: {_trimmed_traceback(error)}"
-
-
-def _expected_of(node: ast.stmt, namespace: dict[str, Any]) -> str:
-    """`` (expected X)`` for an ``assert call == X`` whose call raised, else nothing."""
-    if not isinstance(node, ast.Assert):
-        return ""
-    test = node.test
-    if _is_equality(test):
-        try:
-            return f"  (expected {_short(_evaluate(test.comparators[0], namespace))})"
-        except Exception:
-            return ""
-    return ""
+        return f"error in {source[:200]}: {_trimmed_traceback(error)}"
 
 
 def run(payload: Report) -> Report:
-    """Execute the candidate, then each test; report the total and the failures."""
+    """Execute the candidate and the setup, then evaluate each call and untrusted test."""
     namespace: dict[str, Any] = {"__name__": "__candidate__"}
     code = payload["code"]
     linecache.cache["<candidate>"] = (len(code), None, code.splitlines(True), "<candidate>")
@@ -95,26 +113,22 @@ def run(payload: Report) -> Report:
             exec(compile(payload.get("preamble", ""), "<preamble>", "exec"), namespace)
             exec(compile(code, "<candidate>", "exec"), namespace)
     except BaseException as error:  # SyntaxError, SystemExit, anything the candidate raises
-        return {"total": 1, "failures": [f"the code does not run: {_trimmed_traceback(error)}"]}
-    try:
-        tree = ast.parse(payload["tests"])
-    except SyntaxError as error:
-        return {"total": 0, "failures": [], "error": f"the tests do not parse: {error}"}
-    tests: list[ast.stmt] = []
-    for node in tree.body:
-        if isinstance(node, ast.Assert):
-            tests.append(node)
-            continue
-        failure = _run_statement(node, namespace)  # imports, helpers, check() run as setup
-        if failure:
-            return {"total": 0, "failures": [], "error": f"test setup failed: {failure}"}
+        return {"crashed": f"the code does not run: {_trimmed_traceback(error)}"}
     entry_point = payload.get("entry_point")
-    if "check" in namespace and entry_point:
-        if entry_point not in namespace:
-            return {"total": 1, "failures": [f"the code does not define {entry_point!r}"]}
-        tests.append(ast.parse(f"check({entry_point})").body[0])
-    failures = [f for f in (_run_statement(node, namespace) for node in tests) if f]
-    return {"total": len(tests), "failures": failures}
+    if entry_point and entry_point not in namespace:
+        return {"crashed": f"the code does not define {entry_point!r}"}
+    for statement in ast.parse(payload["setup"]).body:
+        failure = _run_test(ast.unparse(statement), namespace)
+        if failure:
+            return {"setup_error": failure}
+    return {
+        "values": [_value_of(call, namespace) for call in payload["calls"]],
+        "in_process_failures": [
+            failure
+            for failure in (_run_test(test, namespace) for test in payload["in_process"])
+            if failure
+        ],
+    }
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from reflexion_graph.evaluators import (
     RegexEvaluator,
     SandboxLimits,
 )
+from reflexion_graph.evaluators._test_plan import plan_tests, same_value
 
 ADD_TESTS = "assert add(2, 3) == 5\nassert add(2, 2) == 4"
 
@@ -126,3 +127,52 @@ def test_callable_results_are_normalised(result, passed, score):
 def test_scores_outside_the_unit_interval_are_rejected():
     with pytest.raises(ConfigurationError, match="score must be a number in"):
         CallableEvaluator(lambda task, answer: 1.5).evaluate("t", "a")
+
+
+@pytest.mark.parametrize(
+    "test,call,expected,tolerance",
+    [
+        ("assert f(1) == [1, 'a']", "f(1)", [1, "a"], None),
+        ("assert f(1) is None", "f(1)", None, None),
+        ("assert f(1)", "f(1)", True, None),
+        ("assert not f(1)", "f(1)", False, None),
+        ("assert abs(f(1) - 0.5) < 1e-6", "f(1)", 0.5, 1e-6),
+        ("assert abs(0.5 - f(1)) <= 0.01", "f(1)", 0.5, 0.01),
+    ],
+)
+def test_asserts_of_known_shapes_become_trusted_checks(test, call, expected, tolerance):
+    plan = plan_tests(test)
+    [check] = plan.checks
+    assert (check.call, check.expected, check.tolerance) == (call, expected, tolerance)
+    assert plan.trusted and plan.in_process == []
+
+
+def test_other_shapes_and_mixed_humaneval_checks_stay_in_process():
+    plan = plan_tests("x = f(1)\nassert x == g(2)\nassert f(1) > 3")
+    assert plan.setup == "x = f(1)" and plan.checks == []
+    assert plan.in_process == ["assert x == g(2)", "assert f(1) > 3"] and not plan.trusted
+    humaneval = (
+        "def check(candidate):\n    assert candidate(1) == 2\n"
+        "    for i in range(3):\n        assert candidate(i)\n"
+    )
+    mixed = plan_tests(humaneval, entry_point="inc")
+    assert mixed.in_process == ["check(inc)"] and "def check" in mixed.setup
+    clean = plan_tests("def check(c):\n    'doc'\n    assert c(1) == 2\n", entry_point="inc")
+    assert [check.call for check in clean.checks] == ["inc(1)"] and clean.setup == ""
+
+
+@pytest.mark.parametrize(
+    "actual,expected,same",
+    [
+        (1, True, False),
+        (True, True, True),
+        (2.0, 2, True),
+        ((1, 2), [1, 2], False),
+        ({"a": [1]}, {"a": [1]}, True),
+        ({"a": (1,)}, {"a": [1]}, False),
+        (float("nan"), float("nan"), False),
+        ({1, 2}, {2, 1}, True),
+    ],
+)
+def test_plain_values_compare_type_strictly(actual, expected, same):
+    assert same_value(actual, expected) is same
