@@ -6,7 +6,8 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,11 @@ from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._lessons import (
+    USAGE_COUNTERS,
     best_lessons,
     check_lessons,
     initial_counters,
     lesson_from_stored,
-    now,
     stored_metadata,
     usefulness,
 )
@@ -115,7 +116,12 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         vector = self.embeddings.embed_query(task)
         pool = max(k * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
         nearest = self._nearest(vector, pool, scope)
-        return best_lessons(nearest, min_relevance=self.min_relevance, k=k)
+        totals = self._with_usage(scope, [(lesson_id, meta) for lesson_id, _, meta, _ in nearest])
+        counted = [
+            (lesson_id, text, totals[lesson_id], similarity)
+            for lesson_id, text, _, similarity in nearest
+        ]
+        return best_lessons(counted, min_relevance=self.min_relevance, k=k)
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
         """Store finished lessons, merging near-duplicates, then enforce the size cap."""
@@ -140,25 +146,19 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         self._evict(scope)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
-        """Count a recall of each lesson, and a help when the run that used it passed."""
+        """Count a recall of each lesson, and a help when the run that used it passed.
+
+        Each count is an event appended to the scope's usage collection and summed when read,
+        so workers crediting the same lesson at once never overwrite each other's counts.
+        """
         if not ids:
             return
-        collection = self.collection_for(scope)  # another scope's ids are simply not found
         with self._backend("update"):
-            found = collection.get(ids=list(ids), include=["metadatas"])
-        if not found["ids"]:
-            return
-        updated = [
-            {
-                **metadata,
-                "recalls": int(metadata["recalls"]) + 1,
-                "helped": int(metadata["helped"]) + passed,
-                "updated_at": now(),
-            }
-            for metadata in found["metadatas"]
-        ]
-        with self._backend("update"):
-            collection.update(ids=found["ids"], metadatas=updated)
+            found = self.collection_for(scope).get(ids=list(ids), include=[])
+        self._append_usage(
+            scope,
+            [(lesson_id, {"recalls": 1, "helped": int(passed)}) for lesson_id in found["ids"]],
+        )
 
     # -- management (CLI) ----------------------------------------------------------------
     def scopes(self) -> list[str]:
@@ -182,10 +182,11 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                     page = collection.get(
                         limit=_PAGE, offset=offset, include=["documents", "metadatas"]
                     )
-                for lesson_id, text, metadata in zip(
-                    page["ids"], page["documents"], page["metadatas"], strict=True
-                ):
-                    yield lesson_from_stored(lesson_id, text, metadata)
+                totals = self._with_usage(
+                    name, list(zip(page["ids"], page["metadatas"], strict=True))
+                )
+                for lesson_id, text in zip(page["ids"], page["documents"], strict=True):
+                    yield lesson_from_stored(lesson_id, text, totals[lesson_id])
                 if len(page["ids"]) < _PAGE:
                     break
                 offset += _PAGE
@@ -195,6 +196,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         if ids:
             with self._backend("delete"):
                 self.collection_for(scope).delete(ids=list(ids))
+                self.usage_collection_for(scope).delete(where={"lesson": {"$in": list(ids)}})
 
     def count(self, *, scope: str | None = None) -> int:
         """How many lessons are stored, in one scope or in all."""
@@ -219,7 +221,49 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             self._collections[scope] = collection
         return collection
 
+    def usage_collection_for(self, scope: str) -> Any:
+        """The append-only usage events of ``scope``'s lessons (created on first use)."""
+        key = f"usage:{scope}"
+        collection = self._collections.get(key)
+        if collection is None:
+            name = f"{self.collection_prefix}-usage--{_collection_suffix(scope)}"
+            with self._backend(f"open collection {name!r} for"):
+                collection = self.client.get_or_create_collection(
+                    name, embedding_function=None, metadata={"scope": scope}
+                )
+            self._collections[key] = collection
+        return collection
+
     # -- internals -----------------------------------------------------------------------
+    def _append_usage(self, scope: str, events: list[tuple[str, dict[str, int]]]) -> None:
+        """Append one usage event per ``(lesson id, counts)``; events are never updated."""
+        if not events:
+            return
+        with self._backend("update"):
+            self.usage_collection_for(scope).add(
+                ids=[uuid.uuid4().hex for _ in events],
+                embeddings=[[1.0]] * len(events),
+                metadatas=[{"lesson": lesson_id, **counts} for lesson_id, counts in events],
+            )
+
+    def _with_usage(
+        self, scope: str, stored: list[tuple[str, Mapping[str, Any]]]
+    ) -> dict[str, dict[str, Any]]:
+        """Each lesson's metadata with its usage events added to its stored counters."""
+        totals = {lesson_id: dict(metadata) for lesson_id, metadata in stored}
+        if not totals:
+            return totals
+        with self._backend("read"):
+            events = self.usage_collection_for(scope).get(
+                where={"lesson": {"$in": list(totals)}}, include=["metadatas"]
+            )
+        for event in events["metadatas"]:
+            counters = totals.get(str(event["lesson"]))
+            if counters is not None:
+                for key in USAGE_COUNTERS:
+                    counters[key] = int(counters.get(key, 0)) + int(event.get(key, 0))
+        return totals
+
     def _nearest(
         self, vector: list[float], n: int, scope: str
     ) -> list[tuple[str, str, dict[str, Any], float]]:
@@ -270,9 +314,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         scope: str,
     ) -> None:
         lesson_id, old = duplicate
-        fresh = initial_counters(reflection)
-        counters = {key: int(old.get(key, 0)) + fresh[key] for key in fresh}
-        metadata = {**stored_metadata(reflection, scope, counters), "created_at": old["created_at"]}
+        base = {key: int(old.get(key, 0)) for key in USAGE_COUNTERS}  # written once, kept as is
+        metadata = {**stored_metadata(reflection, scope, base), "created_at": old["created_at"]}
         logger.debug("merging lesson %s into %s", reflection["id"], lesson_id)
         with self._backend("save"):
             self.collection_for(scope).update(
@@ -281,6 +324,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                 documents=[reflection["text"]],
                 metadatas=[metadata],
             )
+        self._append_usage(scope, [(lesson_id, initial_counters(reflection))])
 
     def _evict(self, scope: str) -> None:
         cap = self.max_lessons_per_scope
@@ -289,8 +333,9 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             if cap is None or collection.count() <= cap:
                 return
             stored = collection.get(include=["metadatas"])
+        totals = self._with_usage(scope, list(zip(stored["ids"], stored["metadatas"], strict=True)))
         by_value = sorted(
-            zip(stored["ids"], stored["metadatas"], strict=True),
+            totals.items(),
             key=lambda item: (
                 usefulness(int(item[1]["recalls"]), int(item[1]["helped"])),
                 str(item[1]["updated_at"]),

@@ -35,6 +35,10 @@ def check_lessons(reflections: Sequence[Reflection], scope: str) -> None:
                 )
 
 
+USAGE_COUNTERS = ("recalls", "helped", "merged")
+"""The counts kept per lesson: stored with it when it is created, then added as events."""
+
+
 def initial_counters(reflection: Reflection) -> dict[str, int]:
     """A new lesson has been used once: by the attempt right after it (Reflect-Retry-Reward)."""
     return {"recalls": 1, "helped": int(reflection["outcome"] == "passed"), "merged": 1}

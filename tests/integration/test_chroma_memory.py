@@ -183,3 +183,44 @@ def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
     memory = ChromaReflectionMemory(host=host, port=port, collection_prefix="concurrent")
     texts = sorted(item["text"] for item in memory.lessons())
     assert texts == sorted(f"{n} lesson {i}" for n in ("alpha", "beta") for i in range(15))
+
+
+def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
+    host, port = chroma_server
+    memory = ChromaReflectionMemory(
+        host=host, port=port, collection_prefix="counted", duplicate_similarity=1.01
+    )
+    shared = [
+        {
+            **make_reflection(f"shared lesson {i}", task=f"shared task {i}", attempt=1),
+            "outcome": "passed",
+        }
+        for i in range(3)
+    ]
+    memory.save(shared, scope="global")
+    ids = [lesson["id"] for lesson in shared]
+    rounds, workers = 20, 4
+    worker = textwrap.dedent("""
+        import sys
+        from reflexion_graph import make_reflection
+        from reflexion_graph.memory import ChromaReflectionMemory
+        name, host, port, rounds, *ids = sys.argv[1:]
+        memory = ChromaReflectionMemory(host=host, port=int(port), collection_prefix="counted",
+                                        duplicate_similarity=1.01)
+        for i in range(int(rounds)):  # a fixed number of rounds: the loop ends by itself
+            memory.record_usage(ids, passed=i % 2 == 0, scope="global")
+            made = make_reflection(f"{name} lesson {i}", task=f"{name} task {i}", attempt=1)
+            memory.save([{**made, "outcome": "failed"}], scope="global")
+    """)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", worker, f"w{n}", host, str(port), str(rounds), *ids]
+        )
+        for n in range(workers)
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0] * workers
+    stored = {lesson["id"]: lesson for lesson in memory.lessons(scope="global")}
+    assert len(stored) == 3 + workers * rounds  # 0 lost lessons
+    for lesson_id in ids:  # created with recalls 1 / helped 1, then every worker's credits
+        assert stored[lesson_id]["metadata"]["recalls"] == 1 + workers * rounds
+        assert stored[lesson_id]["metadata"]["helped"] == 1 + workers * rounds // 2
