@@ -4,6 +4,8 @@
 
 Run it, kill it (Ctrl-C, kill -9, a crash) after the first attempt, and run the same command
 again: it resumes from the last finished step instead of redoing the attempts it already made.
+``durability="sync"`` checkpoints each step before the next starts (LangGraph's default,
+"async", may lose the last step on a hard kill and redo it).
 """
 
 import sqlite3
@@ -29,10 +31,10 @@ def main(database: str, thread_id: str) -> None:
     if pending.next:  # an unfinished run on this thread: resume it
         done = len(pending.values.get("attempts", []))
         print(f"resuming after attempt {done}", flush=True)
-        result = agent.invoke(None, config, context=context)
+        result = agent.invoke(None, config, context=context, durability="sync")
     else:
         print("starting", flush=True)
-        result = agent.invoke({"task": TASK}, config, context=context)
+        result = agent.invoke({"task": TASK}, config, context=context, durability="sync")
     print(f"finished: {len(result['attempts'])} attempts, stop reason {result['stop_reason']}")
 
 

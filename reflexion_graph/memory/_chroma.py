@@ -124,11 +124,21 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         return best_lessons(counted, min_relevance=self.min_relevance, k=k)
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
-        """Store finished lessons, merging near-duplicates, then enforce the size cap."""
+        """Store finished lessons, merging near-duplicates, then enforce the size cap.
+
+        Saving is idempotent: a lesson whose id is stored already is skipped, and a merge is
+        counted once (its event id derives from the lesson's), so a run resumed after a crash
+        that replays its last step stores nothing twice.
+        """
         check_lessons(reflections, scope)
         if not reflections:
             return
         collection = self.collection_for(scope)
+        with self._backend("save"):
+            stored = set(collection.get(ids=[r["id"] for r in reflections], include=[])["ids"])
+        reflections = [r for r in reflections if r["id"] not in stored]
+        if not reflections:
+            return
         task_vectors = self.embeddings.embed_documents([r["task"] for r in reflections])
         for reflection, vector in zip(reflections, task_vectors, strict=True):
             duplicate = self._duplicate_of(reflection, vector, scope)
@@ -157,7 +167,10 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             found = self.collection_for(scope).get(ids=list(ids), include=[])
         self._append_usage(
             scope,
-            [(lesson_id, {"recalls": 1, "helped": int(passed)}) for lesson_id in found["ids"]],
+            [
+                (uuid.uuid4().hex, lesson_id, {"recalls": 1, "helped": int(passed)})
+                for lesson_id in found["ids"]
+            ],
         )
 
     # -- management (CLI) ----------------------------------------------------------------
@@ -235,15 +248,15 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         return collection
 
     # -- internals -----------------------------------------------------------------------
-    def _append_usage(self, scope: str, events: list[tuple[str, dict[str, int]]]) -> None:
-        """Append one usage event per ``(lesson id, counts)``; events are never updated."""
+    def _append_usage(self, scope: str, events: list[tuple[str, str, dict[str, int]]]) -> None:
+        """Append ``(event id, lesson id, counts)`` events; one whose id exists is ignored."""
         if not events:
             return
         with self._backend("update"):
             self.usage_collection_for(scope).add(
-                ids=[uuid.uuid4().hex for _ in events],
+                ids=[event_id for event_id, _, _ in events],
                 embeddings=[[1.0]] * len(events),
-                metadatas=[{"lesson": lesson_id, **counts} for lesson_id, counts in events],
+                metadatas=[{"lesson": lesson_id, **counts} for _, lesson_id, counts in events],
             )
 
     def _with_usage(
@@ -324,7 +337,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                 documents=[reflection["text"]],
                 metadatas=[metadata],
             )
-        self._append_usage(scope, [(lesson_id, initial_counters(reflection))])
+        merge = (f"merge-{reflection['id']}", lesson_id, initial_counters(reflection))
+        self._append_usage(scope, [merge])
 
     def _evict(self, scope: str) -> None:
         cap = self.max_lessons_per_scope
