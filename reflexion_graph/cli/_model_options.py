@@ -59,5 +59,5 @@ def model_settings(args: argparse.Namespace, **overrides: Any) -> ModelSettings:
 def start_model(settings: ModelSettings) -> ChatOpenAI:
     """Check a configured endpoint answers, or start the embedded server; then the client."""
     if settings.base_url:
-        check_endpoint(settings.base_url, api_key=settings.api_key)
+        check_endpoint(settings.base_url, api_key=settings.api_key, model=settings.model)
     return create_chat_model(settings)

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from langchain_openai import ChatOpenAI
 
@@ -115,14 +116,20 @@ def model_id(model: object) -> str:
     return type(model).__name__
 
 
-def check_endpoint(base_url: str, *, api_key: str | None = None, timeout_s: float = 5.0) -> None:
-    """Raise :class:`ModelUnavailableError` unless ``{base_url}/models`` answers."""
-    request = urllib.request.Request(base_url.rstrip("/") + "/models")
-    if api_key:
-        request.add_header("Authorization", f"Bearer {api_key}")
+def check_endpoint(
+    base_url: str,
+    *,
+    api_key: str | None = None,
+    model: str | None = None,
+    timeout_s: float = 30.0,
+) -> None:
+    """Raise :class:`ModelUnavailableError` unless the endpoint answers like an OpenAI API.
+
+    ``{base_url}/models`` must answer; with ``model``, a one-token chat request must come back
+    as a chat completion (an endpoint that answers garbage is named before any run starts).
+    """
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            json.load(response)
+        _request_json(base_url, "/models", api_key=api_key, timeout_s=timeout_s)
     except urllib.error.HTTPError as error:
         if error.code in (401, 403):
             raise ModelUnavailableError(
@@ -132,6 +139,44 @@ def check_endpoint(base_url: str, *, api_key: str | None = None, timeout_s: floa
         raise ModelUnavailableError(
             f"cannot reach the model endpoint {base_url!r}: {error}"
         ) from error
+    if model is None:
+        return
+    probe = {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
+    try:
+        reply = _request_json(
+            base_url, "/chat/completions", api_key=api_key, timeout_s=timeout_s, body=probe
+        )
+        message = reply["choices"][0]["message"]
+        if not isinstance(message, dict):
+            raise TypeError(f"'message' is {type(message).__name__}")
+    except urllib.error.HTTPError as error:
+        raise ModelUnavailableError(
+            f"the model endpoint {base_url!r} refused a chat request for {model!r} "
+            f"(HTTP {error.code})"
+        ) from error
+    except (OSError, ValueError, TypeError, KeyError, IndexError) as error:
+        raise ModelUnavailableError(
+            f"the model endpoint {base_url!r} answered a chat request with something that is "
+            f"not a chat completion ({type(error).__name__}: {error})"
+        ) from error
+
+
+def _request_json(
+    base_url: str,
+    path: str,
+    *,
+    api_key: str | None,
+    timeout_s: float,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base_url.rstrip("/") + path, data=data)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if api_key:
+        request.add_header("Authorization", f"Bearer {api_key}")
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        return json.load(response)
 
 
 def _int_env(name: str, default: int) -> int:

@@ -1,4 +1,6 @@
+import http.server
 import json
+import threading
 
 import pytest
 
@@ -58,3 +60,52 @@ def test_unreachable_endpoint(capsys, free_port):
     assert code == 2
     assert f"cannot reach the model endpoint '{url}'" in err
     assert "Traceback" not in err
+
+
+class _GarbageEndpoint(http.server.BaseHTTPRequestHandler):
+    """Lists a model like an OpenAI API, then answers chat requests with ``self.server.body``."""
+
+    def _answer(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self._answer(b'{"object": "list", "data": [{"id": "m", "object": "model"}]}')
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._answer(self.server.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"choices": null}', b"{}"])
+def test_an_endpoint_answering_garbage_is_named_before_the_run(capsys, tmp_path, body):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _GarbageEndpoint)
+    server.body = body
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/v1"
+    try:
+        code, _, err = run_cli(
+            capsys,
+            "run",
+            "t",
+            "--expected",
+            "1",
+            "--base-url",
+            url,
+            "--model",
+            "m",
+            "--memory-dir",
+            str(tmp_path / "memory"),
+        )
+    finally:
+        server.shutdown()
+    assert code == 2 and "Traceback" not in err
+    message = " ".join(err.split())  # the console wraps long lines
+    assert "answered a chat request with something that is not a chat completion" in message
+    assert not (tmp_path / "memory").exists()  # nothing was started, nothing written
