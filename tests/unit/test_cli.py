@@ -83,12 +83,21 @@ class _GarbageEndpoint(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _store_one_lesson(folder):
+    from reflexion_graph import make_reflection
+    from reflexion_graph.memory import ChromaReflectionMemory
+
+    lesson = make_reflection("an earlier lesson", task="an earlier task", attempt=1)
+    ChromaReflectionMemory(path=folder).save([{**lesson, "outcome": "passed"}], scope="global")
+
+
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"choices": null}', b"{}"])
 def test_an_endpoint_answering_garbage_is_named_before_the_run(capsys, tmp_path, body):
     server = http.server.HTTPServer(("127.0.0.1", 0), _GarbageEndpoint)
     server.body = body
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/v1"
+    _store_one_lesson(tmp_path / "memory")
     try:
         code, _, err = run_cli(
             capsys,
@@ -108,4 +117,7 @@ def test_an_endpoint_answering_garbage_is_named_before_the_run(capsys, tmp_path,
     assert code == 2 and "Traceback" not in err
     message = " ".join(err.split())  # the console wraps long lines
     assert "answered a chat request with something that is not a chat completion" in message
-    assert not (tmp_path / "memory").exists()  # nothing was started, nothing written
+    from reflexion_graph.memory import ChromaReflectionMemory
+
+    kept = ChromaReflectionMemory(path=tmp_path / "memory")
+    assert [lesson["text"] for lesson in kept.lessons()] == ["an earlier lesson"]
