@@ -3,7 +3,19 @@
 Free-form tasks are judged by an LLM judge on the same model; lessons live in the server's
 store, whose semantic index uses the offline MiniLM ``embeddings`` below (no network).
 Set ``REFLEXION_GRAPH_BASE_URL`` (and ``_MODEL``) to serve another model.
+
+Importing this module starts nothing: ``graph`` is a factory that LangGraph Server calls when
+it first needs the graph (a schema request or a run); the graph, and the embedded model
+server behind it, are built once per process.
 """
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
 
 from reflexion_graph._graph import create_reflexion_agent
 from reflexion_graph.evaluators import LLMJudge
@@ -11,10 +23,18 @@ from reflexion_graph.memory import MiniLMEmbeddings, StoreReflectionMemory
 from reflexion_graph.models import create_chat_model
 
 embeddings = MiniLMEmbeddings()
-"""The store's embedding model (``langgraph.json`` → ``store.index.embed``)."""
+"""The store's embedding model (``langgraph.json`` → ``store.index.embed``); loads lazily."""
 
-_model = create_chat_model()
-graph = create_reflexion_agent(
-    _model, evaluator=LLMJudge(_model), memory=StoreReflectionMemory(), name="reflexion"
-)
-"""Compiled without a checkpointer: the server brings its own, and its own store."""
+
+def graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The served graph, built on first use (LangGraph Server's graph-factory form)."""
+    return _build()
+
+
+@functools.cache
+def _build() -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compiled without a checkpointer: the server brings its own, and its own store."""
+    model = create_chat_model()
+    return create_reflexion_agent(
+        model, evaluator=LLMJudge(model), memory=StoreReflectionMemory(), name="reflexion"
+    )

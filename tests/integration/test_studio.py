@@ -106,3 +106,14 @@ async def test_a_run_in_studio_streams_and_keeps_lessons_in_the_server_store(stu
     assert set(stored) == {"seed"} | {r["id"] for r in values["reflections"]}
     assert stored["seed"]["recalls"] == 2
     assert stored["seed"]["helped"] == 1 + (values["stop_reason"] == "passed")
+
+
+async def test_studio_serves_input_output_and_context_schemas_with_descriptions(studio):
+    client = get_client(url=studio)
+    [assistant] = await client.assistants.search(graph_id="reflexion")
+    schemas = await client.assistants.get_schemas(assistant["assistant_id"])
+    task = schemas["input_schema"]["properties"]["task"]
+    assert task["description"]
+    assert {"best", "attempts", "stop_reason"} <= set(schemas["output_schema"]["properties"])
+    context = schemas["context_schema"]["properties"]
+    assert context["max_attempts"]["description"] and context["retry_context"]["description"]

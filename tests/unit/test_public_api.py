@@ -1,6 +1,8 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 import reflexion_graph
 from reflexion_graph import LLMActor, create_reflexion_agent
 from tests.fakes import ScriptedChatModel
@@ -54,3 +56,20 @@ def test_the_package_imports_public_langgraph_and_langchain_apis_only():
     }
     assert {path: names for path, names in offenders.items() if names} == {}
     assert private_imports("from langgraph._internal._runnable import RunnableCallable") != []
+
+
+def test_importing_the_studio_module_starts_no_model(monkeypatch):
+    import importlib
+    import sys
+
+    import reflexion_graph.models as models
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was started")
+
+    monkeypatch.setattr(models, "create_chat_model", refuse)
+    monkeypatch.delitem(sys.modules, "reflexion_graph.studio", raising=False)
+    studio = importlib.import_module("reflexion_graph.studio")  # must not raise
+    with pytest.raises(AssertionError, match="a model was started"):
+        studio.graph({})  # the first use builds the graph
+    monkeypatch.delitem(sys.modules, "reflexion_graph.studio")
