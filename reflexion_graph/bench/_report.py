@@ -7,6 +7,8 @@ from math import comb
 from pathlib import Path
 from typing import Any
 
+from reflexion_graph._extras import require_extra
+
 Records = dict[str, dict[str, dict[str, Any]]]
 
 
@@ -108,6 +110,7 @@ def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
 
 def plot(records: Records, attempts: int, path: Path, title: str) -> None:
     """Success rate after each attempt, one line per strategy."""
+    require_extra("matplotlib", "bench", "--plot")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_openai import ChatOpenAI
 
+from reflexion_graph._extras import require_extra
 from reflexion_graph.errors import ConfigurationError, ModelUnavailableError
 from reflexion_graph.models._catalogue import DEFAULT_MODEL, catalogue_model, model_path
 from reflexion_graph.models._server import EmbeddedServer, ensure_server
@@ -99,6 +100,11 @@ def start_embedded_server(settings: ModelSettings) -> EmbeddedServer:
     A GGUF file is served under its file name (lower-cased, without ``.gguf``), so records
     name the model actually served.
     """
+    require_extra(
+        "xllamacpp",
+        "local",
+        "the embedded model (or set REFLEXION_GRAPH_BASE_URL to use your own endpoint)",
+    )
     if settings.gguf_path:
         path, alias, context_size = settings.gguf_path, settings.gguf_path.stem.lower(), 4096
     else:
