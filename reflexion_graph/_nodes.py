@@ -251,6 +251,7 @@ def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -
     """
     if not context.save_reflections or not reflections:
         return []
+    reflections = [memory_form(reflection) for reflection in reflections]
     if not context.approve_lessons:
         return reflections
     decision = interrupt(
@@ -275,6 +276,19 @@ def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -
     raise ConfigurationError(
         f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"
     )
+
+
+def memory_form(reflection: Reflection) -> Reflection:
+    """What long-term memory keeps of a lesson: its general rule, when it states one.
+
+    Later tasks need the convention a failure revealed, not the retelling of one task; the
+    full lesson stays in the reflection's ``metadata["lesson"]``.
+    """
+    rule = str((reflection.get("metadata") or {}).get("rule") or "").strip()
+    if not rule:
+        return reflection
+    metadata = {**reflection["metadata"], "lesson": reflection["text"]}
+    return cast(Reflection, {**reflection, "text": rule, "metadata": metadata})
 
 
 def _fresh_run(task: str, recalled: list[Reflection]) -> Update:

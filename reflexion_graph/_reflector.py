@@ -19,6 +19,13 @@ from reflexion_graph.models._binding import ChatRunnable, with_options
 
 _MAX_LESSON_CHARS = 600
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_RULE = re.compile(r"\bRule:\s*(.+?)\s*(?=\bFix:|\bMistake:|$)", re.IGNORECASE | re.DOTALL)
+
+
+def rule_of(lesson: str) -> str:
+    """The general rule a lesson states on its ``Rule:`` line, or ``""``."""
+    found = _RULE.search(lesson)
+    return " ".join(found.group(1).strip(" *").split()) if found else ""
 
 
 def _without_code(text: str) -> str:
@@ -50,10 +57,12 @@ class BaseReflector(ABC):
 
 
 class LLMReflector(BaseReflector):
-    """Asks a chat model for the specific mistake and the specific fix, in two sentences.
+    """Asks a chat model for the mistake, the general rule and the fix, in three short lines.
 
-    Lessons are cut at 600 characters. OpenAI-compatible models are also asked to stop after
-    ``max_lesson_tokens`` (two sentences fit; small models otherwise ramble on); ``None`` keeps
+    A lesson names the mistake, the general rule the expected results follow (kept in the
+    lesson's ``metadata["rule"]``: what long-term memory stores) and the fix. Lessons are cut at
+    600 characters. OpenAI-compatible models are also asked to stop after
+    ``max_lesson_tokens`` (three short lines fit; small models otherwise ramble on); ``None`` keeps
     the model's own limit.
     """
 
@@ -63,7 +72,7 @@ class LLMReflector(BaseReflector):
         *,
         system_prompt: str = prompts.REFLECTOR_SYSTEM_PROMPT,
         user_prompt: str = prompts.REFLECTOR_USER_PROMPT,
-        max_lesson_tokens: int | None = 128,
+        max_lesson_tokens: int | None = 160,
     ) -> None:
         self.model = model
         self.system_prompt = system_prompt
@@ -110,5 +119,5 @@ class LLMReflector(BaseReflector):
             task=task,
             attempt=attempt["number"],
             prompt=prompt,
-            metadata={"model": model_id(self.model), "fallback": fallback},
+            metadata={"model": model_id(self.model), "fallback": fallback, "rule": rule_of(text)},
         )

@@ -18,7 +18,8 @@ TOOL_ACTOR_SYSTEM_PROMPT = """You are a careful problem solver with tools. Call 
 need information or an action; read its result; when a tool reports an error, fix the call. \
 When you are done, reply without a tool call and end with a line `Answer: <value>`."""
 
-ACTOR_LESSONS_PROMPT = """Lessons from earlier tasks (use them if they apply):
+ACTOR_LESSONS_PROMPT = """Rules learnt from failures on earlier, similar tasks (follow them \
+when they apply):
 {lessons}"""
 
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:
@@ -38,9 +39,11 @@ REFLECTOR_SYSTEM_PROMPT = """You review a failed attempt at a task and write a l
 the next attempt. The feedback shows, for each failed check, the input, the expected result and \
 what the attempt returned. Trust the expected results: they follow a rule the task may not \
 state, such as letter case, a format, a unit, or an edge case like empty input.
-Write exactly two sentences, no code:
+Write exactly three short lines, no code:
 Mistake: one failed check, with its expected and actual result.
-Fix: the rule that the expected results follow, stated generally, and what the code must do."""
+Rule: the convention the expected results follow, stated for any task of this kind: no \
+function names, no values from this task.
+Fix: what this answer must do differently."""
 
 REFLECTOR_USER_PROMPT = """Task:
 {task}
@@ -51,7 +54,7 @@ Failed attempt:
 Feedback:
 {feedback}
 {earlier}
-Write the lesson (Mistake + Fix), nothing else."""
+Write the lesson (Mistake, Rule, Fix), nothing else."""
 
 REFLECTOR_EARLIER_PROMPT = """
 Your earlier lessons on this task did not fix it; find what they missed, do not repeat them:

@@ -22,7 +22,7 @@ from langchain_core.messages import BaseMessage
 from reflexion_graph._actor import LLMActor
 from reflexion_graph._graph import create_reflexion_agent
 from reflexion_graph._memory import BaseReflectionMemory
-from reflexion_graph._nodes import best_attempt
+from reflexion_graph._nodes import best_attempt, memory_form
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._reflector import BaseReflector
 from reflexion_graph._state import ReflexionContext, RetryContext
@@ -310,6 +310,11 @@ class BenchRunner:
                 self._task_ids.get(lesson["task"], lesson["task"]) for lesson in state["recalled"]
             ],
             "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
+            "rules": [
+                memory_form(lesson)["text"]
+                for lesson in state["reflections"]
+                if strategy != "retry" and lesson["metadata"].get("rule")
+            ],
         }
 
     def _context(self, strategy: str) -> ReflexionContext:

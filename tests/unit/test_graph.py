@@ -16,6 +16,7 @@ from reflexion_graph import (
     make_evaluation,
     make_reflection,
 )
+from reflexion_graph._reflector import rule_of
 from tests.fakes import RecordingMemory, ScriptedChatModel
 
 SNAPSHOT = Path(__file__).with_name("graph.mmd")
@@ -302,3 +303,27 @@ def test_lessons_keep_the_rule_and_drop_the_code():
     graph, _, _ = agent(["w", "right"], [lesson], evaluator=feedback_evaluator)
     [reflection] = graph.invoke({"task": "t"})["reflections"]
     assert reflection["text"] == "Mistake: f([]) raised. Fix: return 0.0 for empty input:"
+
+
+def test_memory_keeps_the_lessons_rule_and_the_run_keeps_the_whole_lesson():
+    lesson = "Mistake: gave 3.5, expected 350.\nRule: **Money is in integer cents.**\nFix: x100."
+    memory = RecordingMemory()
+    graph, _, _ = agent(["wrong", "right"], [lesson], memory=memory)
+    [reflection] = graph.invoke({"task": "t"})["reflections"]
+    assert reflection["text"] == " ".join(lesson.split())  # what the retry saw
+    assert reflection["metadata"]["rule"] == "Money is in integer cents."
+    [saved] = memory.stored["global"]
+    assert saved["text"] == "Money is in integer cents."
+    assert saved["metadata"]["lesson"] == reflection["text"]
+
+
+@pytest.mark.parametrize(
+    "lesson,rule",
+    [
+        ("Mistake: a. Rule: Dates are DD.MM.YYYY. Fix: b.", "Dates are DD.MM.YYYY."),
+        ("rule: lower-case header names", "lower-case header names"),
+        ("Mistake: a. Fix: b.", ""),
+    ],
+)
+def test_the_rule_line_of_a_lesson(lesson, rule):
+    assert rule_of(lesson) == rule
