@@ -2,7 +2,6 @@
 
 from reflexion_graph._actor import BaseActor, LLMActor
 from reflexion_graph._graph import create_reflexion_agent
-from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._records import (
     Attempt,
     Evaluation,
@@ -27,6 +26,7 @@ from reflexion_graph.errors import (
     ReflexionGraphError,
 )
 from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import ModelSettings, create_chat_model
 
 __all__ = [

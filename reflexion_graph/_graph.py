@@ -14,7 +14,6 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Checkpointer, RetryPolicy
 
 from reflexion_graph._actor import BaseActor, LLMActor
-from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._nodes import ReflexionNodes, route_after_evaluate
 from reflexion_graph._reflector import BaseReflector, LLMReflector
 from reflexion_graph._state import (
@@ -28,6 +27,7 @@ from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
+from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import create_chat_model, model_id
 
 MODEL_RETRY_POLICY = RetryPolicy(max_attempts=3, initial_interval=1.0)

@@ -14,7 +14,6 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, interrupt
 
 from reflexion_graph._actor import BaseActor
-from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Reflection
 from reflexion_graph._reflector import BaseReflector
@@ -30,6 +29,7 @@ from reflexion_graph._usage import metered
 from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.memory._base import BaseReflectionMemory
 
 Update = dict[str, Any]
 ContextRuntime = Runtime[ReflexionContext]

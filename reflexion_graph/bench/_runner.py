@@ -21,7 +21,6 @@ from langchain_core.messages import BaseMessage
 
 from reflexion_graph._actor import LLMActor
 from reflexion_graph._graph import create_reflexion_agent
-from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._nodes import best_attempt, memory_form
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._reflector import BaseReflector
@@ -32,6 +31,7 @@ from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
+from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models._binding import with_options
 
 STRATEGIES = ("single", "retry", "refine", "reflexion", "reflexion+memory", "oracle-lesson")

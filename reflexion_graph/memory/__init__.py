@@ -1,5 +1,10 @@
-"""Long-term reflection memory: lessons recalled across tasks."""
+"""Long-term reflection memory: lessons recalled across tasks.
 
+The contract (:class:`BaseReflectionMemory`) and its implementations: Chroma (a folder or a
+``chroma run`` server) and any LangGraph ``BaseStore``.
+"""
+
+from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._chroma import (
     DEFAULT_MEMORY_DIR,
     MEMORY_DIR_ENV,
@@ -11,6 +16,7 @@ from reflexion_graph.memory._store import StoreReflectionMemory
 __all__ = [
     "DEFAULT_MEMORY_DIR",
     "MEMORY_DIR_ENV",
+    "BaseReflectionMemory",
     "ChromaReflectionMemory",
     "MiniLMEmbeddings",
     "StoreReflectionMemory",

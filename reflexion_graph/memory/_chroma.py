@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
+from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._lessons import (
     USAGE_COUNTERS,

@@ -8,9 +8,9 @@ from typing import Any
 from langgraph.config import get_store
 from langgraph.store.base import BaseStore
 
-from reflexion_graph._memory import BaseReflectionMemory
 from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._lessons import (
     Candidate,
     best_lessons,
