@@ -180,6 +180,11 @@ def stop_reason(
     budget = context.max_total_tokens
     if budget and usage["total_tokens"] >= budget:
         return "token_budget"
+    patience = context.plateau_patience
+    if patience and len(attempts) > patience:
+        before = max(a["evaluation"]["score"] for a in attempts[:-patience])
+        if max(a["evaluation"]["score"] for a in attempts[-patience:]) <= before:
+            return "plateau"
     return None
 
 

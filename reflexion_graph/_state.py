@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 from reflexion_graph._records import Attempt, Evaluation, Reflection
 from reflexion_graph.errors import ConfigurationError
 
-StopReason = Literal["passed", "max_attempts", "token_budget"]
+StopReason = Literal["passed", "max_attempts", "token_budget", "plateau"]
 
 RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflection"]
 """What a retry sees of the run, as in Reflexion's code: the run's reflections; the last
@@ -82,6 +82,7 @@ class ReflexionOutput(TypedDict):
     best: Attempt | None
     """The highest-scoring attempt (a pass beats any score; earlier wins ties)."""
     stop_reason: StopReason | None
+    """Why the run stopped: passed, max_attempts, token_budget or plateau."""
     usage: Annotated[TokenUsage, add_usage]
     """Tokens and model calls spent by the run."""
 
@@ -139,10 +140,23 @@ class ReflexionContext:
             "tokens; 0 means no token budget."
         },
     )
+    plateau_patience: int = field(
+        default=0,
+        metadata={
+            "description": "Stop once this many attempts in a row brought no score above the "
+            "best before them; 0 never stops on a plateau."
+        },
+    )
 
     def __post_init__(self) -> None:
         """Reject values that cannot describe a run."""
-        for name in ("max_attempts", "reflection_window", "recall_k", "max_total_tokens"):
+        for name in (
+            "max_attempts",
+            "reflection_window",
+            "recall_k",
+            "max_total_tokens",
+            "plateau_patience",
+        ):
             value = getattr(self, name)
             minimum = 1 if name == "max_attempts" else 0
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:

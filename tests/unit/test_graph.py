@@ -327,3 +327,24 @@ def test_memory_keeps_the_lessons_rule_and_the_run_keeps_the_whole_lesson():
 )
 def test_the_rule_line_of_a_lesson(lesson, rule):
     assert rule_of(lesson) == rule
+
+
+@pytest.mark.parametrize(
+    "scores,patience,attempts,reason",
+    [
+        ([0.5, 0.5, 0.5, 0.9, 1.0], 2, 3, "plateau"),  # two attempts without a gain: stop
+        ([0.2, 0.5, 0.4, 0.6, 0.7], 2, 5, "max_attempts"),  # a gain within every window
+        ([0.5, 0.5, 0.5, 0.5, 0.5], 0, 5, "max_attempts"),  # patience 0: never on a plateau
+    ],
+)
+def test_a_plateau_stops_the_run_and_says_so(scores, patience, attempts, reason):
+    answers = [f"answer {n}" for n in range(len(scores))]
+    by_answer = dict(zip(answers, scores, strict=True))
+    graph, _, _ = agent(
+        answers,
+        ["lesson"] * len(scores),
+        evaluator=lambda task, answer: by_answer[answer],
+    )
+    context = ReflexionContext(max_attempts=5, plateau_patience=patience)
+    result = graph.invoke({"task": "t"}, context=context)
+    assert (len(result["attempts"]), result["stop_reason"]) == (attempts, reason)
