@@ -122,7 +122,7 @@ class ReflexionNodes:
         context = context_of(runtime)
         final = _Final(state)
         if self.memory:
-            lessons = _lessons_to_save(final.reflections, context)
+            lessons = _lessons_to_save(memory_lessons(final.reflections, final.attempts), context)
             if lessons:
                 self.memory.save(lessons, scope=context.memory_scope)
             if final.recalled_ids:
@@ -136,7 +136,7 @@ class ReflexionNodes:
         context = context_of(runtime)
         final = _Final(state)
         if self.memory:
-            lessons = _lessons_to_save(final.reflections, context)
+            lessons = _lessons_to_save(memory_lessons(final.reflections, final.attempts), context)
             if lessons:
                 await self.memory.asave(lessons, scope=context.memory_scope)
             if final.recalled_ids:
@@ -256,7 +256,6 @@ def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -
     """
     if not context.save_reflections or not reflections:
         return []
-    reflections = [memory_form(reflection) for reflection in reflections]
     if not context.approve_lessons:
         return reflections
     decision = interrupt(
@@ -283,17 +282,38 @@ def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -
     )
 
 
-def memory_form(reflection: Reflection) -> Reflection:
-    """What long-term memory keeps of a lesson: its general rule, when it states one.
+def memory_lessons(
+    reflections: Sequence[Reflection], attempts: Sequence[Attempt]
+) -> list[Reflection]:
+    """What long-term memory keeps of each lesson: the failed check it came from, and its rule.
 
-    Later tasks need the convention a failure revealed, not the retelling of one task; the
-    full lesson stays in the reflection's ``metadata["lesson"]``.
+    Later tasks need what a failure revealed, not a retelling of one task: the first failing
+    check (input, expected, actual) is evidence a small model can generalise from, and the
+    lesson's ``Rule:`` line states the convention (the whole lesson when it has none). The full
+    lesson stays in ``metadata["lesson"]``.
     """
-    rule = str((reflection.get("metadata") or {}).get("rule") or "").strip()
-    if not rule:
-        return reflection
-    metadata = {**reflection["metadata"], "lesson": reflection["text"]}
-    return cast(Reflection, {**reflection, "text": rule, "metadata": metadata})
+    by_number = {attempt["number"]: attempt for attempt in attempts}
+    kept = []
+    for reflection in reflections:
+        metadata = reflection.get("metadata") or {}
+        rule = str(metadata.get("rule") or "").strip()
+        attempt = by_number.get(reflection["attempt"])
+        check: list[str] = []
+        if attempt is not None and not attempt["evaluation"]["passed"]:
+            check = (attempt["evaluation"]["feedback"] or "").strip().splitlines()
+        if rule:
+            text = f"Rule: {rule}"
+        else:
+            text = f"Lesson: {reflection['text']}" if check else reflection["text"]
+        if check:
+            text = f"A similar task's check said: {check[0][:300]} {text}"
+        lesson = {
+            **reflection,
+            "text": text,
+            "metadata": {**metadata, "lesson": reflection["text"]},
+        }
+        kept.append(cast(Reflection, lesson))
+    return kept
 
 
 def _fresh_run(task: str, recalled: list[Reflection]) -> Update:
@@ -333,6 +353,7 @@ class _Final:
         attempts = state.get("attempts") or []
         self.best = best_attempt(attempts)
         self.passed = state.get("stop_reason") == "passed"
+        self.attempts = attempts
         self.reflections = settle_outcomes(state.get("reflections") or [], attempts)
         self.recalled_ids = [r["id"] for r in state.get("recalled") or []]
 

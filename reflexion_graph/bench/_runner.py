@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage
 
 from reflexion_graph._actor import LLMActor
 from reflexion_graph._graph import create_reflexion_agent
-from reflexion_graph._nodes import best_attempt, memory_form
+from reflexion_graph._nodes import best_attempt, memory_lessons
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._reflector import BaseReflector
 from reflexion_graph._state import ReflexionContext, RetryContext
@@ -310,10 +310,10 @@ class BenchRunner:
                 self._task_ids.get(lesson["task"], lesson["task"]) for lesson in state["recalled"]
             ],
             "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
-            "rules": [
-                memory_form(lesson)["text"]
-                for lesson in state["reflections"]
-                if strategy != "retry" and lesson["metadata"].get("rule")
+            "stored": [
+                lesson["text"]
+                for lesson in memory_lessons(state["reflections"], state["attempts"])
+                if strategy == MEMORY_STRATEGY
             ],
         }
 

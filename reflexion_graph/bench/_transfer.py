@@ -91,10 +91,10 @@ def recall_precision(records: Records) -> dict[str, Any]:
 
 
 def lessons_by_family(records: Records) -> dict[str, list[str]]:
-    """What the memory lane stored, grouped by family: the lessons' rules (else the lessons)."""
+    """What the memory lane stored, grouped by family (older results: the lessons written)."""
     grouped: dict[str, list[str]] = defaultdict(list)
     for task, record in sorted(records.get(MEMORY, {}).items()):
-        grouped[family_of(task)].extend(record.get("rules") or record.get("lessons", []))
+        grouped[family_of(task)].extend(record.get("stored") or record.get("lessons") or [])
     return dict(grouped)
 
 

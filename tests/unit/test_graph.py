@@ -305,16 +305,26 @@ def test_lessons_keep_the_rule_and_drop_the_code():
     assert reflection["text"] == "Mistake: f([]) raised. Fix: return 0.0 for empty input:"
 
 
-def test_memory_keeps_the_lessons_rule_and_the_run_keeps_the_whole_lesson():
-    lesson = "Mistake: gave 3.5, expected 350.\nRule: **Money is in integer cents.**\nFix: x100."
+def test_memory_keeps_the_failed_check_and_the_rule_and_the_run_the_whole_lesson():
+    lesson = "Mistake: gave 1, expected 2.\nRule: **Money is in integer cents.**\nFix: x100."
     memory = RecordingMemory()
-    graph, _, _ = agent(["wrong", "right"], [lesson], memory=memory)
+    graph, _, _ = agent(["wrong", "right"], [lesson], memory=memory, evaluator=feedback_evaluator)
     [reflection] = graph.invoke({"task": "t"})["reflections"]
     assert reflection["text"] == " ".join(lesson.split())  # what the retry saw
     assert reflection["metadata"]["rule"] == "Money is in integer cents."
     [saved] = memory.stored["global"]
-    assert saved["text"] == "Money is in integer cents."
+    assert saved["text"] == (
+        "A similar task's check said: f(wrong) returned 1, expected 2 "
+        "Rule: Money is in integer cents."
+    )
     assert saved["metadata"]["lesson"] == reflection["text"]
+
+
+def test_without_a_rule_or_feedback_memory_keeps_the_lesson():
+    memory = RecordingMemory()
+    graph, _, _ = agent(["wrong", "right"], ["Mistake: a. Fix: b."], memory=memory)
+    graph.invoke({"task": "t"})
+    assert [saved["text"] for saved in memory.stored["global"]] == ["Mistake: a. Fix: b."]
 
 
 @pytest.mark.parametrize(
