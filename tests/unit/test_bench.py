@@ -307,7 +307,7 @@ async def test_the_memory_lane_keeps_its_memory_beside_the_results(tmp_path):
     runner.tasks = runner.tasks[:1]
     await runner.run()
     assert (tmp_path / "results.memory").is_dir()
-    lessons = runner.records["reflexion+memory"]["countdown-0"]["lessons"]
+    lessons = runner.records["reflexion+memory"]["countdown-0"]["stored"]
     resumed = make_runner(tmp_path, ["reflexion+memory"])
     await resumed.run()
     recalled = [r["recalled"] for r in resumed.records["reflexion+memory"].values()]
