@@ -69,7 +69,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         client: Any = None,
         collection_prefix: str = DEFAULT_COLLECTION_PREFIX,
         embeddings: Embeddings | None = None,
-        min_relevance: float = 0.35,
+        min_relevance: float = 0.55,
         duplicate_similarity: float = 0.9,
         max_lessons_per_scope: int | None = 10_000,
     ) -> None:

@@ -39,7 +39,7 @@ class StoreReflectionMemory(BaseReflectionMemory):
         store: BaseStore | None = None,
         *,
         namespace: tuple[str, ...] = DEFAULT_NAMESPACE,
-        min_relevance: float = 0.35,
+        min_relevance: float = 0.55,
     ) -> None:
         self.store = store
         self.namespace = namespace
