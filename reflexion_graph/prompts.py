@@ -18,8 +18,8 @@ TOOL_ACTOR_SYSTEM_PROMPT = """You are a careful problem solver with tools. Call 
 need information or an action; read its result; when a tool reports an error, fix the call. \
 When you are done, reply without a tool call and end with a line `Answer: <value>`."""
 
-ACTOR_LESSONS_PROMPT = """What failures on earlier, similar tasks revealed (the checks expect \
-the same conventions here; follow them when they apply):
+ACTOR_LESSONS_PROMPT = """Rules learnt from failures on earlier, similar tasks (follow them \
+when they apply):
 {lessons}"""
 
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:

@@ -312,7 +312,7 @@ class BenchRunner:
             "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
             "stored": [
                 lesson["text"]
-                for lesson in memory_lessons(state["reflections"], state["attempts"])
+                for lesson in memory_lessons(state["reflections"])
                 if strategy == MEMORY_STRATEGY
             ],
         }
