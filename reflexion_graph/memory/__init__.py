@@ -1,7 +1,8 @@
 """Long-term reflection memory: lessons recalled across tasks.
 
 The contract (:class:`BaseReflectionMemory`) and its implementations: Chroma (a folder or a
-``chroma run`` server) and any LangGraph ``BaseStore``.
+``chroma run`` server) and any LangGraph ``BaseStore`` — including :class:`ChromaStore`, Chroma
+as a LangGraph store, so LangGraph's and this library's memories can share one Chroma.
 """
 
 from reflexion_graph.memory._base import BaseReflectionMemory
@@ -10,6 +11,7 @@ from reflexion_graph.memory._chroma import (
     MEMORY_DIR_ENV,
     ChromaReflectionMemory,
 )
+from reflexion_graph.memory._chroma_store import ChromaStore
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._store import StoreReflectionMemory
 
@@ -18,6 +20,7 @@ __all__ = [
     "MEMORY_DIR_ENV",
     "BaseReflectionMemory",
     "ChromaReflectionMemory",
+    "ChromaStore",
     "MiniLMEmbeddings",
     "StoreReflectionMemory",
 ]
