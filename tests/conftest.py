@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -110,6 +112,69 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+def _postgres_bin() -> Path | None:
+    """The folder of PostgreSQL's server binaries (Debian keeps them off PATH)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL on a free loopback port, run as an unprivileged user.
+
+    Yields a connection string; the server and its data folder go away after the session.
+    """
+    binaries = _postgres_bin()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed (scripts/install-postgresql.sh installs it)")
+    # Not under pytest's tmp folder: that one is private to root, and the server runs as nobody.
+    folder = Path(tempfile.mkdtemp(prefix="reflexion-postgres-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+        for path in (folder, sockets):
+            shutil.chown(path, "nobody", "nogroup")
+    subprocess.run(
+        [*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+        check=True,
+        capture_output=True,
+        cwd=folder,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    log = folder / "server.log"
+    with log.open("w") as output:
+        options = ["-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(sockets)]
+        server = subprocess.Popen(
+            [*as_user, str(binaries / "postgres"), *options, "-c", "fsync=off"],
+            cwd=folder,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        ready = subprocess.run(
+            [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+            capture_output=True,
+        )
+        if ready.returncode == 0:
+            break
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"postgres did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    server.terminate()
+    server.wait(timeout=30)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
