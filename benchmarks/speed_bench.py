@@ -19,8 +19,8 @@ from typing import Any
 from openai import OpenAI
 
 from reflexion_graph import prompts
-from reflexion_graph._actor import build_messages
 from reflexion_graph._records import Attempt, make_evaluation, make_reflection
+from reflexion_graph.actors._llm import build_messages
 from reflexion_graph.bench import humaneval
 from reflexion_graph.models import DEFAULT_MODEL, ModelSettings, start_embedded_server
 

@@ -1,7 +1,5 @@
 """Reflexion on LangGraph: an actor, an evaluator and a reflector joined by retry edges."""
 
-from reflexion_graph._actor import BaseActor, LLMActor
-from reflexion_graph._graph import create_reflexion_agent
 from reflexion_graph._records import (
     Attempt,
     Evaluation,
@@ -9,16 +7,8 @@ from reflexion_graph._records import (
     make_evaluation,
     make_reflection,
 )
-from reflexion_graph._reflector import BaseReflector, LLMReflector
-from reflexion_graph._state import (
-    ReflexionContext,
-    ReflexionInput,
-    ReflexionOutput,
-    ReflexionState,
-    StopReason,
-    TokenUsage,
-)
-from reflexion_graph._tool_actor import GraphActor, create_tool_actor
+from reflexion_graph.actors._llm import BaseActor, LLMActor
+from reflexion_graph.actors._tools import GraphActor, create_tool_actor
 from reflexion_graph.errors import (
     ConfigurationError,
     InvalidTaskError,
@@ -26,8 +16,18 @@ from reflexion_graph.errors import (
     ReflexionGraphError,
 )
 from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.graph._factory import create_reflexion_agent
+from reflexion_graph.graph._state import (
+    ReflexionContext,
+    ReflexionInput,
+    ReflexionOutput,
+    ReflexionState,
+    StopReason,
+    TokenUsage,
+)
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import ModelSettings, create_chat_model
+from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
 __all__ = [
     "Attempt",

@@ -11,7 +11,7 @@ from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.outputs import LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
-from reflexion_graph._state import TokenUsage, empty_usage
+from reflexion_graph.graph._state import TokenUsage, empty_usage
 
 _active_meter: ContextVar[UsageMeter | None] = ContextVar("reflexion_graph_usage", default=None)
 

@@ -17,8 +17,8 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
-from reflexion_graph._graph import create_reflexion_agent
 from reflexion_graph.evaluators import LLMJudge
+from reflexion_graph.graph._factory import create_reflexion_agent
 from reflexion_graph.memory import MiniLMEmbeddings, StoreReflectionMemory
 from reflexion_graph.models import create_chat_model
 

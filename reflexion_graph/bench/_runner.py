@@ -19,20 +19,20 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from reflexion_graph._actor import LLMActor
-from reflexion_graph._graph import create_reflexion_agent
-from reflexion_graph._nodes import best_attempt, memory_lessons
 from reflexion_graph._records import Attempt, Reflection, make_reflection
-from reflexion_graph._reflector import BaseReflector
-from reflexion_graph._state import ReflexionContext, RetryContext
 from reflexion_graph._usage import metered
+from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.bench._task import BenchTask
 from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
+from reflexion_graph.graph._factory import create_reflexion_agent
+from reflexion_graph.graph._nodes import best_attempt, memory_lessons
+from reflexion_graph.graph._state import ReflexionContext, RetryContext
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models._binding import with_options
+from reflexion_graph.reflectors._llm import BaseReflector
 
 STRATEGIES = ("single", "retry", "refine", "reflexion", "reflexion+memory", "oracle-lesson")
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,

@@ -11,7 +11,6 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reflexion_graph._state import RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.bench import (
     DEFAULT_STRATEGIES,
     STRATEGIES,
@@ -25,6 +24,7 @@ from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES,
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.graph._state import RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.models import model_id
 from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl
 

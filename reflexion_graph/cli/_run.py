@@ -15,13 +15,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from rich.console import Console
 
-from reflexion_graph._graph import create_reflexion_agent
-from reflexion_graph._state import RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.cli._display import RunDisplay, TaskResult
 from reflexion_graph.cli._memory import add_memory_arguments, open_memory
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
+from reflexion_graph.graph._factory import create_reflexion_agent
+from reflexion_graph.graph._state import RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.models import ModelSettings
 from reflexion_graph.tasks import (
     EVALUATOR_BUILDERS,

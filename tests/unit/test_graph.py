@@ -16,7 +16,7 @@ from reflexion_graph import (
     make_evaluation,
     make_reflection,
 )
-from reflexion_graph._reflector import rule_of
+from reflexion_graph.reflectors._llm import rule_of
 from tests.fakes import RecordingMemory, ScriptedChatModel
 
 SNAPSHOT = Path(__file__).with_name("graph.mmd")

@@ -155,7 +155,7 @@ def test_actor_and_tools_together_are_rejected():
 
 
 def test_transcript_renders_calls_results_and_the_reply():
-    from reflexion_graph._tool_actor import transcript
+    from reflexion_graph.actors._tools import transcript
 
     text = transcript(
         [call("f", x=1), ToolMessage("3", name="f", tool_call_id="c"), AIMessage("Answer: 3")]
@@ -219,7 +219,7 @@ async def test_the_users_own_tool_node_with_async_tools():
 
 
 def test_a_tool_call_written_as_json_text_is_recovered_for_bound_tools_only():
-    from reflexion_graph._tool_actor import recover_tool_call
+    from reflexion_graph.actors._tools import recover_tool_call
 
     written = AIMessage(
         '```json\n{"name": "lookup_population", "arguments": {"city": "Paris"}}\n```'

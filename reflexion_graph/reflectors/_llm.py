@@ -11,9 +11,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from reflexion_graph import prompts
-from reflexion_graph._actor import bullet_list
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Reflection, make_reflection
+from reflexion_graph.actors._llm import bullet_list
 from reflexion_graph.models import model_id
 from reflexion_graph.models._binding import ChatRunnable, with_options
 

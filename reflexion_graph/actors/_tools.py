@@ -19,10 +19,10 @@ from langgraph.pregel import Pregel
 from langgraph.runtime import Runtime
 
 from reflexion_graph import prompts
-from reflexion_graph._actor import BaseActor, build_messages
 from reflexion_graph._parsing import extract_json, message_text
 from reflexion_graph._records import Attempt, Reflection
 from reflexion_graph._twin_node import TwinNode
+from reflexion_graph.actors._llm import BaseActor, build_messages
 from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]

@@ -13,22 +13,22 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 from langgraph.types import Checkpointer, RetryPolicy
 
-from reflexion_graph._actor import BaseActor, LLMActor
-from reflexion_graph._nodes import ReflexionNodes, route_after_evaluate
-from reflexion_graph._reflector import BaseReflector, LLMReflector
-from reflexion_graph._state import (
+from reflexion_graph._twin_node import TwinNode
+from reflexion_graph.actors._llm import BaseActor, LLMActor
+from reflexion_graph.actors._tools import GraphActor, ToolLike, create_tool_actor
+from reflexion_graph.episodes import EpisodeLog
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
+from reflexion_graph.graph._nodes import ReflexionNodes, route_after_evaluate
+from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionInput,
     ReflexionOutput,
     ReflexionState,
 )
-from reflexion_graph._tool_actor import GraphActor, ToolLike, create_tool_actor
-from reflexion_graph._twin_node import TwinNode
-from reflexion_graph.episodes import EpisodeLog
-from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import create_chat_model, model_id
+from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
 MODEL_RETRY_POLICY = RetryPolicy(max_attempts=3, initial_interval=1.0)
 """Retries model-calling nodes on transient errors (connection drops, 5xx)."""

@@ -13,11 +13,14 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, interrupt
 
-from reflexion_graph._actor import BaseActor
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Reflection
-from reflexion_graph._reflector import BaseReflector
-from reflexion_graph._state import (
+from reflexion_graph._usage import metered
+from reflexion_graph.actors._llm import BaseActor
+from reflexion_graph.episodes import EpisodeLog, episode_from_state
+from reflexion_graph.errors import ConfigurationError, InvalidTaskError
+from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionState,
     StopReason,
@@ -25,11 +28,8 @@ from reflexion_graph._state import (
     add_usage,
     empty_usage,
 )
-from reflexion_graph._usage import metered
-from reflexion_graph.episodes import EpisodeLog, episode_from_state
-from reflexion_graph.errors import ConfigurationError, InvalidTaskError
-from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.reflectors._llm import BaseReflector
 
 Update = dict[str, Any]
 ContextRuntime = Runtime[ReflexionContext]
