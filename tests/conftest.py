@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -114,6 +115,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     log.close()
 
 
+def _account(name: str) -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
 def _postgres_bin() -> Path | None:
     """The folder of PostgreSQL's server binaries (Debian keeps them off PATH)."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
@@ -123,11 +131,13 @@ def _postgres_bin() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL on a free loopback port, run as an unprivileged user.
 
-    Yields a connection string; the server and its data folder go away after the session.
+    The user is Debian's ``postgres`` where it exists, else ``nobody`` (the code sandbox's
+    user: its process limit would count the server's processes, so the server stops after the
+    module). Yields a connection string; the server and its data folder go away after.
     """
     binaries = _postgres_bin()
     if binaries is None:
@@ -138,9 +148,12 @@ def postgres_server() -> Iterator[str]:
     sockets.mkdir()
     as_user: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+        account = _account("postgres") or _account("nobody")
+        assert account is not None, "no unprivileged account to run PostgreSQL as"
+        user, group = account.pw_uid, account.pw_gid
+        as_user = ["setpriv", f"--reuid={user}", f"--regid={group}", "--clear-groups", "--"]
         for path in (folder, sockets):
-            shutil.chown(path, "nobody", "nogroup")
+            os.chown(path, user, group)
     subprocess.run(
         [*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
         check=True,

@@ -1,5 +1,6 @@
 """The wheel with core dependencies only, in a fresh venv: the graph runs, extras are named."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -68,8 +69,15 @@ def test_a_core_only_install_runs_a_graph_and_names_missing_extras(tmp_path):
         check=True,
         timeout=900,
     )
+    # Without the session's REFLEXION_GRAPH_* settings: a fresh user's environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFLEXION_GRAPH_")}
     done = subprocess.run(
-        [str(python), "-c", SCRIPT], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [str(python), "-c", SCRIPT],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "core install OK" in done.stdout
@@ -78,6 +86,7 @@ def test_a_core_only_install_runs_a_graph_and_names_missing_extras(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     assert cli.returncode == 2  # rich comes with chromadb; the embedded model does not
     assert "pip install 'reflexion-graph[local]'" in " ".join(cli.stderr.split())

@@ -82,5 +82,5 @@ async def test_a_lesson_stops_near_where_it_would_be_cut(embedded_server):
     with get_usage_metadata_callback() as usage:
         lesson = await reflector.areflect(TASK, attempt)
     [tokens] = usage.usage_metadata.values()
-    assert 0 < tokens["output_tokens"] <= 128  # the model's own limit is 512
+    assert 0 < tokens["output_tokens"] <= 160  # the reflector's cap; the model's own is 512
     assert 0 < len(lesson["text"]) <= 600
