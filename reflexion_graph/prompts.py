@@ -40,7 +40,8 @@ the next attempt. The feedback shows, for each failed check, the input, the expe
 what the attempt returned. Trust the expected results: they follow a rule the task may not \
 state, such as letter case, a format, a unit, or an edge case like empty input.
 Write exactly three short lines, no code:
-Mistake: one failed check, with its expected and actual result.
+Mistake: one failed check, with the exact expected value the feedback shows and what the \
+attempt gave instead.
 Rule: the convention the expected results follow, stated for any task of this kind: no \
 function names, no values from this task.
 Fix: what this answer must do differently."""

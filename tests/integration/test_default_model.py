@@ -37,7 +37,7 @@ def test_reflections_name_the_real_mistake(default_server):
         )
         lessons.append(LLMReflector(model).reflect(MEDIAN, attempt)["text"])
     naming = [text for text in lessons if "0.0" in text and "empty" in text.lower()]
-    assert len(naming) >= 2, lessons
+    assert len(naming) >= 2, "\n".join(lessons)
     assert not any("```" in text for text in lessons)
 
 
