@@ -49,25 +49,25 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
 def paired(records: Records) -> list[dict[str, Any]]:
     """For each pair of strategies: tasks solved (at the full budget) by one and not the other."""
     solved = {
-        s: {t for t, r in by_task.items() if r["success_at"][-1]} for s, by_task in records.items()
+        s: {t: bool(r["success_at"][-1]) for t, r in by_task.items()}
+        for s, by_task in records.items()
     }
-    common = {s: set(by_task) for s, by_task in records.items()}
-    rows = []
-    for first, second in combinations(records, 2):
-        shared = common[first] & common[second]
-        only_a = sorted((solved[first] - solved[second]) & shared)
-        only_b = sorted((solved[second] - solved[first]) & shared)
-        rows.append(
-            {
-                "a": first,
-                "b": second,
-                "tasks": len(shared),
-                "only_a": only_a,
-                "only_b": only_b,
-                "p_value": mcnemar_exact(len(only_a), len(only_b)),
-            }
-        )
-    return rows
+    return [paired_row(a, b, solved[a], solved[b]) for a, b in combinations(records, 2)]
+
+
+def paired_row(a: str, b: str, first: dict[str, bool], second: dict[str, bool]) -> dict[str, Any]:
+    """The tasks both lanes ran that only ``a`` / only ``b`` passed, and the exact McNemar p."""
+    shared = sorted(set(first) & set(second))
+    only_a = [task for task in shared if first[task] and not second[task]]
+    only_b = [task for task in shared if second[task] and not first[task]]
+    return {
+        "a": a,
+        "b": b,
+        "tasks": len(shared),
+        "only_a": only_a,
+        "only_b": only_b,
+        "p_value": mcnemar_exact(len(only_a), len(only_b)),
+    }
 
 
 def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from reflexion_graph.bench._families import family_of, position_of
-from reflexion_graph.bench._report import Records, mcnemar_exact
+from reflexion_graph.bench._report import Records, paired_row
 
 BASELINE, MEMORY, ORACLE = "reflexion", "reflexion+memory", "oracle-lesson"
 _PAIRS = ((MEMORY, BASELINE), (MEMORY, ORACLE), (MEMORY, "retry"), (ORACLE, BASELINE))
@@ -43,25 +43,15 @@ def transfer_rows(records: Records) -> list[dict[str, Any]]:
 
 def transfer_pairs(records: Records) -> list[dict[str, Any]]:
     """Paired first-attempt results on tasks 2 on: memory vs no memory, vs oracle, ..."""
-    rows = []
-    for a, b in _PAIRS:
-        if a not in records or b not in records:
-            continue
-        first, second = later_tasks(records[a]), later_tasks(records[b])
-        shared = sorted(set(first) & set(second))
-        only_a = [t for t in shared if first[t]["success_at"][0] and not second[t]["success_at"][0]]
-        only_b = [t for t in shared if second[t]["success_at"][0] and not first[t]["success_at"][0]]
-        rows.append(
-            {
-                "a": a,
-                "b": b,
-                "tasks": len(shared),
-                "only_a": only_a,
-                "only_b": only_b,
-                "p_value": mcnemar_exact(len(only_a), len(only_b)),
-            }
-        )
-    return rows
+    first_try = {
+        strategy: {t: bool(r["success_at"][0]) for t, r in later_tasks(by_task).items()}
+        for strategy, by_task in records.items()
+    }
+    return [
+        paired_row(a, b, first_try[a], first_try[b])
+        for a, b in _PAIRS
+        if a in first_try and b in first_try
+    ]
 
 
 def oracle_gain_recovered(records: Records) -> float | None:
