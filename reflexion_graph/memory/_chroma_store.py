@@ -125,38 +125,35 @@ class ChromaStore(BaseStore):
             for item_id, metadata in zip(existing["ids"], existing["metadatas"], strict=True)
         }
         now = datetime.now(UTC).isoformat()
+        texts = {item_id: self._texts(op) for item_id, op in kept}
+        labels = {
+            item_id: {**_namespace_metadata(op.namespace), **_value_metadata(op.value or {})}
+            for item_id, op in kept
+        }
         self.items.upsert(
             ids=[item_id for item_id, _ in kept],
             embeddings=[[1.0]] * len(kept),  # Chroma keeps a vector per record; unused here
             documents=[json.dumps(dict(op.value or {}), ensure_ascii=False) for _, op in kept],
             metadatas=[
                 {
-                    **_namespace_metadata(op.namespace),
-                    **_value_metadata(op.value or {}),
+                    **labels[item_id],
                     "key": op.key,
                     "created_at": created.get(item_id, now),
                     "updated_at": now,
-                    "indexed": bool(self._texts(op)),
+                    "indexed": bool(texts[item_id]),
                 }
                 for item_id, op in kept
             ],
         )
-        fields = [
-            (item_id, op, path, text) for item_id, op in kept for path, text in self._texts(op)
-        ]
+        fields = [(item_id, path, text) for item_id, _ in kept for path, text in texts[item_id]]
         if fields and self.embeddings is not None:
             vectors = self.embeddings.embed_documents([text for *_, text in fields])
             self.vectors.add(
-                ids=[f"{item_id}|{path}" for item_id, _, path, _ in fields],
+                ids=[f"{item_id}|{path}" for item_id, path, _ in fields],
                 embeddings=[list(vector) for vector in vectors],
                 metadatas=[
-                    {
-                        **_namespace_metadata(op.namespace),
-                        **_value_metadata(op.value or {}),
-                        "item": item_id,
-                        "path": path,
-                    }
-                    for item_id, op, path, _ in fields
+                    {**labels[item_id], "item": item_id, "path": path}
+                    for item_id, path, _ in fields
                 ],
             )
 
