@@ -54,12 +54,18 @@ Failed attempt:
 
 Feedback:
 {feedback}
-{earlier}
+{earlier}{steps}
 Write the lesson (Mistake, Rule, Fix), nothing else."""
 
 REFLECTOR_EARLIER_PROMPT = """
 Your earlier lessons on this task did not fix it; find what they missed, do not repeat them:
 {lessons}
+"""
+
+REFLECTOR_STEP_PROMPT = """
+The attempt called the tools {tools}. Start the lesson with a line `Step: <tool name>` naming \
+the tool call that went wrong (`Step: answer` if every call was right and only the final reply \
+was wrong); then the Rule says how to use that tool.
 """
 
 JUDGE_PROMPT = """You judge an answer to a task.

@@ -22,6 +22,14 @@ class BaseActor(ABC):
     context shows it (Reflexion's programming setup, Self-Refine), else ``None``.
     """
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The named steps an attempt can take (tool names); none for a plain model call.
+
+        Lessons blamed on one of them are recalled whenever it is in play again.
+        """
+        return ()
+
     @abstractmethod
     def act(
         self,

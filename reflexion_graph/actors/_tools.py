@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,6 +29,8 @@ from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]
 
+_TOOL_LINE = re.compile(r"^\[tool (call|result|error)\] ([\w.-]+)[(:]", re.MULTILINE)
+
 
 class GraphActor(BaseActor):
     """Any compiled LangGraph graph with a ``messages`` channel makes the attempts.
@@ -45,6 +49,15 @@ class GraphActor(BaseActor):
             )
         self.graph = graph
         self.recursion_limit = recursion_limit
+
+    @functools.cached_property
+    def steps(self) -> tuple[str, ...]:
+        """The tools of the graph's ``ToolNode``s (subgraphs included): its nameable steps."""
+        names: list[str] = []
+        for node in self.graph.get_graph(xray=True).nodes.values():
+            if isinstance(node.data, ToolNode):
+                names.extend(name for name in node.data.tools_by_name if name not in names)
+        return tuple(names)
 
     def act(
         self,
@@ -177,6 +190,24 @@ def transcript(messages: Sequence[BaseMessage]) -> str:
     final = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
     reply = message_text(final.content) if final is not None and not final.tool_calls else ""
     return "\n".join([*lines, reply] if lines else [reply]).strip()
+
+
+def tools_called(text: str) -> list[str]:
+    """The tools a :func:`transcript` shows called, in order of first call."""
+    return _tools_in(text, "call")
+
+
+def tools_failed(text: str) -> list[str]:
+    """The tools whose result a :func:`transcript` shows as an error, in order."""
+    return _tools_in(text, "error")
+
+
+def _tools_in(text: str, kind: str) -> list[str]:
+    names: list[str] = []
+    for found in _TOOL_LINE.finditer(text):
+        if found.group(1) == kind and found.group(2) not in names:
+            names.append(found.group(2))
+    return names
 
 
 def _stopped(limit: int) -> str:

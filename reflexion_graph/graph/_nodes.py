@@ -55,23 +55,24 @@ class ReflexionNodes:
         self.model = model
 
     # recall: validate the input, reset per-run fields, fetch lessons from earlier tasks.
+    # Lessons blamed on a tool the actor has come first: its tool is in play again.
     def recall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         context, task = context_of(runtime), task_of(state)
-        recalled = (
-            self.memory.search(task, k=context.recall_k, scope=context.memory_scope)
-            if self.memory and context.recall_k
-            else []
-        )
-        return _fresh_run(task, recalled)
+        k, scope = context.recall_k, context.memory_scope
+        if not self.memory or not k:
+            return _fresh_run(task, [])
+        by_step = self.memory.search_by_step(task, self.actor.steps, k=k, scope=scope)
+        by_task = self.memory.search(task, k=k, scope=scope)
+        return _fresh_run(task, first_unique([*by_step, *by_task], k))
 
     async def arecall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         context, task = context_of(runtime), task_of(state)
-        recalled = (
-            await self.memory.asearch(task, k=context.recall_k, scope=context.memory_scope)
-            if self.memory and context.recall_k
-            else []
-        )
-        return _fresh_run(task, recalled)
+        k, scope = context.recall_k, context.memory_scope
+        if not self.memory or not k:
+            return _fresh_run(task, [])
+        by_step = await self.memory.asearch_by_step(task, self.actor.steps, k=k, scope=scope)
+        by_task = await self.memory.asearch(task, k=k, scope=scope)
+        return _fresh_run(task, first_unique([*by_step, *by_task], k))
 
     # actor: one attempt with the recalled lessons and the run's retry context.
     def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
@@ -234,6 +235,14 @@ def retry_inputs(state: ReflexionState, context: ReflexionContext) -> dict[str, 
     }
 
 
+def first_unique(lessons: Sequence[Reflection], k: int) -> list[Reflection]:
+    """The first ``k`` lessons, each once (a lesson can be found by its step and its task)."""
+    unique: dict[str, Reflection] = {}
+    for lesson in lessons:
+        unique.setdefault(lesson["id"], lesson)
+    return list(unique.values())[:k]
+
+
 def task_of(state: Mapping[str, Any]) -> str:
     """The task: the ``task`` field, else the text of the last human message."""
     task = state.get("task")
@@ -288,7 +297,7 @@ def memory_lessons(reflections: Sequence[Reflection]) -> list[Reflection]:
     Later tasks need the convention a failure revealed, not a retelling of one task; the full
     lesson stays in ``metadata["lesson"]``. (Measured on the dev families: rules alone
     transferred better than whole lessons, and better than rules behind the failed check; see
-    the README.)
+    the README.) A rule blamed on a tool says which: it is recalled on tasks unlike this one.
     """
     kept = []
     for reflection in reflections:
@@ -297,9 +306,10 @@ def memory_lessons(reflections: Sequence[Reflection]) -> list[Reflection]:
         if not rule:
             kept.append(reflection)
             continue
+        step = str(metadata.get("step") or "")
         lesson = {
             **reflection,
-            "text": rule,
+            "text": f"When calling {step}: {rule}" if step else rule,
             "metadata": {**metadata, "lesson": reflection["text"]},
         }
         kept.append(cast(Reflection, lesson))

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from reflexion_graph._records import Reflection
 
+_WIDER_SEARCH = 4
+
 
 class BaseReflectionMemory(ABC):
     """Stores lessons and returns those relevant to a new task."""
@@ -24,9 +26,30 @@ class BaseReflectionMemory(ABC):
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Credit recalled lessons with the outcome of the run that used them."""
 
+    def search_by_step(
+        self, task: str, steps: Sequence[str], *, k: int, scope: str
+    ) -> list[Reflection]:
+        """Up to ``k`` lessons blamed on one of ``steps`` (tool names), most relevant first.
+
+        These are recalled whenever their tool is in play, however unlike the new task is. The
+        default keeps the blamed lessons among a wider :meth:`search`; backends that can filter
+        on metadata override it.
+        """
+        if k <= 0 or not steps:
+            return []
+        wanted = set(steps)
+        found = self.search(task, k=k * _WIDER_SEARCH, scope=scope)
+        return [r for r in found if (r.get("metadata") or {}).get("step") in wanted][:k]
+
     async def asearch(self, task: str, *, k: int, scope: str) -> list[Reflection]:
         """Async twin of :meth:`search`."""
         return await asyncio.to_thread(self.search, task, k=k, scope=scope)
+
+    async def asearch_by_step(
+        self, task: str, steps: Sequence[str], *, k: int, scope: str
+    ) -> list[Reflection]:
+        """Async twin of :meth:`search_by_step`."""
+        return await asyncio.to_thread(self.search_by_step, task, steps, k=k, scope=scope)
 
     async def asave(self, reflections: Sequence[Reflection], *, scope: str) -> None:
         """Async twin of :meth:`save`."""

@@ -20,6 +20,8 @@ from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._lessons import (
+    ANY_SIMILARITY,
+    STEP_KEY,
     USAGE_COUNTERS,
     best_lessons,
     check_lessons,
@@ -111,17 +113,16 @@ class ChromaReflectionMemory(BaseReflectionMemory):
     # -- the memory contract -------------------------------------------------------------
     def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
         """The ``k`` most relevant lessons (similarity x usefulness) above ``min_relevance``."""
-        if k <= 0 or not task.strip():
+        return self._best(task, k, scope, min_relevance=self.min_relevance)
+
+    def search_by_step(
+        self, task: str, steps: Sequence[str], *, k: int, scope: str
+    ) -> list[Reflection]:
+        """Up to ``k`` lessons blamed on one of ``steps``, at any similarity to ``task``."""
+        if not steps:
             return []
-        vector = self.embeddings.embed_query(task)
-        pool = max(k * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
-        nearest = self._nearest(vector, pool, scope)
-        totals = self._with_usage(scope, [(lesson_id, meta) for lesson_id, _, meta, _ in nearest])
-        counted = [
-            (lesson_id, text, totals[lesson_id], similarity)
-            for lesson_id, text, _, similarity in nearest
-        ]
-        return best_lessons(counted, min_relevance=self.min_relevance, k=k)
+        where = {STEP_KEY: {"$in": list(steps)}}
+        return self._best(task, k, scope, min_relevance=ANY_SIMILARITY, where=where)
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
         """Store finished lessons, merging near-duplicates, then enforce the size cap.
@@ -248,6 +249,28 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         return collection
 
     # -- internals -----------------------------------------------------------------------
+    def _best(
+        self,
+        task: str,
+        k: int,
+        scope: str,
+        *,
+        min_relevance: float,
+        where: dict[str, Any] | None = None,
+    ) -> list[Reflection]:
+        """The ``k`` best of the lessons nearest to ``task`` (matching ``where``), ranked."""
+        if k <= 0 or not task.strip():
+            return []
+        vector = self.embeddings.embed_query(task)
+        pool = max(k * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
+        nearest = self._nearest(vector, pool, scope, where)
+        totals = self._with_usage(scope, [(lesson_id, meta) for lesson_id, _, meta, _ in nearest])
+        counted = [
+            (lesson_id, text, totals[lesson_id], similarity)
+            for lesson_id, text, _, similarity in nearest
+        ]
+        return best_lessons(counted, min_relevance=min_relevance, k=k)
+
     def _append_usage(self, scope: str, events: list[tuple[str, str, dict[str, int]]]) -> None:
         """Append ``(event id, lesson id, counts)`` events; one whose id exists is ignored."""
         if not events:
@@ -278,13 +301,14 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         return totals
 
     def _nearest(
-        self, vector: list[float], n: int, scope: str
+        self, vector: list[float], n: int, scope: str, where: dict[str, Any] | None = None
     ) -> list[tuple[str, str, dict[str, Any], float]]:
-        """``(id, text, metadata, cosine similarity)`` of the ``n`` nearest lessons."""
+        """``(id, text, metadata, cosine similarity)`` of the ``n`` nearest lessons (``where``)."""
         with self._backend("search"):
             found = self.collection_for(scope).query(
                 query_embeddings=[vector],
                 n_results=n,
+                where=where,
                 include=["documents", "metadatas", "distances"],
             )
         return [

@@ -210,7 +210,8 @@ class ChromaStore(BaseStore):
                 found["metadatas"][0], found["distances"][0], strict=True
             ):
                 best.setdefault(str(metadata["item"]), 1.0 - float(distance))  # nearest first
-            items = {_item_id(i.namespace, i.key): i for i in self._items(ids=list(best))}
+            matched = self._items(ids=list(best)) if best else []  # Chroma refuses ids=[]
+            items = {_item_id(i.namespace, i.key): i for i in matched}
             ranked = [
                 _search_item(items[item_id], score)
                 for item_id, score in best.items()

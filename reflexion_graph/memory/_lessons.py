@@ -12,6 +12,10 @@ from reflexion_graph.errors import ConfigurationError
 
 USER_METADATA_PREFIX = "m."
 """Stored metadata keys of the reflection's own ``metadata`` carry this prefix."""
+STEP_KEY = USER_METADATA_PREFIX + "step"
+"""The stored key of the step (tool name) a lesson is blamed on."""
+ANY_SIMILARITY = -1.0
+"""The lowest cosine similarity: lessons found by their step are recalled at any similarity."""
 _PRIMITIVES = (str, int, float, bool)
 
 

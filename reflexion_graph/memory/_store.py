@@ -12,6 +12,8 @@ from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._lessons import (
+    ANY_SIMILARITY,
+    STEP_KEY,
     Candidate,
     best_lessons,
     check_lessons,
@@ -49,18 +51,21 @@ class StoreReflectionMemory(BaseReflectionMemory):
         """The ``k`` most relevant lessons (similarity x usefulness) above ``min_relevance``."""
         if k <= 0 or not task.strip():
             return []
-        items = self._store().search(
-            (*self.namespace, scope), query=task, limit=max(k * 4, _CANDIDATES)
-        )
-        candidates: list[Candidate] = []
-        for item in items:
-            if item.score is None:
-                raise ConfigurationError(
-                    "StoreReflectionMemory needs a store with a semantic index "
-                    "(e.g. InMemoryStore(index={'embed': ..., 'dims': ...}))"
-                )
-            candidates.append((item.key, item.value["text"], item.value, item.score))
+        candidates = self._candidates(task, k, scope)
         return best_lessons(candidates, min_relevance=self.min_relevance, k=k)
+
+    def search_by_step(
+        self, task: str, steps: Sequence[str], *, k: int, scope: str
+    ) -> list[Reflection]:
+        """Up to ``k`` lessons blamed on one of ``steps``, at any similarity to ``task``."""
+        if k <= 0 or not steps or not task.strip():
+            return []
+        candidates = [
+            candidate
+            for step in dict.fromkeys(steps)  # a store filter has no "$in": one search per step
+            for candidate in self._candidates(task, k, scope, {STEP_KEY: step})
+        ]
+        return best_lessons(candidates, min_relevance=ANY_SIMILARITY, k=k)
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
         """Store finished lessons (validated as a batch first)."""
@@ -87,6 +92,23 @@ class StoreReflectionMemory(BaseReflectionMemory):
                 "updated_at": now(),
             }
             store.put((*self.namespace, scope), lesson_id, value, index=_INDEXED_FIELDS)
+
+    def _candidates(
+        self, task: str, k: int, scope: str, where: dict[str, Any] | None = None
+    ) -> list[Candidate]:
+        """The lessons nearest to ``task`` whose values match ``where``, with similarities."""
+        items = self._store().search(
+            (*self.namespace, scope), query=task, filter=where, limit=max(k * 4, _CANDIDATES)
+        )
+        candidates: list[Candidate] = []
+        for item in items:
+            if item.score is None:
+                raise ConfigurationError(
+                    "StoreReflectionMemory needs a store with a semantic index "
+                    "(e.g. InMemoryStore(index={'embed': ..., 'dims': ...}))"
+                )
+            candidates.append((item.key, item.value["text"], item.value, item.score))
+        return candidates
 
     def _store(self) -> BaseStore:
         if self.store is not None:

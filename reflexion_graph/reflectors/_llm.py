@@ -14,12 +14,14 @@ from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph.actors._llm import bullet_list
+from reflexion_graph.actors._tools import tools_called
 from reflexion_graph.models import model_id
 from reflexion_graph.models._binding import ChatRunnable, with_options
+from reflexion_graph.reflectors._blame import blamed_step
 
 _MAX_LESSON_CHARS = 600
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
-_RULE = re.compile(r"\bRule:\s*(.+?)\s*(?=\bFix:|\bMistake:|$)", re.IGNORECASE | re.DOTALL)
+_RULE = re.compile(r"\bRule:\s*(.+?)\s*(?=\bFix:|\bMistake:|\bStep:|$)", re.IGNORECASE | re.DOTALL)
 
 
 def rule_of(lesson: str) -> str:
@@ -60,7 +62,10 @@ class LLMReflector(BaseReflector):
     """Asks a chat model for the mistake, the general rule and the fix, in three short lines.
 
     A lesson names the mistake, the general rule the expected results follow (kept in the
-    lesson's ``metadata["rule"]``: what long-term memory stores) and the fix. Lessons are cut at
+    lesson's ``metadata["rule"]``: what long-term memory stores) and the fix. When the attempt
+    called tools, the lesson also names the step that went wrong (``metadata["step"]``: the
+    tool's name, or ``""`` for the final reply), so memory can recall it whenever that tool is
+    in play again. Lessons are cut at
     600 characters. OpenAI-compatible models are also asked to stop after
     ``max_lesson_tokens`` (three short lines fit; small models otherwise ramble on); ``None`` keeps
     the model's own limit.
@@ -101,8 +106,14 @@ class LLMReflector(BaseReflector):
         earlier_text = (
             prompts.REFLECTOR_EARLIER_PROMPT.format(lessons=bullet_list(earlier)) if earlier else ""
         )
+        called = tools_called(attempt["answer"])
+        steps_text = prompts.REFLECTOR_STEP_PROMPT.format(tools=", ".join(called)) if called else ""
         user = self.user_prompt.format(
-            task=task, answer=attempt["answer"], feedback=feedback, earlier=earlier_text
+            task=task,
+            answer=attempt["answer"],
+            feedback=feedback,
+            earlier=earlier_text,
+            steps=steps_text,
         )
         return [SystemMessage(self.system_prompt), HumanMessage(user)]
 
@@ -119,5 +130,10 @@ class LLMReflector(BaseReflector):
             task=task,
             attempt=attempt["number"],
             prompt=prompt,
-            metadata={"model": model_id(self.model), "fallback": fallback, "rule": rule_of(text)},
+            metadata={
+                "model": model_id(self.model),
+                "fallback": fallback,
+                "rule": rule_of(text),
+                "step": blamed_step(text, attempt["answer"]),
+            },
         )

@@ -149,6 +149,7 @@ def test_vector_search_ranks_by_the_best_field_and_respects_filters(store):
     assert ranked[-1].key == "plain" and ranked[-1].score is None  # not indexed: after scores
     french = store.search(("docs",), query="banana", filter={"lang": "fr"}, limit=10)
     assert [item.key for item in french] == ["fr"]
+    assert store.search(("docs",), query="banana", filter={"lang": "de"}, limit=10) == []
     assert [i.key for i in store.search(("docs",), query="banana apple", limit=1, offset=1)] == [
         scored[1].key
     ]

@@ -13,6 +13,7 @@ from reflexion_graph import (
     create_reflexion_agent,
 )
 from tests.fakes import ScriptedChatModel
+from tests.tools import call
 
 POPULATION = {"Paris": 2, "Lyon": 1}
 
@@ -22,10 +23,6 @@ def lookup_population(city: str) -> str:
     if city not in POPULATION:
         raise ValueError(f"unknown city {city!r}; names are capitalised, like 'Paris'")
     return str(POPULATION[city])
-
-
-def call(name, **args):
-    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": f"call-{name}-{args}"}])
 
 
 def passes(task, answer):

@@ -1,0 +1,124 @@
+"""Per-step blame in tool graphs: the lesson names the tool, memory recalls it by that tool."""
+
+from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
+
+from reflexion_graph import (
+    LLMActor,
+    LLMReflector,
+    create_reflexion_agent,
+    create_tool_actor,
+    make_evaluation,
+    make_reflection,
+)
+from reflexion_graph.actors._tools import GraphActor, tools_called, tools_failed
+from reflexion_graph.graph._nodes import first_unique, memory_lessons
+from reflexion_graph.reflectors._blame import blamed_step
+from tests.fakes import RecordingMemory, ScriptedChatModel
+from tests.tools import call, current_weather, geocode
+
+TRANSCRIPT = """[tool call] geocode({"city": "Paris"})
+[tool result] geocode: 48.85,2.35
+[tool call] current_weather({"lat": 48.85, "lon": 2.35})
+[tool error] current_weather: units must be metric or standard
+[tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "standard"})
+[tool result] current_weather: 294.15
+Answer: 294.15"""
+
+
+def test_the_transcript_shows_which_tools_were_called_and_which_failed():
+    assert tools_called(TRANSCRIPT) == ["geocode", "current_weather"]
+    assert tools_failed(TRANSCRIPT) == ["current_weather"]
+    assert tools_called("Answer: [tool call] geocode( in prose") == []
+
+
+def test_the_step_named_by_the_lesson_is_kept_when_the_attempt_called_it():
+    assert blamed_step("Step: `current_weather`\nMistake: ...", TRANSCRIPT) == "current_weather"
+    assert blamed_step("**Step:** geocode\nRule: ...", TRANSCRIPT) == "geocode"
+
+
+def test_an_uncalled_or_missing_step_falls_back_to_the_first_failed_tool():
+    assert blamed_step("Step: get_forecast\nMistake: ...", TRANSCRIPT) == "current_weather"
+    assert blamed_step("Mistake: wrong units", TRANSCRIPT) == "current_weather"
+    assert blamed_step("Mistake: wrong units", "[tool call] geocode({})\nAnswer: 1") == ""
+
+
+def test_blaming_the_final_reply_blames_no_tool():
+    assert blamed_step("Step: answer\nMistake: rounded", TRANSCRIPT) == ""
+
+
+def test_a_tool_lesson_in_memory_says_which_tool_it_is_about():
+    tool_lesson, plain = memory_lessons(
+        [
+            lesson("Step: current_weather Rule: pass units='metric'.", "current_weather"),
+            lesson("Rule: answer in Celsius.", ""),
+        ]
+    )
+    assert tool_lesson["text"] == "When calling current_weather: pass units='metric'."
+    assert plain["text"] == "answer in Celsius."
+
+
+def test_recalled_lessons_come_once_each_and_at_most_k():
+    a, b, c = (lesson(f"Rule: {n}.", "") for n in "abc")
+    assert [r["id"] for r in first_unique([a, b, a, c], 2)] == [a["id"], b["id"]]
+
+
+def test_tool_actors_name_their_tools_and_a_plain_actor_none():
+    actor = create_tool_actor(ScriptedChatModel(replies=[]), [geocode, current_weather])
+    assert actor.steps == ("geocode", "current_weather")
+    assert LLMActor(ScriptedChatModel(replies=[])).steps == ()
+
+    inner = StateGraph(MessagesState)
+    inner.add_node("weather_tools", ToolNode([current_weather]))
+    inner.add_edge(START, "weather_tools")
+    outer = StateGraph(MessagesState)
+    outer.add_node("weather", inner.compile())
+    outer.add_edge(START, "weather")
+    assert GraphActor(outer.compile()).steps == ("current_weather",)  # found in a subgraph
+
+
+def test_a_failed_tool_run_stores_a_lesson_blamed_on_the_tool():
+    memory = RecordingMemory()
+    reflector_model = ScriptedChatModel(
+        replies=[
+            "Step: current_weather\nMistake: expected 21.0, got 294.15 (kelvin).\n"
+            "Rule: pass units='metric' for Celsius.\nFix: call it with units='metric'."
+        ]
+    )
+    actor_model = ScriptedChatModel(
+        replies=[
+            call("geocode", city="Paris"),
+            call("current_weather", lat=48.85, lon=2.35),
+            "Answer: 294.15",
+            call("current_weather", lat=48.85, lon=2.35, units="metric"),
+            "Answer: 21.0",
+        ]
+    )
+    graph = create_reflexion_agent(
+        actor=create_tool_actor(actor_model, [geocode, current_weather]),
+        evaluator=lambda task, answer: answer.endswith("Answer: 21.0"),
+        reflector=LLMReflector(reflector_model),
+        memory=memory,
+    )
+    result = graph.invoke({"task": "Temperature in Paris, in Celsius?"})
+
+    assert result["stop_reason"] == "passed"
+    assert "Step: <tool name>" in reflector_model.prompt_text(0)
+    assert "geocode, current_weather" in reflector_model.prompt_text(0)
+    [stored] = memory.stored["global"]
+    assert stored["metadata"]["step"] == "current_weather"
+    assert stored["text"] == "When calling current_weather: pass units='metric' for Celsius."
+
+
+def test_a_lesson_on_a_plain_answer_asks_for_no_step():
+    reflector_model = ScriptedChatModel(replies=["Mistake: x\nRule: y\nFix: z"])
+    attempt = {"number": 1, "answer": "Answer: 1", "evaluation": make_evaluation(False)}
+    lesson_ = LLMReflector(reflector_model).reflect("t", attempt)
+    assert "Step:" not in reflector_model.prompt_text(0)
+    assert lesson_["metadata"]["step"] == ""
+
+
+def lesson(text, step):
+    return make_reflection(
+        text, task="t", attempt=1, metadata={"rule": text.split("Rule: ")[1], "step": step}
+    )
