@@ -194,20 +194,18 @@ def transcript(messages: Sequence[BaseMessage]) -> str:
 
 def tools_called(text: str) -> list[str]:
     """The tools a :func:`transcript` shows called, in order of first call."""
-    return _tools_in(text, "call")
+    return list(dict.fromkeys(name for kind, name in _tool_lines(text) if kind == "call"))
 
 
-def tools_failed(text: str) -> list[str]:
-    """The tools whose result a :func:`transcript` shows as an error, in order."""
-    return _tools_in(text, "error")
+def tools_left_failing(text: str) -> list[str]:
+    """The tools whose last result in a :func:`transcript` is an error, in order of call."""
+    last = {name: kind for kind, name in _tool_lines(text) if kind != "call"}
+    return [name for name in tools_called(text) if last.get(name) == "error"]
 
 
-def _tools_in(text: str, kind: str) -> list[str]:
-    names: list[str] = []
-    for found in _TOOL_LINE.finditer(text):
-        if found.group(1) == kind and found.group(2) not in names:
-            names.append(found.group(2))
-    return names
+def _tool_lines(text: str) -> list[tuple[str, str]]:
+    """``(call | result | error, tool name)`` of each tool line of a transcript."""
+    return [(found.group(1), found.group(2)) for found in _TOOL_LINE.finditer(text)]
 
 
 def _stopped(limit: int) -> str:

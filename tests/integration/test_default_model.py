@@ -2,9 +2,15 @@
 
 import pytest
 
-from reflexion_graph import LLMReflector, ReflexionContext, create_reflexion_agent
+from reflexion_graph import (
+    LLMReflector,
+    ReflexionContext,
+    create_reflexion_agent,
+    make_evaluation,
+)
 from reflexion_graph._records import Attempt
 from reflexion_graph.evaluators import CodeTestEvaluator, RegexEvaluator
+from reflexion_graph.graph._nodes import memory_lessons
 from reflexion_graph.models import (
     DEFAULT_MODEL,
     ModelSettings,
@@ -60,3 +66,31 @@ def test_the_default_model_calls_a_real_tool(default_model):
     answer = result["attempts"][0]["answer"]
     assert "[tool call] lookup_population" in answer, answer
     assert "[tool result] lookup_population: 2" in answer
+
+
+LEFT_FAILING = (  # the weather call's units were refused, and the attempt gave up
+    '[tool call] geocode({"city": "Paris"})\n[tool result] geocode: 48.85,2.35\n'
+    '[tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "celsius"})\n'
+    "[tool error] current_weather: units must be 'standard' or 'metric'\nAnswer: unknown"
+)
+
+
+def test_a_lesson_on_a_tool_left_failing_is_blamed_on_that_tool_and_stored_with_it(
+    default_server,
+):
+    task = "What is the temperature in Paris now, in degrees Celsius?"
+    attempt = Attempt(
+        number=1,
+        answer=LEFT_FAILING,
+        evaluation=make_evaluation(False, feedback="Expected 21.0 (degrees Celsius), got none."),
+    )
+    for seed in (1, 2):  # whatever tool the model's own Step line names (see blame_bench.py)
+        model = create_chat_model(
+            ModelSettings(base_url=default_server.base_url, model=default_server.alias, seed=seed)
+        )
+        lesson = LLMReflector(model).reflect(task, attempt)
+        assert "Step: <tool name>" in lesson["prompt"]
+        assert lesson["metadata"]["step"] == "current_weather", lesson["text"]
+        [stored] = memory_lessons([lesson])
+        if lesson["metadata"]["rule"]:
+            assert stored["text"].startswith("When calling current_weather: "), stored["text"]

@@ -11,7 +11,7 @@ from reflexion_graph import (
     make_evaluation,
     make_reflection,
 )
-from reflexion_graph.actors._tools import GraphActor, tools_called, tools_failed
+from reflexion_graph.actors._tools import GraphActor, tools_called, tools_left_failing
 from reflexion_graph.graph._nodes import first_unique, memory_lessons
 from reflexion_graph.reflectors._blame import blamed_step
 from tests.fakes import RecordingMemory, ScriptedChatModel
@@ -24,27 +24,31 @@ TRANSCRIPT = """[tool call] geocode({"city": "Paris"})
 [tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "standard"})
 [tool result] current_weather: 294.15
 Answer: 294.15"""
+LEFT_FAILING = """[tool call] geocode({"city": "Paris"})
+[tool result] geocode: 48.85,2.35
+[tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "celsius"})
+[tool error] current_weather: units must be 'standard' or 'metric'
+Answer: unknown"""
 
 
-def test_the_transcript_shows_which_tools_were_called_and_which_failed():
+def test_the_transcript_shows_which_tools_were_called_and_which_were_left_failing():
     assert tools_called(TRANSCRIPT) == ["geocode", "current_weather"]
-    assert tools_failed(TRANSCRIPT) == ["current_weather"]
+    assert tools_left_failing(TRANSCRIPT) == []  # the error was fixed by the next call
+    assert tools_left_failing(LEFT_FAILING) == ["current_weather"]
     assert tools_called("Answer: [tool call] geocode( in prose") == []
 
 
 def test_the_step_named_by_the_lesson_is_kept_when_the_attempt_called_it():
     assert blamed_step("Step: `current_weather`\nMistake: ...", TRANSCRIPT) == "current_weather"
     assert blamed_step("**Step:** geocode\nRule: ...", TRANSCRIPT) == "geocode"
-
-
-def test_an_uncalled_or_missing_step_falls_back_to_the_first_failed_tool():
-    assert blamed_step("Step: get_forecast\nMistake: ...", TRANSCRIPT) == "current_weather"
-    assert blamed_step("Mistake: wrong units", TRANSCRIPT) == "current_weather"
-    assert blamed_step("Mistake: wrong units", "[tool call] geocode({})\nAnswer: 1") == ""
-
-
-def test_blaming_the_final_reply_blames_no_tool():
+    assert blamed_step("Step: get_forecast\nMistake: ...", TRANSCRIPT) == ""  # never called
     assert blamed_step("Step: answer\nMistake: rounded", TRANSCRIPT) == ""
+    assert blamed_step("Mistake: wrong units", TRANSCRIPT) == ""
+
+
+def test_a_tool_left_failing_is_blamed_whatever_the_lesson_names():
+    assert blamed_step("Step: geocode\nMistake: ...", LEFT_FAILING) == "current_weather"
+    assert blamed_step("Mistake: wrong units", LEFT_FAILING) == "current_weather"
 
 
 def test_a_tool_lesson_in_memory_says_which_tool_it_is_about():
