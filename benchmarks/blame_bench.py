@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 from reflexion_graph import LLMReflector, make_evaluation
 from reflexion_graph._records import Attempt
 from reflexion_graph.actors._tools import tools_called
 from reflexion_graph.models import ModelSettings, create_chat_model, start_embedded_server
-from reflexion_graph.reflectors._blame import blamed_step
+from reflexion_graph.reflectors._blame import blamed_step, step_named
 
 RESULTS = Path(__file__).with_name("results") / "blame.json"
 GEOCODE_PARIS = '[tool call] geocode({"city": "Paris"})\n[tool result] geocode: 48.85,2.35\n'
@@ -60,14 +59,6 @@ SCENARIOS = {  # name: (culprit, task, transcript, feedback)
         "Expected 21, got 21.4.",
     ),
 }
-_STEP_LINE = re.compile(r"\bStep:[\s`'\"*]*([\w.-]+)", re.IGNORECASE)
-
-
-def step_line(lesson: str, transcript: str) -> str:
-    """What the ``Step:`` line alone blames ("" for none, ``answer`` or an uncalled tool)."""
-    found = _STEP_LINE.search(lesson)
-    named = found.group(1) if found else ""
-    return named if named in tools_called(transcript) else ""
 
 
 def main() -> None:
@@ -88,7 +79,7 @@ def main() -> None:
                 text = LLMReflector(create_chat_model(settings)).reflect(task, attempt)["text"]
                 lessons.append({"scenario": name, "seed": seed, "lesson": text})
                 hits["library"] += blamed_step(text, transcript) == culprit
-                hits["step line"] += step_line(text, transcript) == culprit
+                hits["step line"] += step_named(text, transcript) == culprit
             hits["first tool"] = args.seeds * (called[0] == culprit)
             hits["last tool"] = args.seeds * (called[-1] == culprit)
             rows.append({"scenario": name, "culprit": culprit or "(final reply)", **hits})
