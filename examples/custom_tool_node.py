@@ -1,9 +1,9 @@
 """A Reflexion agent whose actor uses your own ToolNode (with your own error handling).
 
 Tool calls and tool results are part of each attempt: the evaluator judges them and the
-reflector reads them, so a failed tool call becomes a lesson for the next attempt.
-Runs on the embedded model by default (SmolLM2-135M rarely calls tools; point
-REFLEXION_GRAPH_BASE_URL at a tool-calling model to see the loop at work).
+reflector reads them, so a failed tool call becomes a lesson for the next attempt, blamed on
+the tool (``metadata["step"]``; with a memory, it is recalled whenever that tool is in play).
+Runs on the embedded default model, which calls tools.
 """
 
 from langgraph.prebuilt import ToolNode
@@ -37,4 +37,7 @@ if __name__ == "__main__":
     for attempt in result["attempts"]:
         verdict = "passed" if attempt["evaluation"]["passed"] else "failed"
         print(f"attempt {attempt['number']} ({verdict}):\n{attempt['answer']}\n")
+    for lesson in result["reflections"]:
+        blamed = lesson["metadata"].get("step") or "the final reply"
+        print(f"lesson on attempt {lesson['attempt']} (blamed on {blamed}): {lesson['text']}\n")
     print(f"stop reason: {result['stop_reason']}")
