@@ -1,4 +1,4 @@
-"""Shared fixtures: one embedded model server for the whole session."""
+"""Shared fixtures: one embedded model server for the whole session, shared services."""
 
 from __future__ import annotations
 
@@ -17,10 +17,17 @@ from pathlib import Path
 import pytest
 
 from reflexion_graph import ModelSettings, create_chat_model
+from reflexion_graph.memory import MiniLMEmbeddings
 from reflexion_graph.models import EmbeddedServer, start_embedded_server
 
 SMALL_MODEL = "smollm2-135m"
 """Plumbing tests run on the fast model; what needs a capable model uses the default."""
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> MiniLMEmbeddings:
+    """The real offline MiniLM embeddings, loaded once."""
+    return MiniLMEmbeddings()
 
 
 @pytest.fixture(scope="session")

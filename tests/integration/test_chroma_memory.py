@@ -18,11 +18,6 @@ REVERSE_PARAPHRASE = "Implement a function returning the given text backwards."
 CAPITAL = "What is the capital city of France?"
 
 
-@pytest.fixture(scope="module")
-def embeddings():
-    return MiniLMEmbeddings()
-
-
 @pytest.fixture
 def memory(tmp_path, embeddings):
     return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)

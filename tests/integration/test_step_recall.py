@@ -19,7 +19,6 @@ from reflexion_graph import (
 from reflexion_graph.memory import (
     ChromaReflectionMemory,
     ChromaStore,
-    MiniLMEmbeddings,
     StoreReflectionMemory,
 )
 from tests.fakes import ScriptedChatModel
@@ -30,11 +29,6 @@ pytestmark = pytest.mark.integration
 WEATHER = "What is the temperature in Paris right now, in degrees Celsius?"
 UNLIKE = "Should I pack a coat for Oslo tomorrow morning?"
 RULE = "When calling current_weather: pass units='metric'; the default is kelvin."
-
-
-@pytest.fixture(scope="module")
-def embeddings():
-    return MiniLMEmbeddings()
 
 
 @pytest.fixture(params=["chroma", "in-memory-store", "chroma-store"])
