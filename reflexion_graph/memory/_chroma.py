@@ -18,6 +18,7 @@ from langchain_core.embeddings import Embeddings
 from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._chroma_query import query_nearest
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
@@ -305,7 +306,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
     ) -> list[tuple[str, str, dict[str, Any], float]]:
         """``(id, text, metadata, cosine similarity)`` of the ``n`` nearest lessons (``where``)."""
         with self._backend("search"):
-            found = self.collection_for(scope).query(
+            found = query_nearest(
+                self.collection_for(scope),
                 query_embeddings=[vector],
                 n_results=n,
                 where=where,

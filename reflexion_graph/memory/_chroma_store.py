@@ -32,6 +32,7 @@ from langgraph.store.base import (
 from langgraph.store.base.embed import ensure_embeddings, get_text_at_path, tokenize_path
 
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.memory._chroma_query import query_nearest
 
 _NAMESPACE = "namespace"
 _VALUE = "v."
@@ -199,7 +200,8 @@ class ChromaStore(BaseStore):
         total = self.vectors.count()
         n = min(total, max(4 * wanted, 20))
         while n:
-            found = self.vectors.query(
+            found = query_nearest(
+                self.vectors,
                 query_embeddings=[vector],
                 n_results=n,
                 where=where,

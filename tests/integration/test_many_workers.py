@@ -104,8 +104,8 @@ def test_workers_share_postgres_and_chroma_and_a_killed_run_resumes_elsewhere(
         start(postgres_server, host, port, "w0-t1" if w == 0 else "-", batch)
         for w, batch in enumerate(batches)
     ]
-    (killed, killed_runs, _), *others = [finished(worker) for worker in workers]
-    assert killed == -signal.SIGKILL
+    (killed, killed_runs, killed_err), *others = [finished(worker) for worker in workers]
+    assert killed == -signal.SIGKILL, killed_err[-2000:]
     assert [run["task"] for run in killed_runs] == ["w0-t0"]
     for code, runs, err in others:
         assert code == 0, err[-2000:]
