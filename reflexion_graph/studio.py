@@ -4,9 +4,10 @@ Free-form tasks are judged by an LLM judge on the same model; lessons live in th
 store, whose semantic index uses the offline MiniLM ``embeddings`` below (no network).
 Set ``REFLEXION_GRAPH_BASE_URL`` (and ``_MODEL``) to serve another model.
 
-Importing this module starts nothing: ``graph`` is a factory that LangGraph Server calls when
-it first needs the graph (a schema request or a run); the graph, and the embedded model
-server behind it, are built once per process.
+Importing this module starts nothing. ``graph`` is a factory that LangGraph Server calls inside
+its event loop, for every request that needs the graph (drawing it, its schemas, a run): it
+builds the graph once per process without blocking, and the embedded model server starts on
+the first model request, in a worker thread (``create_chat_model(lazy=True)``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
 @functools.cache
 def _build() -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compiled without a checkpointer: the server brings its own, and its own store."""
-    model = create_chat_model()
+    model = create_chat_model(lazy=True)
     return create_reflexion_agent(
         model, evaluator=LLMJudge(model), memory=StoreReflectionMemory(), name="reflexion"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import urllib.error
@@ -10,11 +11,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 from langchain_openai import ChatOpenAI
 
 from reflexion_graph._extras import require_extra
 from reflexion_graph.errors import ConfigurationError, ModelUnavailableError
 from reflexion_graph.models._catalogue import DEFAULT_MODEL, catalogue_model, model_path
+from reflexion_graph.models._on_first_request import (
+    PLACEHOLDER_BASE_URL,
+    AsyncStartingTransport,
+    ServerOnFirstRequest,
+    StartingTransport,
+)
 from reflexion_graph.models._server import EmbeddedServer, ensure_server
 
 ENV_PREFIX = "REFLEXION_GRAPH_"
@@ -72,13 +80,26 @@ class ModelSettings:
             )
 
 
-def create_chat_model(settings: ModelSettings | None = None) -> ChatOpenAI:
-    """A ``ChatOpenAI`` for the configured endpoint, starting the embedded server if needed."""
+def create_chat_model(settings: ModelSettings | None = None, *, lazy: bool = False) -> ChatOpenAI:
+    """A ``ChatOpenAI`` for the configured endpoint, starting the embedded server if needed.
+
+    With ``lazy``, the embedded server starts on the model's first request instead of now
+    (off the event loop on the async path): for graphs built inside a server's event loop,
+    such as ``langgraph dev``'s graph factory. An endpoint is never started, so it is unaffected.
+    """
     settings = settings or ModelSettings.from_env()
+    clients: dict[str, Any] = {}
     if settings.base_url:
         base_url = settings.base_url
         model = settings.model or "gpt-4o-mini"
         api_key = settings.api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+    elif lazy:
+        launcher = ServerOnFirstRequest(functools.partial(start_embedded_server, settings))
+        base_url, model, api_key = PLACEHOLDER_BASE_URL, _embedded_alias(settings), "not-needed"
+        clients = {
+            "http_client": httpx.Client(transport=StartingTransport(launcher)),
+            "http_async_client": httpx.AsyncClient(transport=AsyncStartingTransport(launcher)),
+        }
     else:
         server = start_embedded_server(settings)
         base_url, model, api_key = server.base_url, server.alias, "not-needed"
@@ -91,6 +112,7 @@ def create_chat_model(settings: ModelSettings | None = None) -> ChatOpenAI:
         seed=settings.seed,
         timeout=settings.timeout_s,
         max_retries=1,
+        **clients,
     )
 
 
@@ -106,11 +128,20 @@ def start_embedded_server(settings: ModelSettings) -> EmbeddedServer:
         "the embedded model (or set REFLEXION_GRAPH_BASE_URL to use your own endpoint)",
     )
     if settings.gguf_path:
-        path, alias, context_size = settings.gguf_path, settings.gguf_path.stem.lower(), 4096
+        path, context_size = settings.gguf_path, 4096
     else:
         entry = catalogue_model(settings.embedded_model)
-        path, alias, context_size = model_path(entry), entry.alias, entry.context_size
-    return ensure_server(path, alias=alias, parallel=settings.parallel, context_size=context_size)
+        path, context_size = model_path(entry), entry.context_size
+    return ensure_server(
+        path, alias=_embedded_alias(settings), parallel=settings.parallel, context_size=context_size
+    )
+
+
+def _embedded_alias(settings: ModelSettings) -> str:
+    """The name the embedded server answers to, known before it starts."""
+    if settings.gguf_path:
+        return settings.gguf_path.stem.lower()
+    return catalogue_model(settings.embedded_model).alias
 
 
 def model_id(model: object) -> str:

@@ -1,23 +1,20 @@
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.user_path import user_environment
+
 pytestmark = pytest.mark.integration
 
 CLI = str(Path(sys.executable).with_name("reflexion-graph"))  # the installed console script
 
 
-def test_demo_main_job_end_to_end_on_the_default_model(default_server, tmp_path):
+def test_demo_main_job_end_to_end_on_the_default_model(tmp_path):
+    """The README's main job as a newcomer runs it: nothing started, no settings."""
     out_file = tmp_path / "results.json"
-    on_default = {
-        **os.environ,
-        "REFLEXION_GRAPH_BASE_URL": default_server.base_url,
-        "REFLEXION_GRAPH_MODEL": default_server.alias,
-    }
     done = subprocess.run(
         [
             CLI,
@@ -35,8 +32,9 @@ def test_demo_main_job_end_to_end_on_the_default_model(default_server, tmp_path)
         ],
         capture_output=True,
         text=True,
-        timeout=300,
-        env=on_default,
+        timeout=600,
+        env=user_environment(),
+        cwd=tmp_path,
     )
     assert done.returncode in (0, 1), done.stderr
     assert "Summary" in done.stdout and "attempt 1" in done.stdout

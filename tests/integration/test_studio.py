@@ -1,12 +1,19 @@
-"""`langgraph dev` serving langgraph.json, driven by the real langgraph_sdk."""
+"""`langgraph dev` serving langgraph.json as a user starts it, driven by the real langgraph_sdk.
 
-import os
+The first fixture takes a newcomer's path: the README's command, `langgraph.json` as shipped,
+no ``REFLEXION_GRAPH_*`` variable and no model server started beforehand, so the served graph
+must start the embedded default model itself without blocking LangGraph Server's event loop.
+The second serves a model endpoint given by ``REFLEXION_GRAPH_BASE_URL``.
+"""
+
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,37 +21,34 @@ from langgraph_sdk import get_client
 
 from reflexion_graph import make_reflection
 from reflexion_graph.memory._lessons import initial_counters, stored_metadata
+from tests.user_path import user_environment
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
 LESSONS = ("reflexion", "lessons", "global")
+NODES = {"recall", "actor", "evaluate", "reflect", "finalize"}
 
 
-@pytest.fixture(scope="module")
-def studio(embedded_server, tmp_path_factory):
+@contextmanager
+def langgraph_dev(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    """The README's ``langgraph dev --no-browser --no-reload`` (on a free port) in ``workdir``.
+
+    langgraph dev keeps its state in ./.langgraph_api and resolves the store's embed path
+    against the working directory: it runs from a fresh folder holding the shipped
+    langgraph.json and the package, so no earlier run's store leaks in.
+    """
+    shutil.copyfile(ROOT / "langgraph.json", workdir / "langgraph.json")
+    (workdir / "reflexion_graph").symlink_to(ROOT / "reflexion_graph")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    # langgraph dev keeps its state in ./.langgraph_api and resolves the store's embed path
-    # against the working directory: run it from a fresh folder that mirrors the repo root.
-    workdir = tmp_path_factory.mktemp("studio")
-    shutil.copy(ROOT / "langgraph.json", workdir / "langgraph.json")
-    (workdir / "reflexion_graph").symlink_to(ROOT / "reflexion_graph")
     log_path = workdir / "langgraph-dev.log"
-    env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGGRAPH_CLI_NO_ANALYTICS": "1"}
+    command = [str(Path(sys.executable).with_name("langgraph")), "dev", "--no-browser"]
+    command += ["--no-reload", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("langgraph")),
-                "dev",
-                "--no-browser",
-                "--no-reload",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            command,
             cwd=workdir,
             env=env,
             stdout=log,
@@ -61,26 +65,49 @@ def studio(embedded_server, tmp_path_factory):
             assert server.poll() is None, log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, "langgraph dev did not start in 120 s"
             time.sleep(0.5)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        assert "BlockingError" not in log_path.read_text(), log_path.read_text()[-3000:]
 
 
-async def test_a_run_in_studio_streams_and_keeps_lessons_in_the_server_store(studio):
-    client = get_client(url=studio)
+@pytest.fixture(scope="module")
+def fresh_studio(tmp_path_factory):
+    """Nothing started beforehand: the served graph starts the embedded default model."""
+    assert not any(key.startswith("REFLEXION_GRAPH_") for key in user_environment())
+    with langgraph_dev(tmp_path_factory.mktemp("studio"), user_environment()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def endpoint_studio(embedded_server, tmp_path_factory):
+    """``REFLEXION_GRAPH_BASE_URL`` points the served graph at a running model server."""
+    env = {
+        **user_environment(),
+        "REFLEXION_GRAPH_BASE_URL": embedded_server.base_url,
+        "REFLEXION_GRAPH_MODEL": embedded_server.alias,
+    }
+    with langgraph_dev(tmp_path_factory.mktemp("studio-endpoint"), env) as url:
+        yield url
+
+
+async def seed_lesson(client) -> None:
+    """Put a lesson in the server's store as StoreReflectionMemory.save writes it."""
     lesson = make_reflection(
         "Seed lesson: answer with the city name only.",
         task="What is the capital city of France?",
         attempt=1,
     )
     lesson["outcome"] = "passed"
-    seed = {
-        "text": lesson["text"],
-        **stored_metadata(lesson, "global", initial_counters(lesson)),
-    }  # what StoreReflectionMemory.save writes
+    seed = {"text": lesson["text"], **stored_metadata(lesson, "global", initial_counters(lesson))}
     await client.store.put_item(LESSONS, "seed", seed, index=["task"])
-    thread = await client.threads.create()
 
+
+async def streamed_run(client) -> tuple[list[str], dict]:
+    """Stream one run on a new thread; the nodes it passed through and its final values."""
+    thread = await client.threads.create()
     nodes = []
     async for event in client.runs.stream(
         thread["thread_id"],
@@ -92,24 +119,31 @@ async def test_a_run_in_studio_streams_and_keeps_lessons_in_the_server_store(stu
         assert event.event != "error", event.data
         if event.event == "updates":
             nodes.extend(event.data)
-    assert nodes[:3] == ["recall", "actor", "evaluate"] and nodes[-1] == "finalize"
+    return nodes, (await client.threads.get_state(thread["thread_id"]))["values"]
 
-    values = (await client.threads.get_state(thread["thread_id"]))["values"]
-    assert [lesson["id"] for lesson in values["recalled"]] == ["seed"]
-    assert values["stop_reason"] in ("passed", "max_attempts")
-    assert 1 <= len(values["attempts"]) <= 2
 
-    stored = {
-        item["key"]: item["value"]
-        for item in (await client.store.search_items(LESSONS, limit=50))["items"]
+async def stored_lessons(client) -> dict[str, dict]:
+    """The lessons in the server's store, by key."""
+    found = await client.store.search_items(LESSONS, limit=50)
+    return {item["key"]: item["value"] for item in found["items"]}
+
+
+async def test_a_fresh_studio_draws_the_graph_without_starting_or_awaiting_the_model(
+    fresh_studio,
+):
+    client = get_client(url=fresh_studio)
+    [assistant] = await client.assistants.search(graph_id="reflexion")
+    drawing = await client.assistants.get_graph(assistant["assistant_id"])
+    assert NODES <= {node["id"] for node in drawing["nodes"]}
+    assert {(edge["source"], edge["target"]) for edge in drawing["edges"]} >= {
+        ("evaluate", "reflect"),
+        ("evaluate", "finalize"),
+        ("reflect", "actor"),
     }
-    assert set(stored) == {"seed"} | {r["id"] for r in values["reflections"]}
-    assert stored["seed"]["recalls"] == 2
-    assert stored["seed"]["helped"] == 1 + (values["stop_reason"] == "passed")
 
 
-async def test_studio_serves_input_output_and_context_schemas_with_descriptions(studio):
-    client = get_client(url=studio)
+async def test_a_fresh_studio_serves_input_output_and_context_schemas(fresh_studio):
+    client = get_client(url=fresh_studio)
     [assistant] = await client.assistants.search(graph_id="reflexion")
     schemas = await client.assistants.get_schemas(assistant["assistant_id"])
     task = schemas["input_schema"]["properties"]["task"]
@@ -117,3 +151,33 @@ async def test_studio_serves_input_output_and_context_schemas_with_descriptions(
     assert {"best", "attempts", "stop_reason"} <= set(schemas["output_schema"]["properties"])
     context = schemas["context_schema"]["properties"]
     assert context["max_attempts"]["description"] and context["retry_context"]["description"]
+
+
+async def test_a_fresh_studio_run_on_the_default_model_passes_and_credits_the_store(
+    fresh_studio,
+):
+    client = get_client(url=fresh_studio)
+    await seed_lesson(client)
+    nodes, values = await streamed_run(client)
+    assert nodes[:3] == ["recall", "actor", "evaluate"] and nodes[-1] == "finalize"
+    assert [lesson["id"] for lesson in values["recalled"]] == ["seed"]
+    assert values["stop_reason"] == "passed", values["attempts"]
+    assert "paris" in values["best"]["answer"].lower()
+    stored = await stored_lessons(client)
+    assert stored["seed"]["recalls"] == 2 and stored["seed"]["helped"] == 2
+
+
+async def test_a_studio_on_a_model_endpoint_streams_and_keeps_lessons_in_the_store(
+    endpoint_studio,
+):
+    client = get_client(url=endpoint_studio)
+    await seed_lesson(client)
+    nodes, values = await streamed_run(client)
+    assert nodes[:3] == ["recall", "actor", "evaluate"] and nodes[-1] == "finalize"
+    assert [lesson["id"] for lesson in values["recalled"]] == ["seed"]
+    assert values["stop_reason"] in ("passed", "max_attempts")
+    assert 1 <= len(values["attempts"]) <= 2
+    stored = await stored_lessons(client)
+    assert set(stored) == {"seed"} | {r["id"] for r in values["reflections"]}
+    assert stored["seed"]["recalls"] == 2
+    assert stored["seed"]["helped"] == 1 + (values["stop_reason"] == "passed")
