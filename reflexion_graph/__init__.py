@@ -27,17 +27,20 @@ from reflexion_graph.graph._state import (
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import ModelSettings, create_chat_model
+from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
 __all__ = [
     "Attempt",
     "BaseActor",
     "BaseEvaluator",
+    "BaseLessonWriter",
     "BaseReflectionMemory",
     "BaseReflector",
     "ConfigurationError",
     "Evaluation",
     "GraphActor",
+    "HindsightWriter",
     "InvalidTaskError",
     "LLMActor",
     "LLMReflector",

@@ -68,6 +68,27 @@ the tool call that went wrong (`Step: answer` if every call was right and only t
 was wrong); then the Rule says how to use that tool.
 """
 
+HINDSIGHT_SYSTEM_PROMPT = """You compare two attempts at the same task: one failed a check, \
+the other passed. Find what the passing attempt did that the failed one did not, and state it \
+as one rule that later tasks of the same kind (the same codebase or API) can follow. The \
+check's expected result shows the convention: a format, a unit, letter case, an order, or what \
+to return for an edge input. Name that convention exactly."""
+
+HINDSIGHT_USER_PROMPT = """Task:
+{task}
+
+Failed attempt:
+{failed}
+
+The check it failed:
+{feedback}
+
+Passing attempt:
+{passed}
+
+Write one line, no code and no function names: \
+When <situation in tasks of this kind>, <what to do>."""
+
 JUDGE_PROMPT = """You judge an answer to a task.
 Criteria: {criteria}
 

@@ -14,7 +14,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -28,23 +28,37 @@ from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
 from reflexion_graph.graph._factory import create_reflexion_agent
-from reflexion_graph.graph._nodes import best_attempt, memory_lessons
-from reflexion_graph.graph._state import ReflexionContext, RetryContext
+from reflexion_graph.graph._nodes import best_attempt
+from reflexion_graph.graph._remember import lessons_to_store
+from reflexion_graph.graph._state import ReflexionContext, ReflexionState, RetryContext
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models._binding import with_options
 from reflexion_graph.reflectors._llm import BaseReflector
 
-STRATEGIES = ("single", "retry", "refine", "reflexion", "reflexion+memory", "oracle-lesson")
+MEMORY_STRATEGY = "reflexion+memory"
+EVERY_FAILURE_STRATEGY = "reflexion+memory:every-failure"
+ORACLE_STRATEGY = "oracle-lesson"
+MEMORY_STRATEGIES = (MEMORY_STRATEGY, EVERY_FAILURE_STRATEGY)
+"""The lanes with a cross-task memory: each takes the tasks in order with a memory of its own."""
+
+STRATEGIES = (
+    "single",
+    "retry",
+    "refine",
+    "reflexion",
+    MEMORY_STRATEGY,
+    ORACLE_STRATEGY,
+    EVERY_FAILURE_STRATEGY,
+)
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
 no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
-memory (starting empty); Reflexion recalling the task's oracle lesson (the families' convention:
-the ceiling for memory). ``retry`` and ``refine`` are the baselines Reflexion must beat."""
+memory (starting empty; the library's remember policy: verified hindsight lessons); Reflexion
+recalling the task's oracle lesson (the families' convention: the ceiling for memory); the
+memory lane with the earlier policy (every lesson stored as written at failure time).
+``retry`` and ``refine`` are the baselines Reflexion must beat."""
 
-DEFAULT_STRATEGIES = STRATEGIES[:-1]
+DEFAULT_STRATEGIES = STRATEGIES[:5]
 """What runs unless strategies are named: ``oracle-lesson`` needs tasks with oracle lessons."""
-
-MEMORY_STRATEGY = "reflexion+memory"
-ORACLE_STRATEGY = "oracle-lesson"
 
 Record = dict[str, Any]
 
@@ -152,7 +166,10 @@ class BenchRunner:
         self.attempts, self.seed, self.concurrency = attempts, seed, concurrency
         self.retry_context = ReflexionContext(retry_context=retry_context).retry_context
         self.results, self.episodes = results, episodes
-        self.memory_dir = results.with_name(results.stem + ".memory")
+        self.memory_dirs = {
+            MEMORY_STRATEGY: results.with_name(results.stem + ".memory"),
+            EVERY_FAILURE_STRATEGY: results.with_name(results.stem + ".every-failure.memory"),
+        }
         self.memory_from = memory_from
         if memory_from is not None and not (memory_from / "chroma.sqlite3").is_file():
             raise ConfigurationError(
@@ -180,19 +197,21 @@ class BenchRunner:
     async def run(self, on_record: Callable[[str, Record], None] = lambda s, r: None) -> None:
         """Run what is pending, task by task (so a task's strategies share the prompt cache).
 
-        ``reflexion+memory`` is one lane that takes the tasks in order, one at a time, on a slot
-        of its own; the other strategies share the remaining slots.
+        Each memory lane takes the tasks in order, one at a time, on a slot of its own; the
+        other strategies share the remaining slots.
         """
-        in_order = [t for t in self.tasks if t.id not in self.records.get(MEMORY_STRATEGY, {})]
-        if MEMORY_STRATEGY not in self.strategies:
-            in_order = []
-        lanes = [self._run_in_order(in_order, on_record)] if in_order else []
+        lanes = []
+        for strategy in self.strategies:
+            if strategy in MEMORY_STRATEGIES:
+                pending = [t for t in self.tasks if t.id not in self.records[strategy]]
+                if pending:
+                    lanes.append(self._run_in_order(strategy, pending, on_record))
         slots = asyncio.Semaphore(max(1, self.concurrency - len(lanes)))
         lanes += [
             self._run_in_slot(slots, strategy, task, on_record)
             for task in self.tasks
             for strategy in self.strategies
-            if strategy != MEMORY_STRATEGY and task.id not in self.records[strategy]
+            if strategy not in MEMORY_STRATEGIES and task.id not in self.records[strategy]
         ]
         await asyncio.gather(*lanes)
 
@@ -208,17 +227,17 @@ class BenchRunner:
         self._keep(strategy, record, on_record)
 
     async def _run_in_order(
-        self, tasks: list[BenchTask], on_record: Callable[[str, Record], None]
+        self, strategy: str, tasks: list[BenchTask], on_record: Callable[[str, Record], None]
     ) -> None:
-        """The cross-task memory lane: a fixed task order and a memory that starts empty.
+        """A cross-task memory lane: a fixed task order and a memory that starts empty.
 
         With ``memory_from`` (the harm check) the memory starts as a copy of that one. It lives
         beside the results file, so a resumed run keeps what it learned.
         """
-        memory = self._memory()
+        memory = self._memory(strategy)
         for task in tasks:
-            record = await self._run_one(MEMORY_STRATEGY, task, memory)
-            self._keep(MEMORY_STRATEGY, record, on_record)
+            record = await self._run_one(strategy, task, memory)
+            self._keep(strategy, record, on_record)
 
     def _keep(
         self, strategy: str, record: Record, on_record: Callable[[str, Record], None]
@@ -312,8 +331,12 @@ class BenchRunner:
             "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
             "stored": [
                 lesson["text"]
-                for lesson in memory_lessons(state["reflections"])
-                if strategy == MEMORY_STRATEGY
+                for lesson in lessons_to_store(cast(ReflexionState, state), context)
+                if strategy in MEMORY_STRATEGIES
+            ],
+            "learned": [
+                {"text": lesson["text"], "replay": lesson["metadata"]["replay"]}
+                for lesson in state["learned"]
             ],
         }
 
@@ -326,7 +349,12 @@ class BenchRunner:
             )
         if strategy == "refine":
             return ReflexionContext(max_attempts=self.attempts, retry_context="last_attempt")
-        return ReflexionContext(max_attempts=self.attempts, retry_context=self.retry_context)
+        return ReflexionContext(
+            max_attempts=self.attempts,
+            retry_context=self.retry_context,
+            remember="every_failure" if strategy == EVERY_FAILURE_STRATEGY else "hindsight",
+            save_reflections=strategy in MEMORY_STRATEGIES,
+        )
 
     async def _success_at(self, task: BenchTask, attempts: list[Attempt]) -> list[bool]:
         """Whether the answer submitted after k = 1..budget attempts passes the hidden check.
@@ -346,13 +374,14 @@ class BenchRunner:
             success.append(verdicts[submitted["number"]])
         return success
 
-    def _memory(self) -> BaseReflectionMemory:
-        """The memory lane's memory; a new one starts as a copy of ``memory_from`` if given."""
+    def _memory(self, strategy: str) -> BaseReflectionMemory:
+        """A memory lane's memory; a new one starts as a copy of ``memory_from`` if given."""
         from reflexion_graph.memory import ChromaReflectionMemory
 
-        if self.memory_from is not None and not self.memory_dir.exists():
-            shutil.copytree(self.memory_from, self.memory_dir)
-        return ChromaReflectionMemory(path=self.memory_dir)
+        folder = self.memory_dirs[strategy]
+        if self.memory_from is not None and not folder.exists():
+            shutil.copytree(self.memory_from, folder)
+        return ChromaReflectionMemory(path=folder)
 
     def _resume(self) -> None:
         if not self.results.exists():

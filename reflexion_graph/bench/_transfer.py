@@ -8,13 +8,23 @@ lane brought to the task (recalled lessons, or the oracle's statement) can raise
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
-from reflexion_graph.bench._families import family_of, position_of
+from reflexion_graph.bench._families import Family, family_of, position_of
 from reflexion_graph.bench._report import Records, paired_row
 
 BASELINE, MEMORY, ORACLE = "reflexion", "reflexion+memory", "oracle-lesson"
-_PAIRS = ((MEMORY, BASELINE), (MEMORY, ORACLE), (MEMORY, "retry"), (ORACLE, BASELINE))
+EVERY_FAILURE = "reflexion+memory:every-failure"
+MEMORY_LANES = (MEMORY, EVERY_FAILURE)
+_PAIRS = (
+    (MEMORY, BASELINE),
+    (MEMORY, EVERY_FAILURE),
+    (EVERY_FAILURE, BASELINE),
+    (MEMORY, ORACLE),
+    (MEMORY, "retry"),
+    (ORACLE, BASELINE),
+)
 
 
 def later_tasks(by_task: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -54,19 +64,19 @@ def transfer_pairs(records: Records) -> list[dict[str, Any]]:
     ]
 
 
-def oracle_gain_recovered(records: Records) -> float | None:
+def oracle_gain_recovered(records: Records, lane: str = MEMORY) -> float | None:
     """(memory - no memory) / (oracle - no memory) on first-attempt transfer; None if no gain."""
     rates = {row["strategy"]: row["transfer_at_1"] for row in transfer_rows(records)}
-    if not {BASELINE, MEMORY, ORACLE} <= set(rates):
+    if not {BASELINE, lane, ORACLE} <= set(rates):
         return None
     ceiling = rates[ORACLE] - rates[BASELINE]
-    return None if ceiling <= 0 else (rates[MEMORY] - rates[BASELINE]) / ceiling
+    return None if ceiling <= 0 else (rates[lane] - rates[BASELINE]) / ceiling
 
 
-def recall_precision(records: Records) -> dict[str, Any]:
-    """Of the lessons the memory lane recalled, how many came from the task's own family."""
+def recall_precision(records: Records, lane: str = MEMORY) -> dict[str, Any]:
+    """Of the lessons a memory lane recalled, how many came from the task's own family."""
     recalled = same = tasks_with_own = later = 0
-    for task, record in later_tasks(records.get(MEMORY, {})).items():
+    for task, record in later_tasks(records.get(lane, {})).items():
         sources = [family_of(source) for source in record.get("recalled_from", [])]
         recalled += len(sources)
         same += sources.count(family_of(task))
@@ -80,15 +90,41 @@ def recall_precision(records: Records) -> dict[str, Any]:
     }
 
 
-def lessons_by_family(records: Records) -> dict[str, list[str]]:
-    """What the memory lane stored, grouped by family (older results: the lessons written)."""
+def lessons_by_family(records: Records, lane: str = MEMORY) -> dict[str, list[str]]:
+    """What a memory lane stored, grouped by family (older results: the lessons written)."""
     grouped: dict[str, list[str]] = defaultdict(list)
-    for task, record in sorted(records.get(MEMORY, {}).items()):
+    for task, record in sorted(records.get(lane, {}).items()):
         grouped[family_of(task)].extend(record.get("stored") or record.get("lessons") or [])
     return dict(grouped)
 
 
-def transfer_markdown(records: Records) -> str:
+def replay_counts(records: Records, lane: str = MEMORY) -> dict[str, int]:
+    """How the lane's hindsight lessons fared in their replays (``passed``, ``failed``, ...)."""
+    counts: dict[str, int] = defaultdict(int)
+    for record in records.get(lane, {}).values():
+        for lesson in record.get("learned") or []:
+            counts[lesson["replay"]] += 1
+    return dict(counts)
+
+
+def naming_the_convention(
+    records: Records, families: Sequence[Family], lane: str = MEMORY
+) -> tuple[int, int]:
+    """``(stored lessons that name their family's convention, stored lessons)``.
+
+    A lesson names it when it contains the convention's statement or one of its hidden words.
+    """
+    by_name = {family.name: family for family in families}
+    named = total = 0
+    for name, lessons in lessons_by_family(records, lane).items():
+        family = by_name.get(name)
+        for lesson in lessons:
+            total += 1
+            named += bool(family and family.giveaways(lesson))
+    return named, total
+
+
+def transfer_markdown(records: Records, families: Sequence[Family] = ()) -> str:
     """The families tables: transfer per lane, paired counts, the oracle gain recovered."""
     lines = [
         "| lane | later tasks | first attempt on tasks 2-4 | tasks 2-4 within budget "
@@ -110,14 +146,26 @@ def transfer_markdown(records: Records) -> str:
             f"| {row['a']} vs {row['b']} | {row['tasks']} | {len(row['only_a'])} | "
             f"{len(row['only_b'])} | {row['p_value']:.3f} |"
         )
-    recovered = oracle_gain_recovered(records)
-    precision = recall_precision(records)
-    lines += [
-        "",
-        "fraction of the oracle's gain the memory recovers: "
-        + ("n/a (the oracle gained nothing)" if recovered is None else f"{recovered:.2f}"),
-        f"memory recall: {precision['from_own_family']} of {precision['recalled']} recalled "
-        f"lessons came from the task's own family; {precision['later_tasks_recalling_own_family']}"
-        f" of {precision['later_tasks']} later tasks recalled one",
-    ]
+    lines.append("")
+    for lane in MEMORY_LANES:
+        if lane in records:
+            lines += _memory_lane_lines(records, lane, families)
     return "\n".join(lines)
+
+
+def _memory_lane_lines(records: Records, lane: str, families: Sequence[Family]) -> list[str]:
+    recovered = oracle_gain_recovered(records, lane)
+    precision = recall_precision(records, lane)
+    named, stored = naming_the_convention(records, families, lane)
+    replays = ", ".join(
+        f"{n} {verdict}" for verdict, n in sorted(replay_counts(records, lane).items())
+    )
+    return [
+        f"{lane}: fraction of the oracle's gain recovered: "
+        + ("n/a (the oracle gained nothing)" if recovered is None else f"{recovered:.2f}"),
+        f"{lane}: {precision['from_own_family']} of {precision['recalled']} recalled lessons "
+        f"came from the task's own family; {precision['later_tasks_recalling_own_family']} of "
+        f"{precision['later_tasks']} later tasks recalled one",
+        f"{lane}: {named} of {stored} stored lessons name their family's convention"
+        + (f"; hindsight replays: {replays}" if replays else ""),
+    ]

@@ -16,6 +16,7 @@ from reflexion_graph.bench import (
     STRATEGIES,
     BenchRunner,
     load_dataset,
+    load_families,
     markdown,
     plot,
     transfer_markdown,
@@ -196,7 +197,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         asyncio.run(runner.run(advance))
     console.print(markdown(runner.records, args.attempts, runner.config), markup=False)
     if args.dataset.startswith("families"):
-        console.print("\n" + transfer_markdown(runner.records), markup=False)
+        console.print("\n" + transfer_markdown(runner.records, load_families()), markup=False)
     console.print(f"results: {args.results}")
     if args.plot:
         title = f"{args.dataset} ({args.feedback} feedback)"

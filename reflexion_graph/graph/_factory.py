@@ -1,4 +1,4 @@
-"""The Reflexion graph: recall → actor → evaluate → (reflect → actor | finalize)."""
+"""The Reflexion graph: recall, then actor and evaluate until done, then what it learnt."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
 from reflexion_graph.graph._nodes import ReflexionNodes, route_after_evaluate
+from reflexion_graph.graph._remember import RememberNodes
 from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionInput,
@@ -28,6 +29,7 @@ from reflexion_graph.graph._state import (
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import create_chat_model, model_id
+from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
 MODEL_RETRY_POLICY = RetryPolicy(max_attempts=3, initial_interval=1.0)
@@ -41,6 +43,7 @@ def create_reflexion_agent(
     actor: BaseActor | Pregel[Any, Any, Any, Any] | None = None,
     tools: Sequence[ToolLike] | ToolNode | None = None,
     reflector: BaseReflector | None = None,
+    lesson_writer: BaseLessonWriter | None = None,
     memory: BaseReflectionMemory | None = None,
     checkpointer: Checkpointer = None,
     store: BaseStore | None = None,
@@ -59,6 +62,8 @@ def create_reflexion_agent(
         tools: Functions, ``BaseTool``s or your own ``ToolNode``: the actor becomes a
             tool-calling loop on ``model`` (see :func:`create_tool_actor`).
         reflector: Writes lessons after failures; defaults to :class:`LLMReflector`.
+        lesson_writer: Writes the cross-task lesson in hindsight, once a failed task has
+            passed; defaults to :class:`HindsightWriter` on the reflector's model.
         memory: Long-term lesson store shared across tasks; ``None`` keeps lessons in the run.
         checkpointer: LangGraph checkpointer, for threads and resuming interrupted runs.
         store: LangGraph store handed to the compiled graph.
@@ -80,7 +85,13 @@ def create_reflexion_agent(
             actor = create_tool_actor(model, tools) if tools is not None else LLMActor(model)
         reflector = reflector or LLMReflector(model)
     model_name = model_id(model if model is not None else getattr(actor, "model", actor))
-    nodes = ReflexionNodes(actor, checked_evaluator, reflector, memory, episode_log, model_name)
+    nodes = ReflexionNodes(actor, checked_evaluator, reflector, memory)
+    writer_model = model if model is not None else getattr(reflector, "model", None)
+    if lesson_writer is None and isinstance(writer_model, BaseChatModel):
+        lesson_writer = HindsightWriter(writer_model)
+    learning = RememberNodes(
+        actor, checked_evaluator, lesson_writer, memory, episode_log, model_name
+    )
 
     builder = StateGraph(
         ReflexionState,
@@ -94,6 +105,8 @@ def create_reflexion_agent(
         ("evaluate", nodes.evaluate, nodes.aevaluate, False),
         ("reflect", nodes.reflect, nodes.areflect, True),
         ("finalize", nodes.finalize, nodes.afinalize, False),
+        ("hindsight", learning.hindsight, learning.ahindsight, True),
+        ("remember", learning.remember, learning.aremember, False),
     ):
         builder.add_node(
             node_name,
@@ -107,5 +120,7 @@ def create_reflexion_agent(
         "evaluate", route_after_evaluate, {"reflect": "reflect", "finalize": "finalize"}
     )
     builder.add_edge("reflect", "actor")
-    builder.add_edge("finalize", END)
+    builder.add_edge("finalize", "hindsight")
+    builder.add_edge("hindsight", "remember")
+    builder.add_edge("remember", END)
     return builder.compile(checkpointer=checkpointer, store=store, name=name)

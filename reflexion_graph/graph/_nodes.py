@@ -7,17 +7,16 @@ components in :class:`ReflexionNodes`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
-from langgraph.types import Overwrite, interrupt
+from langgraph.types import Overwrite
 
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Reflection
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import BaseActor
-from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._state import (
@@ -44,15 +43,11 @@ class ReflexionNodes:
         evaluator: BaseEvaluator,
         reflector: BaseReflector,
         memory: BaseReflectionMemory | None,
-        episode_log: EpisodeLog | None,
-        model: str,
     ) -> None:
         self.actor = actor
         self.evaluator = evaluator
         self.reflector = reflector
         self.memory = memory
-        self.episode_log = episode_log
-        self.model = model
 
     # recall: validate the input, reset per-run fields, fetch lessons from earlier tasks.
     # Lessons blamed on a tool the actor has come first: its tool is in play again.
@@ -118,39 +113,12 @@ class ReflexionNodes:
             )
         return {"reflections": [reflection], "usage": meter.usage}
 
-    # finalize: pick the best attempt, settle outcomes, persist lessons.
+    # finalize: decide only: the best attempt and each reflection's outcome.
     def finalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        context = context_of(runtime)
-        final = _Final(state)
-        if self.memory:
-            lessons = _lessons_to_save(memory_lessons(final.reflections), context)
-            if lessons:
-                self.memory.save(lessons, scope=context.memory_scope)
-            if final.recalled_ids:
-                self.memory.record_usage(
-                    final.recalled_ids, passed=final.passed, scope=context.memory_scope
-                )
-        self._log(state, final)
-        return final.update()
+        return finalized(state)
 
     async def afinalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        context = context_of(runtime)
-        final = _Final(state)
-        if self.memory:
-            lessons = _lessons_to_save(memory_lessons(final.reflections), context)
-            if lessons:
-                await self.memory.asave(lessons, scope=context.memory_scope)
-            if final.recalled_ids:
-                await self.memory.arecord_usage(
-                    final.recalled_ids, passed=final.passed, scope=context.memory_scope
-                )
-        self._log(state, final)
-        return final.update()
-
-    def _log(self, state: ReflexionState, final: _Final) -> None:
-        if self.episode_log is not None:
-            finished = {**state, "reflections": final.reflections}
-            self.episode_log.write(episode_from_state(finished, model=self.model))
+        return finalized(state)
 
 
 def route_after_evaluate(state: ReflexionState) -> Literal["reflect", "finalize"]:
@@ -256,71 +224,12 @@ def task_of(state: Mapping[str, Any]) -> str:
     return task.strip()
 
 
-def _lessons_to_save(reflections: list[Reflection], context: ReflexionContext) -> list[Reflection]:
-    """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
-
-    The interrupt comes before any memory write, so resuming never writes twice. Resume with
-    ``True`` (all), ``False`` (none), a list of lesson ids, or a list of ``{"id", "text"}``
-    to store edited wording.
-    """
-    if not context.save_reflections or not reflections:
-        return []
-    if not context.approve_lessons:
-        return reflections
-    decision = interrupt(
-        {"question": "Store these lessons in shared memory?", "lessons": reflections}
-    )
-    if decision is True:
-        return reflections
-    if decision is False or decision is None:
-        return []
-    if isinstance(decision, list):
-        by_id = {reflection["id"]: reflection for reflection in reflections}
-        approved = []
-        for choice in decision:
-            choice_id = choice if isinstance(choice, str) else dict(choice).get("id")
-            if choice_id not in by_id:
-                raise ConfigurationError(f"approval names unknown lesson {choice_id!r}")
-            lesson = dict(by_id[choice_id])
-            if not isinstance(choice, str):
-                lesson["text"] = str(choice["text"])
-            approved.append(cast(Reflection, lesson))
-        return approved
-    raise ConfigurationError(
-        f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"
-    )
-
-
-def memory_lessons(reflections: Sequence[Reflection]) -> list[Reflection]:
-    """What long-term memory keeps of each lesson: its general rule, when it states one.
-
-    Later tasks need the convention a failure revealed, not a retelling of one task; the full
-    lesson stays in ``metadata["lesson"]``. (Measured on the dev families: rules alone
-    transferred better than whole lessons, and better than rules behind the failed check; see
-    the README.) A rule blamed on a tool says which: it is recalled on tasks unlike this one.
-    """
-    kept = []
-    for reflection in reflections:
-        metadata = reflection.get("metadata") or {}
-        rule = str(metadata.get("rule") or "").strip()
-        if not rule:
-            kept.append(reflection)
-            continue
-        step = str(metadata.get("step") or "")
-        lesson = {
-            **reflection,
-            "text": f"When calling {step}: {rule}" if step else rule,
-            "metadata": {**metadata, "lesson": reflection["text"]},
-        }
-        kept.append(cast(Reflection, lesson))
-    return kept
-
-
 def _fresh_run(task: str, recalled: list[Reflection]) -> Update:
     """Start a run: a thread may hold an earlier run's fields, so overwrite them."""
     return {
         "task": task,
         "recalled": recalled,
+        "learned": [],
         "attempts": Overwrite([]),
         "reflections": Overwrite([]),
         "usage": Overwrite(empty_usage()),
@@ -346,20 +255,12 @@ def _judged(
     }
 
 
-class _Final:
-    """What the finalize node concludes from a finished run."""
-
-    def __init__(self, state: ReflexionState) -> None:
-        attempts = state.get("attempts") or []
-        self.best = best_attempt(attempts)
-        self.passed = state.get("stop_reason") == "passed"
-        self.reflections = settle_outcomes(state.get("reflections") or [], attempts)
-        self.recalled_ids = [r["id"] for r in state.get("recalled") or []]
-
-    def update(self) -> Update:
-        answer = self.best["answer"] if self.best else ""
-        return {
-            "best": self.best,
-            "reflections": Overwrite(self.reflections),
-            "messages": [AIMessage(answer, name="reflexion")],
-        }
+def finalized(state: ReflexionState) -> Update:
+    """The run's decision: its best attempt (also as the chat reply), settled reflections."""
+    attempts = state.get("attempts") or []
+    best = best_attempt(attempts)
+    return {
+        "best": best,
+        "reflections": Overwrite(settle_outcomes(state.get("reflections") or [], attempts)),
+        "messages": [AIMessage(best["answer"] if best else "", name="reflexion")],
+    }

@@ -21,6 +21,12 @@ RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflecti
 attempt with its feedback and no reflector call (Self-Refine, self-debugging); or both (the
 Reflexion paper's programming setup)."""
 
+RememberPolicy = Literal["hindsight", "every_failure"]
+"""What a run stores across tasks: a lesson written in hindsight from a failed and a passing
+attempt (nothing when the run never passes), or every in-run lesson, as written at failure."""
+
+REMEMBER_POLICIES: tuple[RememberPolicy, ...] = ("hindsight", "every_failure")
+
 RETRY_CONTEXTS: tuple[RetryContext, ...] = (
     "reflections",
     "last_attempt",
@@ -79,6 +85,9 @@ class ReflexionOutput(TypedDict):
     """Lessons written during this run, with their outcome."""
     recalled: list[Reflection]
     """Lessons from earlier tasks that the actor saw."""
+    learned: list[Reflection]
+    """Hindsight lessons this run wrote, each with its replay verdict (``metadata["replay"]``:
+    ``passed``, ``failed``, ``refused`` for one that gives the solution away, or ``off``)."""
     best: Attempt | None
     """The highest-scoring attempt (a pass beats any score; earlier wins ties)."""
     stop_reason: StopReason | None
@@ -126,6 +135,27 @@ class ReflexionContext:
         default=True,
         metadata={"description": "Persist this run's lessons to long-term memory."},
     )
+    remember: RememberPolicy = field(
+        default="hindsight",
+        metadata={
+            "description": "What long-term memory keeps: 'hindsight' (once a failed task has "
+            "passed, one rule from the contrast of the failed and the passing attempt) or "
+            "'every_failure' (each lesson as written after a failure)."
+        },
+    )
+    verify_by_replay: bool = field(
+        default=True,
+        metadata={
+            "description": "Store a hindsight lesson only if a fresh attempt shown just that "
+            "lesson passes the same evaluator (the replays count in the run's usage)."
+        },
+    )
+    lesson_candidates: int = field(
+        default=2,
+        metadata={
+            "description": "Hindsight rules to write and replay at most, until one passes."
+        },
+    )
     approve_lessons: bool = field(
         default=False,
         metadata={
@@ -156,9 +186,10 @@ class ReflexionContext:
             "recall_k",
             "max_total_tokens",
             "plateau_patience",
+            "lesson_candidates",
         ):
             value = getattr(self, name)
-            minimum = 1 if name == "max_attempts" else 0
+            minimum = 1 if name in ("max_attempts", "lesson_candidates") else 0
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
                 raise ConfigurationError(
                     f"context {name!r} must be an integer >= {minimum}, got {value!r}"
@@ -167,6 +198,10 @@ class ReflexionContext:
             raise ConfigurationError(
                 f"context 'retry_context' must be one of {RETRY_CONTEXTS}, "
                 f"got {self.retry_context!r}"
+            )
+        if self.remember not in REMEMBER_POLICIES:
+            raise ConfigurationError(
+                f"context 'remember' must be one of {REMEMBER_POLICIES}, got {self.remember!r}"
             )
         if not self.memory_scope.strip():
             raise ConfigurationError("context 'memory_scope' must not be empty")

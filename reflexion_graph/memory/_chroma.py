@@ -22,6 +22,7 @@ from reflexion_graph.memory._chroma_query import query_nearest
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
+    EVIDENCE_KEY,
     STEP_KEY,
     USAGE_COUNTERS,
     best_lessons,
@@ -58,8 +59,9 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         collection_prefix: Collections are named ``{collection_prefix}--{scope}``.
         embeddings: Any LangChain ``Embeddings``; defaults to offline all-MiniLM-L6-v2.
         min_relevance: Cosine similarity of tasks below which a lesson is not recalled.
-        duplicate_similarity: Lessons for related tasks whose texts are at least this similar
-            are merged (count + latest wording) instead of stored twice.
+        duplicate_similarity: Lessons for related tasks whose texts are at least this similar,
+            or that share their failed check, are merged (their counts add up; the stored
+            wording stays) instead of stored twice.
         max_lessons_per_scope: Size cap; the least useful lessons are evicted beyond it.
     """
 
@@ -154,7 +156,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                         metadatas=[metadata],
                     )
             else:
-                self._merge(duplicate, reflection, vector, scope)
+                self._merge(duplicate, reflection, scope)
         self._evict(scope)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
@@ -326,7 +328,12 @@ class ChromaReflectionMemory(BaseReflectionMemory):
 
     def _duplicate_of(
         self, reflection: Reflection, task_vector: list[float], scope: str
-    ) -> tuple[str, dict[str, Any]] | None:
+    ) -> str | None:
+        """The stored lesson ``reflection`` repeats, if any.
+
+        That is a related task's lesson with the same failed check (evidence), or with a text
+        at least ``duplicate_similarity`` alike.
+        """
         candidates = [
             (lesson_id, text, metadata)
             for lesson_id, text, metadata, similarity in self._nearest(task_vector, 5, scope)
@@ -334,6 +341,10 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         ]
         if not candidates:
             return None
+        evidence = (reflection.get("metadata") or {}).get("evidence")
+        for lesson_id, _, metadata in candidates:
+            if evidence and metadata.get(EVIDENCE_KEY) == evidence:
+                return lesson_id
         vectors = np.array(
             self.embeddings.embed_documents(
                 [reflection["text"]] + [text for _, text, _ in candidates]
@@ -343,26 +354,11 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         best = int(np.argmax(similarities))
         if similarities[best] < self.duplicate_similarity:
             return None
-        return candidates[best][0], candidates[best][2]
+        return candidates[best][0]
 
-    def _merge(
-        self,
-        duplicate: tuple[str, dict[str, Any]],
-        reflection: Reflection,
-        vector: list[float],
-        scope: str,
-    ) -> None:
-        lesson_id, old = duplicate
-        base = {key: int(old.get(key, 0)) for key in USAGE_COUNTERS}  # written once, kept as is
-        metadata = {**stored_metadata(reflection, scope, base), "created_at": old["created_at"]}
+    def _merge(self, lesson_id: str, reflection: Reflection, scope: str) -> None:
+        """Count ``reflection`` on the stored lesson; its text and metadata stay as stored."""
         logger.debug("merging lesson %s into %s", reflection["id"], lesson_id)
-        with self._backend("save"):
-            self.collection_for(scope).update(
-                ids=[lesson_id],
-                embeddings=[vector],
-                documents=[reflection["text"]],
-                metadatas=[metadata],
-            )
         merge = (f"merge-{reflection['id']}", lesson_id, initial_counters(reflection))
         self._append_usage(scope, [merge])
 

@@ -14,6 +14,8 @@ USER_METADATA_PREFIX = "m."
 """Stored metadata keys of the reflection's own ``metadata`` carry this prefix."""
 STEP_KEY = USER_METADATA_PREFIX + "step"
 """The stored key of the step (tool name) a lesson is blamed on."""
+EVIDENCE_KEY = USER_METADATA_PREFIX + "evidence"
+"""The stored key of the failed check a hindsight lesson was learnt from."""
 ANY_SIMILARITY = -1.0
 """The lowest cosine similarity: lessons found by their step are recalled at any similarity."""
 _PRIMITIVES = (str, int, float, bool)
@@ -53,6 +55,21 @@ def usefulness(recalls: int, helped: int) -> float:
     return (helped + 1) / (recalls + 2)
 
 
+RETIRE_AFTER_RECALLS = 4
+"""A lesson is judged on its usefulness once it has been recalled this many times."""
+RETIRE_BELOW = 1 / 3
+"""A lesson whose usefulness is below this after ``RETIRE_AFTER_RECALLS`` recalls is retired."""
+
+
+def is_retired(recalls: int, helped: int) -> bool:
+    """Whether a lesson stopped helping: kept for audit, never recalled again.
+
+    Deterministic, from its counts alone: a verified lesson (its replay counts as a recall
+    that helped) is retired once four later recalls did not help.
+    """
+    return recalls >= RETIRE_AFTER_RECALLS and usefulness(recalls, helped) < RETIRE_BELOW
+
+
 def rank(similarity: float, recalls: int, helped: int) -> float:
     """Similarity, scaled x0.75..x1.25 by usefulness (an unused lesson keeps x1.0)."""
     return similarity * (0.5 + usefulness(recalls, helped))
@@ -65,12 +82,16 @@ Candidate = tuple[str, str, Mapping[str, Any], float]
 def best_lessons(
     candidates: Iterable[Candidate], *, min_relevance: float, k: int
 ) -> list[Reflection]:
-    """The ``k`` candidates above ``min_relevance``, ranked by similarity x usefulness."""
+    """The ``k`` candidates above ``min_relevance``, ranked by similarity x usefulness.
+
+    Retired lessons (:func:`is_retired`) are left out.
+    """
     hits = []
     for lesson_id, text, metadata, similarity in candidates:
-        if similarity < min_relevance:
+        recalls, helped = int(metadata["recalls"]), int(metadata["helped"])
+        if similarity < min_relevance or is_retired(recalls, helped):
             continue
-        score = rank(similarity, int(metadata["recalls"]), int(metadata["helped"]))
+        score = rank(similarity, recalls, helped)
         hits.append(
             lesson_from_stored(lesson_id, text, metadata, similarity=similarity, rank=score)
         )

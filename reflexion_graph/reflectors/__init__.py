@@ -1,4 +1,4 @@
-"""Reflectors: the contract and the LLM reflector that writes lessons.
+"""Reflectors: the in-run reflector and the hindsight writer of cross-task lessons.
 
 Import the public names from :mod:`reflexion_graph`; this package only groups the modules.
 """

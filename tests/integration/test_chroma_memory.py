@@ -45,7 +45,7 @@ def test_scopes_are_isolated(memory):
     assert memory.search(REVERSE, k=3, scope="tenant-a")[0]["metadata"]["recalls"] == 1
 
 
-def test_near_duplicates_merge_with_count_and_latest_wording(memory):
+def test_near_duplicates_merge_their_counts_and_keep_the_stored_wording(memory):
     memory.save([lesson("Return the reversed string using slicing s[::-1].")], scope="global")
     memory.save([lesson("Return the reversed string by slicing with s[::-1].")], scope="global")
     memory.save(
@@ -53,21 +53,43 @@ def test_near_duplicates_merge_with_count_and_latest_wording(memory):
     )
     stored = {item["text"]: item for item in memory.lessons()}
     assert memory.count() == 2
-    merged = stored["Return the reversed string by slicing with s[::-1]."]
+    assert "Return the reversed string by slicing with s[::-1]." not in stored
+    merged = stored["Return the reversed string using slicing s[::-1]."]
     assert merged["metadata"]["merged"] == 2
     assert (merged["metadata"]["recalls"], merged["metadata"]["helped"]) == (2, 2)
+
+
+def test_lessons_learnt_from_the_same_failed_check_merge_whatever_their_wording(memory):
+    check = "assert reverse('ab') == 'ba' failed: expected 'ba', got 'ab'"
+    memory.save([lesson("When reversing text, slice it.", evidence=check)], scope="global")
+    memory.save([lesson("Strings are turned around by indexing.", evidence=check)], scope="global")
+    [kept] = memory.lessons()
+    assert kept["text"] == "When reversing text, slice it."
+    assert kept["metadata"]["merged"] == 2
+
+
+def test_a_lesson_that_stopped_helping_is_retired_and_kept_for_audit(memory):
+    memory.save([lesson("When reversing text, slice it.")], scope="global")  # 1 recall, 1 help
+    [found] = memory.search(REVERSE, k=3, scope="global")
+    for _ in range(3):
+        memory.record_usage([found["id"]], passed=False, scope="global")
+    assert memory.search(REVERSE, k=3, scope="global")  # 4 recalls, 1 help: still recalled
+    memory.record_usage([found["id"]], passed=False, scope="global")
+    assert memory.search(REVERSE, k=3, scope="global") == []
+    [audit] = memory.lessons()
+    assert (audit["metadata"]["recalls"], audit["metadata"]["helped"]) == (5, 1)
 
 
 def test_usefulness_updates_and_changes_the_ranking(memory):
     first = lesson("Lesson one about reversing strings.", outcome="not_improved")
     second = lesson("Another idea: iterate from the end.", outcome="not_improved")
     memory.save([first, second], scope="global")
-    for _ in range(3):
+    for _ in range(2):  # a third failed recall would retire the first lesson
         memory.record_usage([second["id"]], passed=True, scope="global")
         memory.record_usage([first["id"]], passed=False, scope="global")
     ranked = memory.search(REVERSE, k=2, scope="global")
     assert [r["id"] for r in ranked] == [second["id"], first["id"]]
-    assert ranked[0]["metadata"]["helped"] == 3 and ranked[1]["metadata"]["recalls"] == 4
+    assert ranked[0]["metadata"]["helped"] == 2 and ranked[1]["metadata"]["recalls"] == 3
     assert ranked[0]["metadata"]["usefulness"] > ranked[1]["metadata"]["usefulness"]
 
 

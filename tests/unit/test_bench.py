@@ -302,15 +302,19 @@ def test_tasks_are_picked_by_id_and_range():
         select_tasks(tasks, ["HumanEval/160-170"])
 
 
-async def test_the_memory_lane_keeps_its_memory_beside_the_results(tmp_path):
-    runner = make_runner(tmp_path, ["reflexion+memory"])
+async def test_each_memory_lane_keeps_its_own_memory_beside_the_results(tmp_path):
+    lane = "reflexion+memory:every-failure"
+    runner = make_runner(tmp_path, ["reflexion+memory", lane], concurrency=2)
     runner.tasks = runner.tasks[:1]
     await runner.run()
     assert (tmp_path / "results.memory").is_dir()
-    lessons = runner.records["reflexion+memory"]["countdown-0"]["stored"]
-    resumed = make_runner(tmp_path, ["reflexion+memory"])
+    assert (tmp_path / "results.every-failure.memory").is_dir()
+    assert runner.records["reflexion+memory"]["countdown-0"]["stored"] == []  # never passed
+    lessons = runner.records[lane]["countdown-0"]["stored"]
+    assert lessons
+    resumed = make_runner(tmp_path, [lane])
     await resumed.run()
-    recalled = [r["recalled"] for r in resumed.records["reflexion+memory"].values()]
+    recalled = [r["recalled"] for r in resumed.records[lane].values()]
     assert recalled[0] == [] and any(set(lessons) & set(r) for r in recalled[1:])
 
 

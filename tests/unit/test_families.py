@@ -181,4 +181,4 @@ def test_transfer_report_pairs_lanes_on_later_tasks_and_measures_the_oracle_gain
     assert lessons_by_family(records) == {"a": ["use cents"], "b": [], "c": []}
     table = transfer_markdown(records)
     assert "| reflexion+memory | 3 | 0.67 | 0.67 | 0.75 |" in table
-    assert "oracle's gain the memory recovers: 0.50" in table
+    assert "reflexion+memory: fraction of the oracle's gain recovered: 0.50" in table

@@ -103,13 +103,15 @@ def test_token_budget_stops_before_the_next_attempt():
 def test_recalled_lessons_reach_the_prompt_and_memory_is_updated():
     old = make_reflection("Always return, never print.", task="old task", attempt=1)
     memory = RecordingMemory([old])
-    graph, actor, _ = agent(["wrong", "right"], ["new lesson"], memory=memory)
+    graph, actor, _ = agent(
+        ["wrong", "right", "right"], ["new lesson", "When t, say right."], memory=memory
+    )
     result = graph.invoke({"task": "t"}, context=ReflexionContext(memory_scope="global"))
     assert "Always return, never print." in actor.prompt_text(0)
     assert result["recalled"] == [old]
-    assert memory.usage == [([old["id"]], True, "global")]
+    assert memory.usage == [([old["id"]], False, "global")]  # the first attempt failed
     saved = memory.stored["global"][-1]
-    assert saved["text"] == "new lesson" and saved["outcome"] == "passed"
+    assert saved["text"] == "When t, say right." and saved["outcome"] == "passed"
 
 
 def test_save_reflections_off_keeps_memory_unchanged():
@@ -187,13 +189,23 @@ async def test_async_twin_matches_sync():
         async for chunk in graph.astream({"task": "t"}, stream_mode="updates")
         for node in chunk
     ]
-    assert nodes == ["recall", "actor", "evaluate", "reflect", "actor", "evaluate", "finalize"]
+    assert nodes == [
+        "recall",
+        "actor",
+        "evaluate",
+        "reflect",
+        "actor",
+        "evaluate",
+        "finalize",
+        "hindsight",
+        "remember",
+    ]
 
 
 def test_sync_stream_shows_every_node_step():
     graph, _, _ = agent(["right"])
     nodes = [node for chunk in graph.stream({"task": "t"}, stream_mode="updates") for node in chunk]
-    assert nodes == ["recall", "actor", "evaluate", "finalize"]
+    assert nodes == ["recall", "actor", "evaluate", "finalize", "hindsight", "remember"]
 
 
 def test_concurrent_runs_do_not_share_state():
@@ -223,7 +235,7 @@ def test_human_approval_before_lessons_enter_memory(decision, stored):
     memory = RecordingMemory()
     graph, _, _ = agent(["wrong", "right"], ["lesson"], memory=memory, checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "approval"}}
-    context = ReflexionContext(approve_lessons=True)
+    context = ReflexionContext(approve_lessons=True, remember="every_failure")
     paused = graph.invoke({"task": "t"}, config, context=context)
     [request] = paused["__interrupt__"]
     [lesson] = request.value["lessons"]
@@ -242,7 +254,7 @@ def test_approval_naming_an_unknown_lesson_is_rejected():
         ["wrong", "right"], ["lesson"], memory=RecordingMemory(), checkpointer=InMemorySaver()
     )
     config = {"configurable": {"thread_id": "bad-approval"}}
-    context = ReflexionContext(approve_lessons=True)
+    context = ReflexionContext(approve_lessons=True, remember="every_failure")
     graph.invoke({"task": "t"}, config, context=context)
     with pytest.raises(ConfigurationError, match="unknown lesson 'nope'"):
         graph.invoke(Command(resume=["nope"]), config, context=context)
@@ -309,7 +321,8 @@ def test_memory_keeps_the_rule_and_the_run_keeps_the_whole_lesson():
     lesson = "Mistake: gave 1, expected 2.\nRule: **Money is in integer cents.**\nFix: x100."
     memory = RecordingMemory()
     graph, _, _ = agent(["wrong", "right"], [lesson], memory=memory, evaluator=feedback_evaluator)
-    [reflection] = graph.invoke({"task": "t"})["reflections"]
+    every_failure = ReflexionContext(remember="every_failure")
+    [reflection] = graph.invoke({"task": "t"}, context=every_failure)["reflections"]
     assert reflection["text"] == " ".join(lesson.split())  # what the retry saw
     assert reflection["metadata"]["rule"] == "Money is in integer cents."
     [saved] = memory.stored["global"]
@@ -320,7 +333,7 @@ def test_memory_keeps_the_rule_and_the_run_keeps_the_whole_lesson():
 def test_without_a_rule_memory_keeps_the_lesson():
     memory = RecordingMemory()
     graph, _, _ = agent(["wrong", "right"], ["Mistake: a. Fix: b."], memory=memory)
-    graph.invoke({"task": "t"})
+    graph.invoke({"task": "t"}, context=ReflexionContext(remember="every_failure"))
     assert [saved["text"] for saved in memory.stored["global"]] == ["Mistake: a. Fix: b."]
 
 

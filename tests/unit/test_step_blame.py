@@ -6,13 +6,15 @@ from langgraph.prebuilt import ToolNode
 from reflexion_graph import (
     LLMActor,
     LLMReflector,
+    ReflexionContext,
     create_reflexion_agent,
     create_tool_actor,
     make_evaluation,
     make_reflection,
 )
 from reflexion_graph.actors._tools import GraphActor, tools_called, tools_left_failing
-from reflexion_graph.graph._nodes import first_unique, memory_lessons
+from reflexion_graph.graph._nodes import first_unique
+from reflexion_graph.graph._remember import memory_lessons
 from reflexion_graph.reflectors._blame import blamed_step
 from tests.fakes import RecordingMemory, ScriptedChatModel
 from tests.tools import call, current_weather, geocode
@@ -104,7 +106,10 @@ def test_a_failed_tool_run_stores_a_lesson_blamed_on_the_tool():
         reflector=LLMReflector(reflector_model),
         memory=memory,
     )
-    result = graph.invoke({"task": "Temperature in Paris, in Celsius?"})
+    result = graph.invoke(
+        {"task": "Temperature in Paris, in Celsius?"},
+        context=ReflexionContext(remember="every_failure"),
+    )
 
     assert result["stop_reason"] == "passed"
     assert "Step: <tool name>" in reflector_model.prompt_text(0)

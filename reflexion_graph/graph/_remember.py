@@ -1,0 +1,250 @@
+"""What a finished run teaches later runs: the ``hindsight`` and ``remember`` nodes.
+
+``hindsight`` writes the run's cross-task lesson once a failed task has passed, from the
+contrast of the last failed and the passing attempt, and replays it: a fresh attempt shown
+only that lesson, judged by the same evaluator. ``remember`` stores what passed (after a
+human's approval when asked), credits the recalled lessons and logs the episode. The model
+never rewrites a stored lesson; merging and credit are the memory's deterministic counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph._usage import metered
+from reflexion_graph.actors._llm import BaseActor
+from reflexion_graph.episodes import EpisodeLog, episode_from_state
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.graph._nodes import context_of
+from reflexion_graph.graph._state import ReflexionContext, ReflexionState
+from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.reflectors._hindsight import BaseLessonWriter, leaks_solution
+
+Update = dict[str, Any]
+STORED_VERDICTS = ("passed", "off")
+"""Replay verdicts of the hindsight lessons that are stored."""
+
+
+class RememberNodes:
+    """The ``hindsight`` and ``remember`` nodes, closed over the run's components."""
+
+    def __init__(
+        self,
+        actor: BaseActor,
+        evaluator: BaseEvaluator,
+        writer: BaseLessonWriter | None,
+        memory: BaseReflectionMemory | None,
+        episode_log: EpisodeLog | None,
+        model: str,
+    ) -> None:
+        self.actor = actor
+        self.evaluator = evaluator
+        self.writer = writer
+        self.memory = memory
+        self.episode_log = episode_log
+        self.model = model
+
+    # hindsight: write the rule the passing attempt followed, and replay it before it is kept.
+    def hindsight(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
+        context = context_of(runtime)
+        contrast = self._contrast(state, context)
+        if contrast is None:
+            return {"learned": []}
+        failed, passed = contrast
+        writer = cast(BaseLessonWriter, self.writer)
+        learned: list[Reflection] = []
+        with metered() as meter:
+            for _ in range(context.lesson_candidates):
+                lesson = writer.write(state["task"], failed, passed)
+                verdict = None
+                if _replayable(lesson, passed, context):
+                    answer = self.actor.act(state["task"], reflections=[], lessons=[lesson])
+                    verdict = self.evaluator.evaluate(state["task"], answer)
+                learned.append(judged_lesson(lesson, passed, verdict, context, state))
+                if learned[-1]["metadata"]["replay"] in STORED_VERDICTS:
+                    break
+        return {"learned": learned, "usage": meter.usage}
+
+    async def ahindsight(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
+        context = context_of(runtime)
+        contrast = self._contrast(state, context)
+        if contrast is None:
+            return {"learned": []}
+        failed, passed = contrast
+        writer = cast(BaseLessonWriter, self.writer)
+        learned: list[Reflection] = []
+        with metered() as meter:
+            for _ in range(context.lesson_candidates):
+                lesson = await writer.awrite(state["task"], failed, passed)
+                verdict = None
+                if _replayable(lesson, passed, context):
+                    answer = await self.actor.aact(state["task"], reflections=[], lessons=[lesson])
+                    verdict = await self.evaluator.aevaluate(state["task"], answer)
+                learned.append(judged_lesson(lesson, passed, verdict, context, state))
+                if learned[-1]["metadata"]["replay"] in STORED_VERDICTS:
+                    break
+        return {"learned": learned, "usage": meter.usage}
+
+    # remember: store what the run learnt, credit the recalled lessons, log the episode.
+    def remember(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
+        context = context_of(runtime)
+        if self.memory:
+            lessons = approved(lessons_to_store(state, context), context)
+            if lessons:
+                self.memory.save(lessons, scope=context.memory_scope)
+            recalled = [r["id"] for r in state.get("recalled") or []]
+            if recalled:
+                self.memory.record_usage(
+                    recalled, passed=first_attempt_passed(state), scope=context.memory_scope
+                )
+        self._log(state)
+        return {}
+
+    async def aremember(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
+        context = context_of(runtime)
+        if self.memory:
+            lessons = approved(lessons_to_store(state, context), context)
+            if lessons:
+                await self.memory.asave(lessons, scope=context.memory_scope)
+            recalled = [r["id"] for r in state.get("recalled") or []]
+            if recalled:
+                await self.memory.arecord_usage(
+                    recalled, passed=first_attempt_passed(state), scope=context.memory_scope
+                )
+        self._log(state)
+        return {}
+
+    def _contrast(
+        self, state: ReflexionState, context: ReflexionContext
+    ) -> tuple[Attempt, Attempt] | None:
+        """The last failed attempt and the passing one, when the run has a lesson to write."""
+        if not self.memory or not context.save_reflections or context.remember != "hindsight":
+            return None
+        contrast = contrast_of(state.get("attempts") or [])
+        if contrast is not None and self.writer is None:
+            raise ConfigurationError(
+                "remember='hindsight' needs a lesson writer: pass model= or lesson_writer= "
+                "to create_reflexion_agent, or run with remember='every_failure'"
+            )
+        return contrast
+
+    def _log(self, state: ReflexionState) -> None:
+        if self.episode_log is not None:
+            self.episode_log.write(episode_from_state(state, model=self.model))
+
+
+def contrast_of(attempts: Sequence[Attempt]) -> tuple[Attempt, Attempt] | None:
+    """``(last failed attempt, the passing one)`` when the run failed and then passed."""
+    if len(attempts) < 2 or not attempts[-1]["evaluation"]["passed"]:
+        return None
+    return attempts[-2], attempts[-1]
+
+
+def judged_lesson(
+    lesson: Reflection,
+    passed: Attempt,
+    replay: Evaluation | None,
+    context: ReflexionContext,
+    state: ReflexionState,
+) -> Reflection:
+    """``lesson`` with its replay verdict, and the step the run's last reflection blamed."""
+    if not lesson["text"] or leaks_solution(lesson["text"], passed["answer"]):
+        verdict = "refused"
+    elif not context.verify_by_replay:
+        verdict = "off"
+    else:
+        verdict = "passed" if replay is not None and replay["passed"] else "failed"
+    reflections = state.get("reflections") or []
+    step = (reflections[-1]["metadata"].get("step", "") if reflections else "") or ""
+    metadata = {**lesson["metadata"], "replay": verdict, "step": str(step)}
+    outcome = "passed" if verdict == "passed" else "pending"
+    return cast(Reflection, {**lesson, "outcome": outcome, "metadata": metadata})
+
+
+def _replayable(lesson: Reflection, passed: Attempt, context: ReflexionContext) -> bool:
+    """Whether the gate is on and the lesson may be shown to a replay at all."""
+    return (
+        context.verify_by_replay
+        and bool(lesson["text"])
+        and not leaks_solution(lesson["text"], passed["answer"])
+    )
+
+
+def lessons_to_store(state: ReflexionState, context: ReflexionContext) -> list[Reflection]:
+    """What the run's remember policy keeps: verified hindsight lessons, or every lesson."""
+    if not context.save_reflections:
+        return []
+    if context.remember == "every_failure":
+        return memory_lessons(state.get("reflections") or [])
+    return [
+        lesson
+        for lesson in state.get("learned") or []
+        if lesson["metadata"].get("replay") in STORED_VERDICTS
+    ]
+
+
+def first_attempt_passed(state: ReflexionState) -> bool:
+    """Whether the attempt that saw the recalled lessons first passed: their credit."""
+    attempts = state.get("attempts") or []
+    return bool(attempts) and attempts[0]["evaluation"]["passed"]
+
+
+def memory_lessons(reflections: Sequence[Reflection]) -> list[Reflection]:
+    """What ``every_failure`` memory keeps of each lesson: its general rule, when it states one.
+
+    Later tasks need the convention a failure revealed, not a retelling of one task; the full
+    lesson stays in ``metadata["lesson"]``. A rule blamed on a tool says which: it is recalled
+    on tasks unlike this one.
+    """
+    kept = []
+    for reflection in reflections:
+        metadata = reflection.get("metadata") or {}
+        rule = str(metadata.get("rule") or "").strip()
+        if not rule:
+            kept.append(reflection)
+            continue
+        step = str(metadata.get("step") or "")
+        lesson = {
+            **reflection,
+            "text": f"When calling {step}: {rule}" if step else rule,
+            "metadata": {**metadata, "lesson": reflection["text"]},
+        }
+        kept.append(cast(Reflection, lesson))
+    return kept
+
+
+def approved(lessons: list[Reflection], context: ReflexionContext) -> list[Reflection]:
+    """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
+
+    The interrupt comes before any memory write, so resuming never writes twice. Resume with
+    ``True`` (all), ``False`` (none), a list of lesson ids, or a list of ``{"id", "text"}``
+    to store edited wording.
+    """
+    if not lessons or not context.approve_lessons:
+        return lessons
+    decision = interrupt({"question": "Store these lessons in shared memory?", "lessons": lessons})
+    if decision is True:
+        return lessons
+    if decision is False or decision is None:
+        return []
+    if isinstance(decision, list):
+        by_id = {lesson["id"]: lesson for lesson in lessons}
+        chosen = []
+        for choice in decision:
+            choice_id = choice if isinstance(choice, str) else dict(choice).get("id")
+            if choice_id not in by_id:
+                raise ConfigurationError(f"approval names unknown lesson {choice_id!r}")
+            lesson = dict(by_id[choice_id])
+            if not isinstance(choice, str):
+                lesson["text"] = str(choice["text"])
+            chosen.append(cast(Reflection, lesson))
+        return chosen
+    raise ConfigurationError(
+        f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"
+    )
