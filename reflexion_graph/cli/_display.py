@@ -67,6 +67,7 @@ class RunDisplay:
         self._status: Status | None = None
         self._attempt = 0
         self._recalled: list[dict[str, Any]] = []
+        self._first_passed = False
 
     @contextmanager
     def status(self, message: str) -> Iterator[None]:
@@ -124,12 +125,16 @@ class RunDisplay:
             if node == "recall":
                 self._show_recalled(values.get("recalled") or [])
             elif node == "finalize":
-                self._show_credit(values)
+                self._show_credit()
+            elif node == "hindsight":
+                self._show_learned(values.get("learned") or [])
             elif node == "actor":
                 self._attempt += 1
                 self._show_answer(values["answer"])
                 self._set_status(f"{spec.id}: evaluating attempt {self._attempt}")
             elif node == "evaluate":
+                if self._attempt == 1:
+                    self._first_passed = bool(values["evaluation"]["passed"])
                 self._show_verdict(values["evaluation"])
                 self._set_status(f"{spec.id}: reflecting")
             elif node == "reflect":
@@ -201,19 +206,31 @@ class RunDisplay:
                 )
             )
 
-    def _show_credit(self, final: dict[str, Any]) -> None:
+    def _show_credit(self) -> None:
+        """Recalled lessons helped only if the attempt that saw them first passed."""
         if not self._recalled:
             return
-        best = final.get("best")
-        passed = bool(best and best["evaluation"]["passed"])
         verdict = (
-            "helped: the task passed with them"
-            if passed
-            else "did not help: the task was not solved"
+            "helped: the first attempt, which saw them, passed"
+            if self._first_passed
+            else "did not help: the first attempt, which saw them, failed"
         )
         self.console.print(
             Text(f"  recalled lessons {verdict}; their usefulness is updated", style="blue")
         )
+
+    def _show_learned(self, learned: list[dict[str, Any]]) -> None:
+        """Each hindsight lesson the run wrote, and whether its replay let it be stored."""
+        for lesson in learned:
+            replay = lesson["metadata"].get("replay")
+            style, verdict = _REPLAY_VERDICTS.get(replay, ("dim", str(replay)))
+            self.console.print(
+                Text.assemble(
+                    ("  hindsight lesson: ", "cyan"),
+                    _clip(lesson["text"], 200),
+                    (f"  ({verdict})", style),
+                )
+            )
 
     def _show_answer(self, answer: str) -> None:
         code = extract_code(answer)
@@ -242,6 +259,14 @@ class RunDisplay:
     def _set_status(self, message: str) -> None:
         if self._status is not None:
             self._status.update(message)
+
+
+_REPLAY_VERDICTS = {
+    "passed": ("green", "a fresh attempt shown only this lesson passed: stored"),
+    "failed": ("red", "a fresh attempt shown only this lesson failed: not stored"),
+    "refused": ("red", "gives the solution away: not stored"),
+    "off": ("yellow", "stored without a replay"),
+}
 
 
 def _clip(text: str, limit: int) -> str:

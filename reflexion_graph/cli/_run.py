@@ -21,7 +21,7 @@ from reflexion_graph.cli._model_options import add_model_arguments, model_settin
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.graph._factory import create_reflexion_agent
-from reflexion_graph.graph._state import RETRY_CONTEXTS, ReflexionContext
+from reflexion_graph.graph._state import REMEMBER_POLICIES, RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.models import ModelSettings
 from reflexion_graph.tasks import (
     EVALUATOR_BUILDERS,
@@ -88,6 +88,13 @@ def add_parser(commands: Any) -> None:
     memory = parser.add_argument_group("memory (default: Chroma in ./.reflexion_graph/memory)")
     add_memory_arguments(memory)
     memory.add_argument("--no-memory", action="store_true", help="keep lessons in the run only")
+    memory.add_argument(
+        "--remember",
+        choices=REMEMBER_POLICIES,
+        default=ReflexionContext.remember,
+        help="what memory keeps: a rule written in hindsight once a failed task passes, "
+        f"checked by a replay, or every lesson as written (default {ReflexionContext.remember})",
+    )
     loop.add_argument(
         "--episodes",
         type=Path,
@@ -106,6 +113,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         reflection_window=args.reflection_window,
         retry_context=args.retry_context,
         memory_scope=args.scope,
+        remember=args.remember,
     )
     settings = model_settings(args, seed=args.seed)
     display = RunDisplay(console)

@@ -76,7 +76,7 @@ class HindsightWriter(BaseLessonWriter):
         user = self.user_prompt.format(
             task=task,
             failed=failed["answer"],
-            feedback=evidence_of(failed),
+            feedback=evidence_of(failed) or "The attempt was judged wrong.",
             passed=passed["answer"],
         )
         return [SystemMessage(self.system_prompt), HumanMessage(user)]
@@ -119,9 +119,8 @@ def rule_from_reply(reply: str) -> str:
 
 
 def evidence_of(attempt: Attempt) -> str:
-    """The check an attempt failed, as its evaluator reported it (capped)."""
-    feedback = attempt["evaluation"]["feedback"].strip() or "The attempt was judged wrong."
-    return feedback[:MAX_EVIDENCE_CHARS]
+    """The check an attempt failed, as its evaluator reported it (capped); ``""`` if none."""
+    return attempt["evaluation"]["feedback"].strip()[:MAX_EVIDENCE_CHARS]
 
 
 def leaks_solution(rule: str, answer: str) -> bool:

@@ -14,11 +14,14 @@ import pytest
 from reflexion_graph import ConfigurationError
 from reflexion_graph.bench import BenchRunner, countdown
 from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory._lessons import is_retired
 from tests.fakes import ScriptedChatModel
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+LANE = "reflexion+memory:every-failure"
+"""A lane that stores lessons of tasks it never solves (the scripted model solves none)."""
 
 WORKER = textwrap.dedent("""
     import asyncio, sys, time
@@ -34,7 +37,8 @@ WORKER = textwrap.dedent("""
             return super()._generate(messages, stop, run_manager, **kwargs)
 
     runner = BenchRunner(
-        Slow(replies=[]), countdown(6, seed=0), strategies=["reflexion+memory"], attempts=2,
+        Slow(replies=[]), countdown(6, seed=0), strategies=["reflexion+memory:every-failure"],
+        attempts=2,
         seed=0, results=Path(sys.argv[1]), config={"dataset": "countdown"},
     )
     asyncio.run(runner.run())
@@ -58,31 +62,39 @@ def test_a_killed_bench_resumes_with_the_memory_it_had_learnt(tmp_path):
         assert time.monotonic() < deadline, "no record within 120 s"
         time.sleep(0.2)
         try:
-            done = len(json.loads(results.read_text())["records"]["reflexion+memory"])
+            done = len(json.loads(results.read_text())["records"][LANE])
         except (OSError, ValueError, KeyError):
             done = 0
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
-    stored = ChromaReflectionMemory(path=tmp_path / "results.memory").count()
+    learnt = list(ChromaReflectionMemory(path=tmp_path / "results.every-failure.memory").lessons())
+    stored = len(learnt)
     assert stored >= 1
+    # Lessons that never help are retired after a few recalls; the others must be recalled.
+    usable = [
+        lesson["text"]
+        for lesson in learnt
+        if not is_retired(lesson["metadata"]["recalls"], lesson["metadata"]["helped"])
+    ]
 
     resumed = BenchRunner(
         Cycling(replies=[]),
         countdown(6, seed=0),
-        strategies=["reflexion+memory"],
+        strategies=[LANE],
         attempts=2,
         seed=0,
         results=results,
         config={"dataset": "countdown"},
     )
-    before = dict(resumed.records["reflexion+memory"])
+    before = dict(resumed.records[LANE])
     assert len(before) >= 2 and resumed.pending() == 6 - len(before)
     asyncio.run(resumed.run())
-    after = resumed.records["reflexion+memory"]
+    after = resumed.records[LANE]
     assert len(after) == 6 and all(after[task] == record for task, record in before.items())
     later = [after[task] for task in after if task not in before]
-    assert later and all(record["recalled"] for record in later)  # learnt before the kill
-    assert ChromaReflectionMemory(path=tmp_path / "results.memory").count() >= stored
+    assert later and bool(later[0]["recalled"]) == bool(usable)  # learnt before the kill
+    assert set(later[0]["recalled"]) <= set(usable)
+    assert ChromaReflectionMemory(path=tmp_path / "results.every-failure.memory").count() >= stored
 
 
 def test_an_unreadable_results_file_is_named_and_kept(tmp_path):

@@ -40,7 +40,15 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     first_file.write_text(json.dumps(UNKNOWABLE))
     second_file.write_text(json.dumps(PARAPHRASE))
 
-    first = run_cli("--tasks", str(first_file), "--max-attempts", "2", env_memory=memory_dir)
+    first = run_cli(
+        "--tasks",
+        str(first_file),
+        "--max-attempts",
+        "2",
+        "--remember",
+        "every_failure",
+        env_memory=memory_dir,
+    )
     assert first.returncode == 0, first.stderr
     assert "recalled:" not in first.stdout
     stored = list(ChromaReflectionMemory(path=memory_dir).lessons())
@@ -50,7 +58,7 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     assert second.returncode == 0, second.stderr
     shown = " ".join(second.stdout.split())
     assert "recalled:" in shown and " ".join(stored[0]["text"].split())[:30] in shown
-    assert "recalled lessons did not help" in second.stdout
+    assert "recalled lessons did not help: the first attempt, which saw them, failed" in shown
     [after] = ChromaReflectionMemory(path=memory_dir).lessons()
     assert after["metadata"]["recalls"] == 2 and after["metadata"]["helped"] == 0
 

@@ -10,7 +10,7 @@ from reflexion_graph import (
 )
 from reflexion_graph._records import Attempt
 from reflexion_graph.evaluators import CodeTestEvaluator, RegexEvaluator
-from reflexion_graph.graph._nodes import memory_lessons
+from reflexion_graph.graph._remember import memory_lessons
 from reflexion_graph.models import (
     DEFAULT_MODEL,
     ModelSettings,

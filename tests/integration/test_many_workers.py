@@ -42,11 +42,15 @@ WORKER = textwrap.dedent("""
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):
             calls["n"] += 1
             text = "\\n".join(str(m.content) for m in messages)
-            if "Write the lesson" in text:
+            if "Passing attempt:" in text:  # the hindsight rule, once the run passed
+                task = text.split("Task ")[1].split(":")[0]
+                reply = f"When task {task} asks for the word, say right."
+            elif "Write the lesson" in text:
                 task = text.split("Task ")[1].split(":")[0]
                 reply = f"Mistake: said wrong. Rule: task {task} wants right. Fix: say right."
             else:
-                reply = "right" if "That answer failed" in text else "wrong"
+                retry_or_replay = "That answer failed" in text or "Rules learnt" in text
+                reply = "right" if retry_or_replay else "wrong"
             return ChatResult(generations=[ChatGeneration(message=AIMessage(reply))])
 
     class Memory(ChromaReflectionMemory):
@@ -118,7 +122,7 @@ def test_workers_share_postgres_and_chroma_and_a_killed_run_resumes_elsewhere(
         ("w0-t2", False),
         ("w0-t3", False),
     ]
-    assert rescued[0]["model_calls"] == 0  # only the interrupted finalize step ran again
+    assert rescued[0]["model_calls"] == 0  # only the interrupted remember step ran again
     assert all(run["stop_reason"] == "passed" for run in rescued)
 
     memory = ChromaReflectionMemory(host=host, port=port, collection_prefix="workers")

@@ -1,6 +1,6 @@
 """A run killed at its worst moment resumes from its checkpoint and stores nothing twice.
 
-The worker process is killed (SIGKILL) right after the finalize node wrote its lesson to Chroma
+The worker process is killed (SIGKILL) right after the remember node wrote its lesson to Chroma
 and before LangGraph could checkpoint that step. With ``durability="sync"`` (every step is
 checkpointed before the next starts) the resumed run replays only that step: the model is not
 called again, and the lesson is stored once because saving is idempotent.
@@ -35,7 +35,8 @@ WORKER = textwrap.dedent("""
             if crash:
                 os.kill(os.getpid(), signal.SIGKILL)  # before the step's checkpoint
 
-    replies = ["wrong", "Mistake: said wrong. Fix: say right.", "right"] if crash else []
+    replies = ["wrong", "Mistake: said wrong. Fix: say right.", "right",  # attempts, lesson
+               "When asked for the word, say right.", "right"] if crash else []  # rule, replay
     agent = create_reflexion_agent(
         ScriptedChatModel(replies=replies),  # the resumed run has no replies: no model call
         evaluator=lambda task, answer: answer == "right",
@@ -71,11 +72,11 @@ def test_a_run_killed_after_storing_its_lesson_resumes_without_storing_it_twice(
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     memory = ChromaReflectionMemory(path=tmp_path / "memory")
     [lesson] = list(memory.lessons())
-    assert lesson["text"] == "Mistake: said wrong. Fix: say right."
+    assert lesson["text"] == "When asked for the word, say right."
 
     resumed = run_worker(tmp_path, "resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming at ['finalize']" in resumed.stdout
+    assert "resuming at ['remember']" in resumed.stdout
     assert "finished passed 2" in resumed.stdout
     again = ChromaReflectionMemory(path=tmp_path / "memory")
     stored = list(again.lessons())

@@ -12,6 +12,7 @@ from langgraph.store.memory import InMemoryStore
 from reflexion_graph import (
     LLMActor,
     LLMReflector,
+    ReflexionContext,
     create_reflexion_agent,
     create_tool_actor,
     make_reflection,
@@ -82,7 +83,8 @@ def test_the_graph_recalls_a_tool_lesson_for_an_actor_that_has_the_tool(tmp_path
         reflector=LLMReflector(reflector),
         memory=memory,
     )
-    assert learning.invoke({"task": WEATHER})["stop_reason"] == "passed"
+    every_failure = ReflexionContext(remember="every_failure")
+    assert learning.invoke({"task": WEATHER}, context=every_failure)["stop_reason"] == "passed"
 
     def later_run(actor):
         graph = create_reflexion_agent(

@@ -34,19 +34,21 @@ def run(task, actor_replies, reflections, store, scope="global"):
 
 
 def test_lessons_cross_tasks_through_the_graph_store(store):
+    rule = "When reversing text, use slicing s[::-1]."
     first, _ = run(
         "Write a Python function that reverses a string.",
-        ["wrong", "right"],
-        ["Use slicing s[::-1]."],
+        ["wrong", "right", "right"],  # the attempts, then the rule's replay
+        ["Use slicing.", rule],  # the in-run lesson, then the hindsight rule
         store,
     )
     assert first["reflections"][0]["outcome"] == "passed"
+    assert first["learned"][0]["metadata"]["replay"] == "passed"
 
     second, actor = run(
         "Implement a function returning the given text backwards.", ["right"], [], store
     )
-    assert [r["text"] for r in second["recalled"]] == ["Use slicing s[::-1]."]
-    assert "Use slicing s[::-1]." in actor.prompt_text(0)
+    assert [r["text"] for r in second["recalled"]] == [rule]
+    assert rule in actor.prompt_text(0)
     [item] = store.search(("reflexion", "lessons", "global"))
     assert (item.value["recalls"], item.value["helped"]) == (2, 2)
 
