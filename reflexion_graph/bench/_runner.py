@@ -22,6 +22,7 @@ from langchain_core.messages import BaseMessage
 from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
+from reflexion_graph.bench._families import family_of, position_of
 from reflexion_graph.bench._task import BenchTask
 from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
@@ -38,6 +39,7 @@ from reflexion_graph.reflectors._llm import BaseReflector
 MEMORY_STRATEGY = "reflexion+memory"
 EVERY_FAILURE_STRATEGY = "reflexion+memory:every-failure"
 ORACLE_STRATEGY = "oracle-lesson"
+FAMILY_LESSONS_STRATEGY = "family-lessons"
 MEMORY_STRATEGIES = (MEMORY_STRATEGY, EVERY_FAILURE_STRATEGY)
 """The lanes with a cross-task memory: each takes the tasks in order with a memory of its own."""
 
@@ -49,12 +51,15 @@ STRATEGIES = (
     MEMORY_STRATEGY,
     ORACLE_STRATEGY,
     EVERY_FAILURE_STRATEGY,
+    FAMILY_LESSONS_STRATEGY,
 )
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
 no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
 memory (starting empty; the library's remember policy: verified hindsight lessons); Reflexion
 recalling the task's oracle lesson (the families' convention: the ceiling for memory); the
-memory lane with the earlier policy (every lesson stored as written at failure time).
+memory lane with the earlier policy (every lesson stored as written at failure time); Reflexion
+shown the lessons ``reflexion+memory`` stored on the earlier tasks of the task's family, without
+retrieval (a diagnostic: what writing lessons loses, against what retrieving them loses).
 ``retry`` and ``refine`` are the baselines Reflexion must beat."""
 
 DEFAULT_STRATEGIES = STRATEGIES[:5]
@@ -118,20 +123,23 @@ class NoReflection(BaseReflector):
         return make_reflection("(retry without reflection)", task=task, attempt=attempt["number"])
 
 
-class OracleLesson(BaseReflectionMemory):
-    """The ``oracle-lesson`` lane's memory: recalls the task's oracle lesson, stores nothing."""
+class FixedLessons(BaseReflectionMemory):
+    """A lane's given lessons (the oracle's, or a family's stored ones); stores nothing."""
 
-    def __init__(self, lesson: str) -> None:
-        self.lesson = lesson
+    def __init__(self, lessons: Sequence[str]) -> None:
+        self.lessons = [lesson for lesson in lessons if lesson]
 
     def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
-        """The oracle lesson, when the task has one."""
-        if not self.lesson or k < 1:
+        """The latest ``k`` of the given lessons."""
+        if k < 1:
             return []
-        return [make_reflection(self.lesson, task=task, attempt=0, metadata={"oracle": True})]
+        return [
+            make_reflection(lesson, task=task, attempt=0, metadata={"given": True})
+            for lesson in self.lessons[-k:]
+        ]
 
     def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
-        """Store nothing: the ceiling must not learn."""
+        """Store nothing: a lane with given lessons must not learn."""
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Count nothing."""
@@ -158,10 +166,11 @@ class BenchRunner:
         unknown = sorted(set(strategies) - set(STRATEGIES))
         if unknown:
             raise ConfigurationError(f"unknown strategies {unknown}; known: {list(STRATEGIES)}")
-        if ORACLE_STRATEGY in strategies and not any(task.oracle_lesson for task in tasks):
-            raise ConfigurationError(
-                f"{ORACLE_STRATEGY!r} needs tasks with oracle lessons (--dataset families)"
-            )
+        for strategy in (ORACLE_STRATEGY, FAMILY_LESSONS_STRATEGY):
+            if strategy in strategies and not any(task.oracle_lesson for task in tasks):
+                raise ConfigurationError(
+                    f"{strategy!r} needs tasks with oracle lessons (--dataset families)"
+                )
         self.model, self.tasks, self.strategies = model, tasks, list(strategies)
         self.attempts, self.seed, self.concurrency = attempts, seed, concurrency
         self.retry_context = ReflexionContext(retry_context=retry_context).retry_context
@@ -290,7 +299,9 @@ class BenchRunner:
     ) -> Record:
         first = await self._first_attempt(task)
         if strategy == ORACLE_STRATEGY:
-            memory = OracleLesson(task.oracle_lesson)
+            memory = FixedLessons([task.oracle_lesson])
+        elif strategy == FAMILY_LESSONS_STRATEGY:
+            memory = FixedLessons(self._family_lessons(task))
         actor = BenchActor(
             self.model,
             self.seed,
@@ -339,6 +350,19 @@ class BenchRunner:
                 for lesson in state["learned"]
             ],
         }
+
+    def _family_lessons(self, task: BenchTask) -> list[str]:
+        """What ``reflexion+memory`` stored on the earlier tasks of ``task``'s family."""
+        family, position = family_of(task.id), position_of(task.id)
+        earlier = [f"{family}/{n}" for n in range(1, position)]
+        lane = self.records.get(MEMORY_STRATEGY, {})
+        missing = [task_id for task_id in earlier if task_id not in lane]
+        if missing:
+            raise ConfigurationError(
+                f"{FAMILY_LESSONS_STRATEGY!r} needs the {MEMORY_STRATEGY!r} records of "
+                f"{missing}: run {MEMORY_STRATEGY!r} first, with the same --results"
+            )
+        return [lesson for task_id in earlier for lesson in lane[task_id]["stored"]]
 
     def _context(self, strategy: str) -> ReflexionContext:
         if strategy == "single":

@@ -16,12 +16,15 @@ from reflexion_graph.bench._report import Records, paired_row
 
 BASELINE, MEMORY, ORACLE = "reflexion", "reflexion+memory", "oracle-lesson"
 EVERY_FAILURE = "reflexion+memory:every-failure"
+FAMILY_LESSONS = "family-lessons"
 MEMORY_LANES = (MEMORY, EVERY_FAILURE)
 _PAIRS = (
     (MEMORY, BASELINE),
     (MEMORY, EVERY_FAILURE),
     (EVERY_FAILURE, BASELINE),
     (MEMORY, ORACLE),
+    (MEMORY, FAMILY_LESSONS),
+    (FAMILY_LESSONS, BASELINE),
     (MEMORY, "retry"),
     (ORACLE, BASELINE),
 )

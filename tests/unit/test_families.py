@@ -119,6 +119,19 @@ async def test_only_the_oracle_lane_ever_shows_the_convention(tmp_path):
     assert set(saved["lessons_by_family"]) == set()  # the oracle lane stores nothing
 
 
+async def test_the_family_lessons_lane_shows_what_the_memory_lane_stored_on_the_family(tmp_path):
+    runner = _runner(tmp_path, PromptRecorder(replies=[]), ["family-lessons"])
+    with pytest.raises(ConfigurationError, match="needs the 'reflexion\\+memory' records"):
+        await runner.run()
+    runner = _runner(tmp_path, PromptRecorder(replies=[]), ["reflexion+memory", "family-lessons"])
+    runner.records["reflexion+memory"]["billing-cents/1"] = {"stored": ["When money, use cents."]}
+    runner.records["reflexion+memory"]["billing-cents/2"] = {"stored": []}
+    await runner.run()
+    lane = runner.records["family-lessons"]
+    assert lane["billing-cents/1"]["recalled"] == []
+    assert lane["billing-cents/2"]["recalled"] == ["When money, use cents."]
+
+
 def test_the_oracle_lane_needs_tasks_with_oracle_lessons(tmp_path):
     from reflexion_graph.bench import countdown
 
