@@ -86,7 +86,7 @@ def _lesson_table(lessons: list[Any], *, similarity: bool = False) -> Table:
             lesson["outcome"],
             str(meta["recalls"]),
             str(meta["helped"]),
-            f"{meta['usefulness']:.2f}",
+            f"{meta['usefulness']:.2f}" + (" retired" if meta.get("retired") else ""),
         ]
         if similarity:
             row.append(f"{meta['similarity']:.2f}")

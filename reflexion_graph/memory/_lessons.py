@@ -142,6 +142,7 @@ def lesson_from_stored(
             "helped": helped,
             "merged": int(metadata.get("merged", 1)),
             "usefulness": round(usefulness(recalls, helped), 4),
+            "retired": is_retired(recalls, helped),
             **{key: round(value, 4) for key, value in extra.items()},
         },
     )

@@ -78,6 +78,7 @@ def test_a_lesson_that_stopped_helping_is_retired_and_kept_for_audit(memory):
     assert memory.search(REVERSE, k=3, scope="global") == []
     [audit] = memory.lessons()
     assert (audit["metadata"]["recalls"], audit["metadata"]["helped"]) == (5, 1)
+    assert audit["metadata"]["retired"] is True
 
 
 def test_usefulness_updates_and_changes_the_ranking(memory):
