@@ -10,6 +10,7 @@ never rewrites a stored lesson; merging and credit are the memory's deterministi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langgraph.runtime import Runtime
@@ -52,43 +53,33 @@ class RememberNodes:
 
     # hindsight: write the rule the passing attempt followed, and replay it before it is kept.
     def hindsight(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
-        context = context_of(runtime)
-        contrast = self._contrast(state, context)
-        if contrast is None:
+        work = self._contrast(state, context_of(runtime))
+        if work is None:
             return {"learned": []}
-        failed, passed = contrast
-        writer = cast(BaseLessonWriter, self.writer)
         learned: list[Reflection] = []
         with metered() as meter:
-            for _ in range(context.lesson_candidates):
-                lesson = writer.write(state["task"], failed, passed)
+            while work.wants_another(learned):
+                lesson = work.writer.write(state["task"], work.failed, work.passed)
                 verdict = None
-                if _replayable(lesson, passed, context):
+                if work.replayable(lesson):
                     answer = self.actor.act(state["task"], reflections=[], lessons=[lesson])
                     verdict = self.evaluator.evaluate(state["task"], answer)
-                learned.append(judged_lesson(lesson, passed, verdict, context, state))
-                if learned[-1]["metadata"]["replay"] in STORED_VERDICTS:
-                    break
+                learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
 
     async def ahindsight(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
-        context = context_of(runtime)
-        contrast = self._contrast(state, context)
-        if contrast is None:
+        work = self._contrast(state, context_of(runtime))
+        if work is None:
             return {"learned": []}
-        failed, passed = contrast
-        writer = cast(BaseLessonWriter, self.writer)
         learned: list[Reflection] = []
         with metered() as meter:
-            for _ in range(context.lesson_candidates):
-                lesson = await writer.awrite(state["task"], failed, passed)
+            while work.wants_another(learned):
+                lesson = await work.writer.awrite(state["task"], work.failed, work.passed)
                 verdict = None
-                if _replayable(lesson, passed, context):
+                if work.replayable(lesson):
                     answer = await self.actor.aact(state["task"], reflections=[], lessons=[lesson])
                     verdict = await self.evaluator.aevaluate(state["task"], answer)
-                learned.append(judged_lesson(lesson, passed, verdict, context, state))
-                if learned[-1]["metadata"]["replay"] in STORED_VERDICTS:
-                    break
+                learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
 
     # remember: store what the run learnt, credit the recalled lessons, log the episode.
@@ -120,19 +111,19 @@ class RememberNodes:
         self._log(state)
         return {}
 
-    def _contrast(
-        self, state: ReflexionState, context: ReflexionContext
-    ) -> tuple[Attempt, Attempt] | None:
-        """The last failed attempt and the passing one, when the run has a lesson to write."""
+    def _contrast(self, state: ReflexionState, context: ReflexionContext) -> _Hindsight | None:
+        """What the hindsight node works from, when the run has a lesson to write."""
         if not self.memory or not context.save_reflections or context.remember != "hindsight":
             return None
         contrast = contrast_of(state.get("attempts") or [])
-        if contrast is not None and self.writer is None:
+        if contrast is None:
+            return None
+        if self.writer is None:
             raise ConfigurationError(
                 "remember='hindsight' needs a lesson writer: pass model= or lesson_writer= "
                 "to create_reflexion_agent, or run with remember='every_failure'"
             )
-        return contrast
+        return _Hindsight(self.writer, *contrast, context)
 
     def _log(self, state: ReflexionState) -> None:
         if self.episode_log is not None:
@@ -146,6 +137,32 @@ def contrast_of(attempts: Sequence[Attempt]) -> tuple[Attempt, Attempt] | None:
     return attempts[-2], attempts[-1]
 
 
+@dataclass(frozen=True)
+class _Hindsight:
+    """One run's hindsight work: its writer, the contrast, and the gate's settings."""
+
+    writer: BaseLessonWriter
+    failed: Attempt
+    passed: Attempt
+    context: ReflexionContext
+
+    def wants_another(self, learned: Sequence[Reflection]) -> bool:
+        """Whether to write another candidate rule: none stored yet, and candidates left."""
+        if any(lesson["metadata"]["replay"] in STORED_VERDICTS for lesson in learned):
+            return False
+        return len(learned) < self.context.lesson_candidates
+
+    def replayable(self, lesson: Reflection) -> bool:
+        """Whether the gate is on and the rule may be shown to a replay at all."""
+        return self.context.verify_by_replay and not _refused(lesson, self.passed)
+
+    def judged(
+        self, lesson: Reflection, replay: Evaluation | None, state: ReflexionState
+    ) -> Reflection:
+        """The rule with its replay verdict, and the step the run's last reflection blamed."""
+        return judged_lesson(lesson, self.passed, replay, self.context, state)
+
+
 def judged_lesson(
     lesson: Reflection,
     passed: Attempt,
@@ -154,7 +171,7 @@ def judged_lesson(
     state: ReflexionState,
 ) -> Reflection:
     """``lesson`` with its replay verdict, and the step the run's last reflection blamed."""
-    if not lesson["text"] or leaks_solution(lesson["text"], passed["answer"]):
+    if _refused(lesson, passed):
         verdict = "refused"
     elif not context.verify_by_replay:
         verdict = "off"
@@ -167,13 +184,9 @@ def judged_lesson(
     return cast(Reflection, {**lesson, "outcome": outcome, "metadata": metadata})
 
 
-def _replayable(lesson: Reflection, passed: Attempt, context: ReflexionContext) -> bool:
-    """Whether the gate is on and the lesson may be shown to a replay at all."""
-    return (
-        context.verify_by_replay
-        and bool(lesson["text"])
-        and not leaks_solution(lesson["text"], passed["answer"])
-    )
+def _refused(lesson: Reflection, passed: Attempt) -> bool:
+    """An empty rule, or one that gives the passing answer away."""
+    return not lesson["text"] or leaks_solution(lesson["text"], passed["answer"])
 
 
 def lessons_to_store(state: ReflexionState, context: ReflexionContext) -> list[Reflection]:

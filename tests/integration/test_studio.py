@@ -122,6 +122,16 @@ async def streamed_run(client) -> tuple[list[str], dict]:
     return nodes, (await client.threads.get_state(thread["thread_id"]))["values"]
 
 
+async def run_recalling_a_seed_lesson(client) -> dict:
+    """Seed a lesson, stream a run that must recall it; the run's final values."""
+    await seed_lesson(client)
+    nodes, values = await streamed_run(client)
+    assert nodes[:3] == ["recall", "actor", "evaluate"]
+    assert nodes[-3:] == ["finalize", "hindsight", "remember"]
+    assert [lesson["id"] for lesson in values["recalled"]] == ["seed"]
+    return values
+
+
 async def stored_lessons(client) -> dict[str, dict]:
     """The lessons in the server's store, by key."""
     found = await client.store.search_items(LESSONS, limit=50)
@@ -157,10 +167,7 @@ async def test_a_fresh_studio_run_on_the_default_model_passes_and_credits_the_st
     fresh_studio,
 ):
     client = get_client(url=fresh_studio)
-    await seed_lesson(client)
-    nodes, values = await streamed_run(client)
-    assert nodes[:3] == ["recall", "actor", "evaluate"] and nodes[-1] == "finalize"
-    assert [lesson["id"] for lesson in values["recalled"]] == ["seed"]
+    values = await run_recalling_a_seed_lesson(client)
     assert values["stop_reason"] == "passed", values["attempts"]
     assert "paris" in values["best"]["answer"].lower()
     stored = await stored_lessons(client)
@@ -172,10 +179,7 @@ async def test_a_studio_on_a_model_endpoint_streams_and_keeps_lessons_in_the_sto
     endpoint_studio,
 ):
     client = get_client(url=endpoint_studio)
-    await seed_lesson(client)
-    nodes, values = await streamed_run(client)
-    assert nodes[:3] == ["recall", "actor", "evaluate"] and nodes[-1] == "finalize"
-    assert [lesson["id"] for lesson in values["recalled"]] == ["seed"]
+    values = await run_recalling_a_seed_lesson(client)
     assert values["stop_reason"] in ("passed", "max_attempts")
     assert 1 <= len(values["attempts"]) <= 2
     stored = await stored_lessons(client)
