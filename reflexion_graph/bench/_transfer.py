@@ -97,7 +97,8 @@ def lessons_by_family(records: Records, lane: str = MEMORY) -> dict[str, list[st
     """What a memory lane stored, grouped by family (older results: the lessons written)."""
     grouped: dict[str, list[str]] = defaultdict(list)
     for task, record in sorted(records.get(lane, {}).items()):
-        grouped[family_of(task)].extend(record.get("stored") or record.get("lessons") or [])
+        stored = record["stored"] if "stored" in record else record.get("lessons", [])
+        grouped[family_of(task)].extend(stored)
     return dict(grouped)
 
 
