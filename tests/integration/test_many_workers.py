@@ -49,8 +49,11 @@ WORKER = textwrap.dedent("""
                 task = text.split("Task ")[1].split(":")[0]
                 reply = f"Mistake: said wrong. Rule: task {task} wants right. Fix: say right."
             else:
-                retry_or_replay = "That answer failed" in text or "Rules learnt" in text
-                reply = "right" if retry_or_replay else "wrong"
+                task = text.split("Task ")[1].split(":")[0]
+                # right on a retry, or on the replay of this task's own rule; a rule recalled
+                # from another task does not help, so every run fails first and has a lesson
+                replay = f"When task {task} asks" in text
+                reply = "right" if "That answer failed" in text or replay else "wrong"
             return ChatResult(generations=[ChatGeneration(message=AIMessage(reply))])
 
     class Memory(ChromaReflectionMemory):
