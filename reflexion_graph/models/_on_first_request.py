@@ -36,10 +36,10 @@ class ServerOnFirstRequest:
     def server(self) -> EmbeddedServer:
         """The live server, started now if needed (blocks while it starts)."""
         with self._lock:
-            if self.running() is None:
-                self._server = self._start()
-            assert self._server is not None
-            return self._server
+            server = self.running()
+            if server is None:
+                server = self._server = self._start()
+            return server
 
 
 def _to_server(request: httpx.Request, server: EmbeddedServer) -> None:
