@@ -68,11 +68,12 @@ the tool call that went wrong (`Step: answer` if every call was right and only t
 was wrong); then the Rule says how to use that tool.
 """
 
-HINDSIGHT_SYSTEM_PROMPT = """You compare two attempts at the same task: one failed a check, \
-the other passed. Find what the passing attempt did that the failed one did not, and state it \
-as one rule that later tasks of the same kind (the same codebase or API) can follow. The \
-check's expected result shows the convention: a format, a unit, letter case, an order, or what \
-to return for an edge input. Name that convention exactly."""
+HINDSIGHT_SYSTEM_PROMPT = """You compare two attempts at the same task: the first failed a \
+check, the second passed. Find the convention the passing attempt followed and the failed one \
+broke, and state it as one rule for other tasks of the same codebase or API. The check's \
+expected result shows the convention: a format, a unit or scale, letter case, an order, or what \
+to return for an edge input. State the convention itself, in general words that fit other \
+functions; do not mention the attempts, the check or this task's names."""
 
 HINDSIGHT_USER_PROMPT = """Task:
 {task}
@@ -87,7 +88,7 @@ Passing attempt:
 {passed}
 
 Write one line, no code and no function names: \
-When <situation in tasks of this kind>, <what to do>."""
+When <kind of value or input>, <the convention, with one example value>."""
 
 JUDGE_PROMPT = """You judge an answer to a task.
 Criteria: {criteria}

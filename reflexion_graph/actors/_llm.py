@@ -128,7 +128,7 @@ def build_messages(
     """
     system = [system_prompt]
     if lessons:
-        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=bullet_list(lessons)))
+        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(lessons)))
     if last_attempt is None:
         if reflections:
             system.append(
@@ -152,3 +152,21 @@ def build_messages(
 def bullet_list(reflections: Sequence[Reflection]) -> str:
     """The lessons' texts, one ``- `` bullet a line."""
     return "\n".join(f"- {reflection['text']}" for reflection in reflections)
+
+
+MAX_SHOWN_EVIDENCE_CHARS = 200
+"""How much of a recalled lesson's evidence (the check it was learnt from) an attempt sees."""
+
+
+def lesson_list(lessons: Sequence[Reflection]) -> str:
+    """Recalled lessons, one bullet each, with the check each was learnt from as its example.
+
+    A small model follows a rule it sees applied (ExpeL recalls insights with examples); the
+    evidence is another task's failed check, never this task's.
+    """
+    lines = []
+    for lesson in lessons:
+        evidence = " ".join(str((lesson.get("metadata") or {}).get("evidence") or "").split())
+        example = f" (seen on an earlier task: {evidence[:MAX_SHOWN_EVIDENCE_CHARS]})"
+        lines.append(f"- {lesson['text']}{example if evidence else ''}")
+    return "\n".join(lines)

@@ -25,7 +25,11 @@ from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._nodes import context_of
 from reflexion_graph.graph._state import ReflexionContext, ReflexionState
 from reflexion_graph.memory._base import BaseReflectionMemory
-from reflexion_graph.reflectors._hindsight import BaseLessonWriter, leaks_solution
+from reflexion_graph.reflectors._hindsight import (
+    BaseLessonWriter,
+    hindsight_lesson,
+    leaks_solution,
+)
 
 Update = dict[str, Any]
 STORED_VERDICTS = ("passed", "off")
@@ -59,10 +63,14 @@ class RememberNodes:
         learned: list[Reflection] = []
         with metered() as meter:
             while work.wants_another(learned):
-                lesson = work.writer.write(state["task"], work.failed, work.passed)
+                lesson = work.retry_rule(learned) or work.writer.write(
+                    state["task"], work.failed, work.passed
+                )
                 verdict = None
                 if work.replayable(lesson):
-                    answer = self.actor.act(state["task"], reflections=[], lessons=[lesson])
+                    answer = self.actor.act(
+                        state["task"], reflections=[], lessons=[rule_only(lesson)]
+                    )
                     verdict = self.evaluator.evaluate(state["task"], answer)
                 learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
@@ -74,10 +82,14 @@ class RememberNodes:
         learned: list[Reflection] = []
         with metered() as meter:
             while work.wants_another(learned):
-                lesson = await work.writer.awrite(state["task"], work.failed, work.passed)
+                lesson = work.retry_rule(learned) or await work.writer.awrite(
+                    state["task"], work.failed, work.passed
+                )
                 verdict = None
                 if work.replayable(lesson):
-                    answer = await self.actor.aact(state["task"], reflections=[], lessons=[lesson])
+                    answer = await self.actor.aact(
+                        state["task"], reflections=[], lessons=[rule_only(lesson)]
+                    )
                     verdict = await self.evaluator.aevaluate(state["task"], answer)
                 learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
@@ -123,7 +135,9 @@ class RememberNodes:
                 "remember='hindsight' needs a lesson writer: pass model= or lesson_writer= "
                 "to create_reflexion_agent, or run with remember='every_failure'"
             )
-        return _Hindsight(self.writer, *contrast, context)
+        reflections = state.get("reflections") or []
+        guide = reflections[-1] if reflections else None
+        return _Hindsight(self.writer, *contrast, context, guide)
 
     def _log(self, state: ReflexionState) -> None:
         if self.episode_log is not None:
@@ -145,6 +159,20 @@ class _Hindsight:
     failed: Attempt
     passed: Attempt
     context: ReflexionContext
+    guide: Reflection | None = None
+    """The in-run lesson the passing attempt was shown: its rule is the first candidate."""
+
+    def retry_rule(self, learned: Sequence[Reflection]) -> Reflection | None:
+        """The first candidate, when the guiding lesson states a rule: it led to the pass.
+
+        No model call writes it; the replay still decides whether it stands on its own.
+        """
+        if learned or self.guide is None:
+            return None
+        rule = str(self.guide["metadata"].get("rule") or "").strip()
+        if not rule:
+            return None
+        return hindsight_lesson(rule, task=self.guide["task"], failed=self.failed, source="retry")
 
     def wants_another(self, learned: Sequence[Reflection]) -> bool:
         """Whether to write another candidate rule: none stored yet, and candidates left."""
@@ -182,6 +210,12 @@ def judged_lesson(
     metadata = {**lesson["metadata"], "replay": verdict, "step": str(step)}
     outcome = "passed" if verdict == "passed" else "pending"
     return cast(Reflection, {**lesson, "outcome": outcome, "metadata": metadata})
+
+
+def rule_only(lesson: Reflection) -> Reflection:
+    """``lesson`` without its evidence: a replay must not see its own task's failed check."""
+    metadata = {k: v for k, v in lesson["metadata"].items() if k != "evidence"}
+    return cast(Reflection, {**lesson, "metadata": metadata})
 
 
 def _refused(lesson: Reflection, passed: Attempt) -> bool:

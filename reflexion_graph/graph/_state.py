@@ -151,9 +151,11 @@ class ReflexionContext:
         },
     )
     lesson_candidates: int = field(
-        default=2,
+        default=3,
         metadata={
-            "description": "Hindsight rules to write and replay at most, until one passes."
+            "description": "Hindsight rules to replay at most, until one passes: first the "
+            "rule of the in-run lesson that led to the pass, then rules written from the "
+            "contrast."
         },
     )
     approve_lessons: bool = field(

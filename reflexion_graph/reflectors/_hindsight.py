@@ -94,9 +94,19 @@ class HindsightWriter(BaseLessonWriter):
 
 
 def hindsight_lesson(
-    rule: str, *, task: str, failed: Attempt, prompt: str = "", model: str = ""
+    rule: str,
+    *,
+    task: str,
+    failed: Attempt,
+    prompt: str = "",
+    model: str = "",
+    source: str = "contrast",
 ) -> Reflection:
-    """A hindsight lesson record: the rule as its text, the failed check as its evidence."""
+    """A hindsight lesson record: the rule as its text, the failed check as its evidence.
+
+    ``source`` says where the rule came from: ``"contrast"`` (written from the failed and the
+    passing attempt) or ``"retry"`` (the rule of the in-run lesson the passing attempt saw).
+    """
     return make_reflection(
         rule,
         task=task,
@@ -107,6 +117,7 @@ def hindsight_lesson(
             "rule": rule,
             "evidence": evidence_of(failed),
             "model": model,
+            "source": source,
         },
     )
 

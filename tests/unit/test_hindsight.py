@@ -128,6 +128,30 @@ def test_a_first_attempt_pass_writes_no_lesson_and_credits_the_recalled_ones():
     assert recalled.usage == [(["old"], True, "global")]
 
 
+def test_the_rule_of_the_lesson_that_led_to_the_pass_is_replayed_first_without_its_evidence():
+    memory = RecordingMemory()
+    in_run = f"Mistake: returned dollars.\nRule: {RULE}\nFix: multiply by 100."
+    graph, actor, reflector = agent(["wrong 1.5", "right 150", "right again"], [in_run], memory)
+    result = graph.invoke({"task": "total of the prices"})
+
+    assert len(reflector.prompts) == 1  # the rule was reused: no hindsight call
+    replay_prompt = actor.prompt_text(2)
+    assert RULE in replay_prompt and "expected 150" not in replay_prompt
+    [stored] = memory.stored["global"]
+    assert stored["text"] == RULE and stored["metadata"]["source"] == "retry"
+    assert "expected 150" in stored["metadata"]["evidence"]
+    assert result["usage"]["model_calls"] == 4  # 2 attempts, 1 reflection, 1 replay
+
+
+def test_a_recalled_lesson_is_shown_with_the_check_it_was_learnt_from():
+    recalled = {**_stored_rule(), "metadata": {"evidence": "total([1.5]) returned 1.5, expected 150"}}
+    graph, actor, _ = agent(["right"], [], RecordingMemory([recalled]))
+    graph.invoke({"task": "t"})
+    assert f"- {RULE} (seen on an earlier task: total([1.5]) returned 1.5, expected 150)" in (
+        actor.prompt_text(0)
+    )
+
+
 def test_hindsight_without_a_model_to_write_with_is_named():
     class Fixed(BaseReflector):
         def reflect(self, task, attempt, *, earlier=()):
