@@ -144,12 +144,11 @@ def test_the_rule_of_the_lesson_that_led_to_the_pass_is_replayed_first_without_i
 
 
 def test_a_recalled_lesson_is_shown_with_the_check_it_was_learnt_from():
-    recalled = {**_stored_rule(), "metadata": {"evidence": "total([1.5]) returned 1.5, expected 150"}}
+    evidence = "total([1.5]) returned 1.5, expected 150"
+    recalled = {**_stored_rule(), "metadata": {"evidence": evidence}}
     graph, actor, _ = agent(["right"], [], RecordingMemory([recalled]))
     graph.invoke({"task": "t"})
-    assert f"- {RULE} (seen on an earlier task: total([1.5]) returned 1.5, expected 150)" in (
-        actor.prompt_text(0)
-    )
+    assert f"- {RULE} (seen on an earlier task: {evidence})" in actor.prompt_text(0)
 
 
 def test_hindsight_without_a_model_to_write_with_is_named():
