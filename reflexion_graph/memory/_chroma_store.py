@@ -3,16 +3,17 @@
 Items live in one collection (the value as a JSON document; the namespace, one metadata field
 per label, so a prefix is a metadata filter). Their embeddings live in a second collection, one
 vector per indexed field, so an item is found by its best-matching field (max pooling), as in
-LangGraph's own stores. Value filters (``{"field": value}`` or ``{"field": {"$gt": 3}}``) are
-applied here, after Chroma narrowed the candidates by namespace. TTLs are not supported.
+LangGraph's own stores. Filters mean what they mean in LangGraph's stores (``_store_filter``);
+Chroma narrows the candidates by namespace and by plain text equality, the rest is applied
+here. A put embeds first, so one whose embedding fails changes nothing, and writes in chunks
+under the client's maximum batch size. TTLs are not supported.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,19 +34,12 @@ from langgraph.store.base.embed import ensure_embeddings, get_text_at_path, toke
 
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._chroma_query import query_nearest
+from reflexion_graph.memory._store_filter import check_filter, matches, plain_text_conditions
 
 _NAMESPACE = "namespace"
 _VALUE = "v."
-_CHUNK = 2000  # records per Chroma call, below its maximum batch size
+_CHUNK = 2000  # items per round of writes
 _LABEL = "ns{}"  # metadata field of the label at a depth: ns0, ns1, ...
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": operator.eq,
-    "$ne": operator.ne,
-    "$gt": operator.gt,
-    "$gte": operator.ge,
-    "$lt": operator.lt,
-    "$lte": operator.le,
-}
 
 
 class ChromaStore(BaseStore):
@@ -71,6 +65,8 @@ class ChromaStore(BaseStore):
         )
         self.embeddings = ensure_embeddings(index["embed"]) if index else None
         self.fields = list((index or {}).get("fields") or ["$"])
+        self.max_batch = int(client.get_max_batch_size())
+        """The most records one Chroma write takes (the client says; 5,461 locally)."""
 
     # -- BaseStore ------------------------------------------------------------------------
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -105,32 +101,73 @@ class ChromaStore(BaseStore):
         return _item(found["documents"][0], found["metadatas"][0])
 
     def _put_all(self, puts: Sequence[PutOp]) -> None:
-        """Apply puts (one per key) in a few bulk calls: deletes, then upserts, then vectors."""
-        for start in range(0, len(puts), _CHUNK):
-            self._put_chunk(puts[start : start + _CHUNK])
+        """Embed every put's fields first, then write: new vectors, items, stale vectors out.
 
-    def _put_chunk(self, puts: Sequence[PutOp]) -> None:
+        An embedding error leaves the store as it was; a write error leaves every old item
+        with its vectors (at worst a new vector beside the old item).
+        """
+        texts = {_item_id(op.namespace, op.key): self._texts(op) for op in puts}
+        fields = [(item_id, path, text) for item_id, found in texts.items() for path, text in found]
+        vectors = self._embed([text for *_, text in fields])
+        by_item: dict[str, list[tuple[str, list[float]]]] = {}
+        for (item_id, path, _), vector in zip(fields, vectors, strict=True):
+            by_item.setdefault(item_id, []).append((path, vector))
+        for chunk in _chunks(puts, min(_CHUNK, self.max_batch)):
+            self._put_chunk(chunk, by_item)
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts or self.embeddings is None:
+            return []
+        return [[float(x) for x in vector] for vector in self.embeddings.embed_documents(texts)]
+
+    def _put_chunk(
+        self, puts: Sequence[PutOp], vectors: Mapping[str, list[tuple[str, list[float]]]]
+    ) -> None:
         ids = [_item_id(op.namespace, op.key) for op in puts]
-        self.vectors.delete(where={"item": {"$in": ids}})
-        gone = [item_id for item_id, op in zip(ids, puts, strict=True) if op.value is None]
-        if gone:
-            self.items.delete(ids=gone)
         kept = [
             (item_id, op) for item_id, op in zip(ids, puts, strict=True) if op.value is not None
         ]
-        if not kept:
-            return
+        labels = {
+            item_id: {**_namespace_metadata(op.namespace), **_value_metadata(op.value or {})}
+            for item_id, op in kept
+        }
+        new_vectors = [
+            (f"{item_id}|{path}", vector, {**labels[item_id], "item": item_id, "path": path})
+            for item_id, _ in kept
+            for path, vector in vectors.get(item_id, [])
+        ]
+        for part in _chunks(new_vectors, self.max_batch):
+            self.vectors.upsert(
+                ids=[vector_id for vector_id, _, _ in part],
+                embeddings=[vector for _, vector, _ in part],
+                metadatas=[metadata for _, _, metadata in part],
+            )
+        gone = [item_id for item_id, op in zip(ids, puts, strict=True) if op.value is None]
+        if gone:
+            self.items.delete(ids=gone)
+        if kept:
+            self._upsert_items(kept, labels, indexed=set(vectors))
+        fresh = {vector_id for vector_id, _, _ in new_vectors}
+        old = self.vectors.get(where={"item": {"$in": ids}}, include=[])["ids"]
+        for part in _chunks(
+            [vector_id for vector_id in old if vector_id not in fresh], self.max_batch
+        ):
+            self.vectors.delete(ids=part)
+
+    def _upsert_items(
+        self,
+        kept: Sequence[tuple[str, PutOp]],
+        labels: Mapping[str, Mapping[str, Any]],
+        *,
+        indexed: set[str],
+    ) -> None:
+        """Write the items' values, keeping each existing item's ``created_at``."""
         existing = self.items.get(ids=[item_id for item_id, _ in kept], include=["metadatas"])
         created = {
             item_id: str(metadata["created_at"])
             for item_id, metadata in zip(existing["ids"], existing["metadatas"], strict=True)
         }
         now = datetime.now(UTC).isoformat()
-        texts = {item_id: self._texts(op) for item_id, op in kept}
-        labels = {
-            item_id: {**_namespace_metadata(op.namespace), **_value_metadata(op.value or {})}
-            for item_id, op in kept
-        }
         self.items.upsert(
             ids=[item_id for item_id, _ in kept],
             embeddings=[[1.0]] * len(kept),  # Chroma keeps a vector per record; unused here
@@ -141,22 +178,11 @@ class ChromaStore(BaseStore):
                     "key": op.key,
                     "created_at": created.get(item_id, now),
                     "updated_at": now,
-                    "indexed": bool(texts[item_id]),
+                    "indexed": item_id in indexed,
                 }
                 for item_id, op in kept
             ],
         )
-        fields = [(item_id, path, text) for item_id, _ in kept for path, text in texts[item_id]]
-        if fields and self.embeddings is not None:
-            vectors = self.embeddings.embed_documents([text for *_, text in fields])
-            self.vectors.add(
-                ids=[f"{item_id}|{path}" for item_id, path, _ in fields],
-                embeddings=[list(vector) for vector in vectors],
-                metadatas=[
-                    {**labels[item_id], "item": item_id, "path": path}
-                    for item_id, path, _ in fields
-                ],
-            )
 
     def _texts(self, op: PutOp) -> list[tuple[str, str]]:
         """``(path, text)`` of each field to embed (none when the put says ``index=False``)."""
@@ -171,27 +197,36 @@ class ChromaStore(BaseStore):
         return texts
 
     def _search(self, op: SearchOp) -> list[SearchItem]:
-        """Filters on plain top-level fields run in Chroma; the rest, and pooling, run here."""
-        pushed, rest = _split_filter(op.filter)
+        """Chroma narrows by namespace and plain text equality; the filter, and pooling, here."""
+        check_filter(op.filter)
+        for name in ("limit", "offset"):
+            if getattr(op, name) < 0:
+                raise ValueError(f"search {name} must be >= 0, got {getattr(op, name)}")
+        text = plain_text_conditions(op.filter)
+        pushed = [{f"{_VALUE}{field}": value} for field, value in text.items()]
         where = _where([*_prefix_conditions(op.namespace_prefix), *pushed])
         wanted = op.offset + op.limit
         if not (op.query and self.embeddings is not None):
-            if not rest:  # Chroma pages itself (insertion order, as InMemoryStore)
+            if len(text) == len(op.filter or {}):  # Chroma pages itself (insertion order)
                 page = self._items(where=where, limit=op.limit, offset=op.offset)
                 return [_search_item(item, None) for item in page]
-            matching = [i for i in self._items(where=where) if _matches(i.value, rest)]
+            matching = [i for i in self._items(where=where) if matches(i.value, op.filter)]
             return [_search_item(item, None) for item in matching[op.offset : wanted]]
-        ranked = self._ranked(op.query, where, rest, wanted)
+        ranked = self._ranked(op.query, where, op.filter, wanted)
         if len(ranked) < wanted:  # as LangGraph: items without vectors come after the scored
             unindexed = _where(
                 [*_prefix_conditions(op.namespace_prefix), *pushed, {"indexed": False}]
             )
-            extra = [i for i in self._items(where=unindexed) if _matches(i.value, rest)]
+            extra = [i for i in self._items(where=unindexed) if matches(i.value, op.filter)]
             ranked += [_search_item(item, None) for item in extra[: wanted - len(ranked)]]
         return ranked[op.offset : wanted]
 
     def _ranked(
-        self, query: str, where: dict[str, Any] | None, rest: Mapping[str, Any], wanted: int
+        self,
+        query: str,
+        where: dict[str, Any] | None,
+        conditions: Mapping[str, Any] | None,
+        wanted: int,
     ) -> list[SearchItem]:
         """The ``wanted`` best items by their best field's cosine similarity to ``query``."""
         if self.embeddings is None:
@@ -217,7 +252,7 @@ class ChromaStore(BaseStore):
             ranked = [
                 _search_item(items[item_id], score)
                 for item_id, score in best.items()
-                if item_id in items and _matches(items[item_id].value, rest)
+                if item_id in items and matches(items[item_id].value, conditions)
             ]
             if len(ranked) >= wanted or n >= total or len(found["metadatas"][0]) < n:
                 return ranked
@@ -264,38 +299,12 @@ def _where(conditions: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _value_metadata(value: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain top-level fields, so Chroma can filter on them (``v.<field>``)."""
-    return {
-        f"{_VALUE}{field}": item
-        for field, item in value.items()
-        if isinstance(item, str | int | float | bool)
-    }
+    """Top-level text fields (``v.<field>``): Chroma filters on them as LangGraph would."""
+    return {f"{_VALUE}{field}": item for field, item in value.items() if isinstance(item, str)}
 
 
-def _split_filter(
-    conditions: Mapping[str, Any] | None,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The conditions Chroma can apply, and the rest (applied here).
-
-    Chroma takes comparisons with plain values, but not ``$ne``: a missing field matches it.
-    """
-    pushed: list[dict[str, Any]] = []
-    rest: dict[str, Any] = {}
-    for field, expected in (conditions or {}).items():
-        if isinstance(expected, str | int | float | bool):
-            pushed.append({f"{_VALUE}{field}": expected})
-        elif (
-            isinstance(expected, Mapping)
-            and expected
-            and all(
-                name in _COMPARISONS and name != "$ne" and isinstance(x, str | int | float | bool)
-                for name, x in expected.items()
-            )
-        ):
-            pushed += [{f"{_VALUE}{field}": {name: x}} for name, x in expected.items()]
-        else:
-            rest[field] = expected
-    return pushed, rest
+def _chunks(records: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    return (records[start : start + size] for start in range(0, len(records), size))
 
 
 def _item(document: str, metadata: Mapping[str, Any]) -> Item:
@@ -317,21 +326,6 @@ def _search_item(item: Item, score: float | None) -> SearchItem:
         updated_at=item.updated_at,
         score=score,
     )
-
-
-def _matches(value: Mapping[str, Any], conditions: Mapping[str, Any] | None) -> bool:
-    """Whether ``value`` meets every ``{field: expected}`` or ``{field: {"$op": x}}``."""
-    for field, expected in (conditions or {}).items():
-        actual = value.get(field)
-        if isinstance(expected, Mapping) and expected and all(k in _COMPARISONS for k in expected):
-            try:
-                if not all(_COMPARISONS[name](actual, x) for name, x in expected.items()):
-                    return False
-            except TypeError:  # e.g. None > 3: not a match
-                return False
-        elif actual != expected:
-            return False
-    return True
 
 
 def _namespace_matches(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:

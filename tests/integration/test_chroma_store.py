@@ -7,6 +7,8 @@ wildcards, depth, pages), filters, pagination, vector search with filters, non-A
 
 import asyncio
 import math
+import random
+import uuid
 
 import chromadb
 import pytest
@@ -29,14 +31,25 @@ def letter_counts(texts):
 INDEX = {"dims": len(LETTERS), "embed": letter_counts, "fields": ["text"]}
 
 
-@pytest.fixture(params=["in-memory", "chroma"])
+STORES = ["in-memory", "chroma", "chroma-server"]
+
+
+def open_store(kind, request, tmp_path, index=INDEX):
+    """One of the stores under test, empty, with ``index``."""
+    if kind == "in-memory":
+        return InMemoryStore(index=index)
+    settings = Settings(anonymized_telemetry=False)
+    if kind == "chroma":
+        client = chromadb.PersistentClient(path=str(tmp_path / "chroma"), settings=settings)
+        return ChromaStore(client, index=index)
+    host, port = request.getfixturevalue("chroma_server")
+    client = chromadb.HttpClient(host=host, port=port, settings=settings)
+    return ChromaStore(client, collection=f"store-{uuid.uuid4().hex}", index=index)
+
+
+@pytest.fixture(params=STORES)
 def store(request, tmp_path):
-    if request.param == "in-memory":
-        return InMemoryStore(index=INDEX)
-    client = chromadb.PersistentClient(
-        path=str(tmp_path / "chroma"), settings=Settings(anonymized_telemetry=False)
-    )
-    return ChromaStore(client, index=INDEX)
+    return open_store(request.param, request, tmp_path)
 
 
 def test_put_get_update_delete(store):
@@ -164,3 +177,128 @@ def test_chroma_store_on_a_chroma_server_keeps_items_for_another_client(chroma_s
     reader = ChromaStore(chromadb.HttpClient(host=host, port=port, settings=settings), index=INDEX)
     [found] = reader.search(("team",), query="shared workers")
     assert found.value == {"text": "shared between workers"} and found.score > 0.5
+
+
+def test_nested_filters_match_part_of_a_stored_object(store):
+    store.put(("p",), "ana", {"content": {"name": "Ana", "age": 30, "tags": ["a", "b"]}})
+    store.put(("p",), "bo", {"content": {"name": "Bo", "age": 12}})
+    store.put(("p",), "flat", {"content": "Ana"})
+
+    def keys(condition):
+        return sorted(item.key for item in store.search(("p",), filter=condition))
+
+    assert keys({"content": {"name": "Ana"}}) == ["ana"]
+    assert keys({"content": {"age": {"$gt": 18}}}) == ["ana"]
+    assert keys({"content": {"age": {"$lte": 30}, "name": {"$ne": "Ana"}}}) == ["bo"]
+    assert keys({"content": {"tags": ("a", "b")}}) == ["ana"]  # a tuple matches a stored list
+    assert keys({"content": "Ana"}) == ["flat"]
+    found = store.search(("p",), query="ana", filter={"content": {"name": "Ana"}})
+    assert [item.key for item in found] == ["ana"]
+
+
+def test_values_compare_as_langgraph_compares_them(store):
+    store.put(("v",), "one", {"n": 1, "flag": True, "text": "10", "big": 2**63 - 1})
+    store.put(("v",), "two", {"n": 2.0, "flag": False, "text": "9", "big": 2**70})
+
+    def keys(condition):
+        return sorted(item.key for item in store.search(("v",), filter=condition))
+
+    assert keys({"n": True}) == ["one"]  # True == 1
+    assert keys({"flag": 1}) == ["one"]
+    assert keys({"n": 2}) == ["two"]  # 2 == 2.0
+    assert keys({"text": {"$gt": 9.5}}) == ["one"]  # "10" compares as a number
+    assert keys({"text": "10"}) == ["one"]
+    assert keys({"big": 2**70}) == ["two"]  # exact, not the nearest 64-bit integer
+    assert keys({"big": 2**63 - 1}) == ["one"]
+    assert keys({"n": {"$gte": 1}}) == ["one", "two"]
+    assert keys({"n": {"$ne": 1}}) == ["two"]
+    assert keys({"n": {"$lt": math.inf}}) == ["one", "two"]
+
+
+@pytest.mark.parametrize("kind", ["chroma", "chroma-server"])
+def test_a_missing_or_non_numeric_value_does_not_match_an_ordering(kind, request, tmp_path):
+    # InMemoryStore raises TypeError for the whole search; PostgreSQL's store returns no row.
+    store = open_store(kind, request, tmp_path)
+    for key, value in [("one", 1), ("none", None), ("word", "many"), ("list", [1])]:
+        store.put(("v",), key, {"n": value})
+    store.put(("v",), "missing", {"other": 1})
+    assert [item.key for item in store.search(("v",), filter={"n": {"$gte": 0}})] == ["one"]
+    assert sorted(i.key for i in store.search(("v",), filter={"n": {"$ne": 1}})) == [
+        "list",
+        "missing",
+        "none",
+        "word",
+    ]
+    with pytest.raises(ValueError, match="needs a number, got None"):  # InMemory: TypeError
+        store.search(("v",), filter={"n": {"$gt": None}})
+
+
+@pytest.mark.parametrize(
+    "condition,named",
+    [
+        ({"n": {"$in": [1, 2]}}, r"\$in"),
+        ({"content": {"age": {"$regex": "3"}}}, r"\$regex"),
+        ({"n": {"$gte": "many"}}, "many"),
+    ],
+)
+def test_a_filter_no_store_can_answer_is_a_clear_value_error(store, condition, named):
+    store.put(("v",), "one", {"n": 1, "content": {"age": 3}})
+    with pytest.raises(ValueError, match=named):
+        store.search(("v",), filter=condition)
+    assert store.get(("v",), "one").value == {"n": 1, "content": {"age": 3}}
+
+
+def test_a_negative_offset_or_limit_is_named(store):
+    if isinstance(store, InMemoryStore):
+        pytest.skip("InMemoryStore slices with a negative offset; PostgreSQL refuses it")
+    with pytest.raises(ValueError, match="offset"):
+        store.search(("v",), offset=-1)
+    with pytest.raises(ValueError, match="limit"):
+        store.search(("v",), limit=-5)
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_put_whose_embedding_fails_keeps_the_old_item_and_its_vectors(kind, request, tmp_path):
+    def embed(texts):
+        if any("boom" in text for text in texts):
+            raise RuntimeError("the embedding service is down")
+        return letter_counts(texts)
+
+    store = open_store(kind, request, tmp_path, {**INDEX, "embed": embed})
+    store.put(("docs",), "a", {"text": "apple pie"})
+    with pytest.raises(RuntimeError, match="embedding service"):
+        store.put(("docs",), "a", {"text": "boom"})
+    assert store.get(("docs",), "a").value == {"text": "apple pie"}
+    [found] = store.search(("docs",), query="apple pie")
+    assert found.key == "a" and found.score == pytest.approx(1.0, abs=1e-3)
+
+
+def seeded_vectors(texts):
+    """A distinct pseudo-random vector per text (no degenerate duplicates for HNSW)."""
+    return [[rng.random() - 0.5 for _ in LETTERS] for rng in map(random.Random, texts)]
+
+
+@pytest.mark.parametrize("kind", ["chroma", "chroma-server"])
+def test_writes_past_chromas_batch_limit_all_land_and_are_found(kind, request, tmp_path):
+    fields = ["title", "body", "tags"]
+    store = open_store(
+        kind, request, tmp_path, {**INDEX, "embed": seeded_vectors, "fields": fields}
+    )
+    count = store.max_batch // len(fields) + 10  # more vectors than one Chroma write takes
+    store.batch(
+        [
+            PutOp(("bulk",), f"k{n}", {"title": f"title {n}", "body": f"body {n}", "tags": f"#{n}"})
+            for n in range(count)
+        ]
+    )
+    assert len(store.search(("bulk",), limit=count + 1)) == count
+    assert store.vectors.count() == len(fields) * count
+    for n in (0, count - 1):
+        [best] = store.search(("bulk",), query=f"body {n}", limit=1)
+        assert best.key == f"k{n}" and best.score == pytest.approx(1.0, abs=1e-3)
+    wide = open_store(
+        kind, request, tmp_path, {**INDEX, "embed": seeded_vectors, "fields": ["words[*]"]}
+    )
+    wide.put(("wide",), "list", {"words": [f"w{n}" for n in range(store.max_batch + 5)]})
+    [found] = wide.search(("wide",), query=f"w{store.max_batch + 4}")
+    assert found.key == "list" and found.score == pytest.approx(1.0, abs=1e-3)
