@@ -38,7 +38,8 @@ def test_a_verified_hindsight_lesson_is_stored_and_a_sibling_task_recalls_it(
             ModelSettings(base_url=default_server.base_url, model=default_server.alias, seed=seed)
         )
         agent = create_reflexion_agent(
-            model, evaluator=CodeTestEvaluator(GREETING_TESTS, entry_point="greeting"),
+            model,
+            evaluator=CodeTestEvaluator(GREETING_TESTS, entry_point="greeting"),
             memory=memory,
         )
         result = agent.invoke({"task": GREETING}, context=context)
