@@ -8,6 +8,8 @@ wildcards, depth, pages), filters, pagination, vector search with filters, non-A
 import asyncio
 import math
 import random
+import subprocess
+import sys
 import uuid
 
 import chromadb
@@ -16,6 +18,7 @@ from chromadb.config import Settings
 from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
 from langgraph.store.memory import InMemoryStore
 
+from reflexion_graph.errors import MemoryBackendError
 from reflexion_graph.memory import ChromaStore
 
 pytestmark = pytest.mark.integration
@@ -302,3 +305,28 @@ def test_writes_past_chromas_batch_limit_all_land_and_are_found(kind, request, t
     wide.put(("wide",), "list", {"words": [f"w{n}" for n in range(store.max_batch + 5)]})
     [found] = wide.search(("wide",), query=f"w{store.max_batch + 4}")
     assert found.key == "list" and found.score == pytest.approx(1.0, abs=1e-3)
+
+
+WRITER = """
+import sys, chromadb, random
+from chromadb.config import Settings
+from reflexion_graph.memory import ChromaStore
+from tests.integration.test_chroma_store import INDEX, seeded_vectors
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+store = ChromaStore(client, index={**INDEX, "embed": seeded_vectors})
+store.batch([PutOp(("ns",), f"b{n}", {"text": f"b {n}", "who": "b"}) for n in range(300)])
+""".replace("import sys,", "from langgraph.store.base import PutOp\nimport sys,")
+
+
+def test_a_folder_written_by_another_process_is_seen_or_named_not_a_raw_chroma_error(tmp_path):
+    settings = Settings(anonymized_telemetry=False)
+    client = chromadb.PersistentClient(path=str(tmp_path / "shared"), settings=settings)
+    reader = ChromaStore(client, index={**INDEX, "embed": seeded_vectors})
+    reader.put(("ns",), "a0", {"text": "a 0", "who": "a"})
+    subprocess.run([sys.executable, "-c", WRITER, str(tmp_path / "shared")], check=True)
+    try:
+        found = reader.search(("ns",), query="b 5", filter={"who": "b"}, limit=1)
+    except MemoryBackendError as error:  # chromadb 1.5.9: the reader's index is stale
+        assert "chroma run" in str(error)
+    else:
+        assert [item.key for item in found] == ["b5"]
