@@ -330,3 +330,15 @@ def test_a_folder_written_by_another_process_is_seen_or_named_not_a_raw_chroma_e
         assert "chroma run" in str(error)
     else:
         assert [item.key for item in found] == ["b5"]
+
+
+@pytest.mark.parametrize("kind", ["chroma", "chroma-server"])
+def test_where_in_memory_store_is_wrong_chroma_store_answers_as_postgres(kind, request, tmp_path):
+    store = open_store(kind, request, tmp_path)
+    store.put(("docs",), "a", {"text": "apple"})
+    store.put(("docs",), "a", {"text": "zzz"}, index=False)  # InMemoryStore keeps the old vector
+    [item] = store.search(("docs",), query="apple")
+    assert item.value == {"text": "zzz"} and item.score is None
+    store.put(("gone",), "k", {"text": "x"})
+    store.delete(("gone",), "k")  # InMemoryStore still lists the emptied namespace
+    assert store.list_namespaces() == [("docs",)]
