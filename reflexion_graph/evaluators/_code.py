@@ -2,43 +2,38 @@
 
 from __future__ import annotations
 
-import ast
-import functools
-import json
-import secrets
-import signal
-from pathlib import Path
-from typing import Any
-
 from reflexion_graph._parsing import extract_code
 from reflexion_graph._records import Evaluation, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._sandbox import SandboxLimits, SandboxResult, run_python
-from reflexion_graph.evaluators._test_plan import Check, plan_tests
+from reflexion_graph.evaluators._sandbox import SandboxLimits, probe_isolation
+from reflexion_graph.evaluators._test_plan import plan_tests, split_for
+from reflexion_graph.evaluators._two_processes import (
+    TestResult,
+    run_in_candidate,
+    run_tests_across,
+)
 
 _MAX_FEEDBACK_LINES = 5
-_MAX_REPR = 200
-_LIMIT_SIGNALS: dict[int, str] = {
-    signal.SIGXCPU: "used up its CPU-time limit (an infinite loop or far too slow)",
-    signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",
-    signal.SIGXFSZ: "wrote more output than allowed",
-}
+_MAX_NAMED_TESTS = 3
 
 
 class CodeTestEvaluator(BaseEvaluator):
-    """Runs the answer's code against ``tests`` (plain asserts or HumanEval ``check``).
+    """Runs ``tests`` (plain asserts or HumanEval ``check``) against the answer's code.
 
-    The code runs in a separate process group with a timeout and resource limits. Tests of the
-    shape ``assert call == literal`` (and HumanEval checks made only of such asserts) are
-    decided outside that process: the sandbox returns what ``call`` evaluated to, as plain data,
-    and this process compares it with the expected value, type-strictly, so nothing the code
-    does can forge a pass (see :mod:`._test_plan`). Other tests run inside the sandbox and mark
-    the verdict ``source="tests-in-process"``. The score is the fraction of tests that pass;
-    feedback names each failing test with expected vs. actual values, so the reflector has
-    something concrete to work with. ``preamble`` runs first, in the same namespace: e.g. a
-    HumanEval prompt, whose imports and helpers a whole-function answer needs (the answer's
-    definition replaces the prompt's stub).
+    Two processes: the answer's code runs in the sandbox and sees no test; the tests run in a
+    trusted process of their own, where the answer's functions are stubs that send the call's
+    arguments to the sandbox and get the return value back as plain data (exact built-in
+    types; in-place changes to the arguments come back too). Nothing the code does can reach a
+    comparison but the values it returns, so it cannot forge a pass (``source="tests"``).
+    ``assert x == literal``, ``assert x`` and ``assert not x`` are judged type-strictly
+    (``True`` is not ``1``). A test that needs the answer's objects rather than values (it
+    uses a class or constant of the answer, or passes it a function) runs inside the sandbox
+    instead and the verdict says ``source="tests-in-process"``, naming it; with
+    ``strict=True`` such a test fails. The score is the fraction of tests that pass; feedback
+    names each failing test with expected vs. actual values. ``preamble`` (e.g. a HumanEval
+    prompt: its imports and helpers) runs first on both sides; the tests use its helpers, not
+    the answer's.
     """
 
     def __init__(
@@ -48,6 +43,7 @@ class CodeTestEvaluator(BaseEvaluator):
         entry_point: str | None = None,
         preamble: str = "",
         limits: SandboxLimits | None = None,
+        strict: bool = False,
     ) -> None:
         if not tests.strip():
             raise ConfigurationError("CodeTestEvaluator needs non-empty 'tests'")
@@ -55,114 +51,82 @@ class CodeTestEvaluator(BaseEvaluator):
         self.entry_point = entry_point
         self.preamble = preamble
         self.limits = limits or SandboxLimits()
-        self.plan = plan_tests(tests, entry_point)
+        self.strict = strict
+        self.plan = plan_tests(tests, entry_point, preamble)
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
-        """Extract the code from ``answer``, run it in the sandbox, judge what it returned."""
+        """Extract the code from ``answer``, run the tests against it, judge what came back."""
         code = extract_code(answer)
         if not code:
             return self._failed("The answer contains no code.")
-        marker = f"@@report-{secrets.token_hex(8)}@@"
-        payload = {
-            "preamble": self.preamble,
-            "code": code,
-            "entry_point": self.entry_point,
-            "setup": self.plan.setup,
-            "calls": [check.call for check in self.plan.checks],
-            "in_process": self.plan.in_process,
-            "marker": marker,
+        split = split_for(self.plan, code, self.entry_point)
+        trusted = [i for i in range(len(self.plan.tests)) if i not in split.needs_objects]
+        run = run_tests_across(
+            preamble=self.preamble,
+            code=code,
+            entry_point=self.entry_point,
+            setup=self.plan.setup if len(trusted) == len(self.plan.tests) else [],
+            tests=[self.plan.tests[i] for i in trusted] if trusted else [],
+            stubs=split.stubs,
+            limits=self.limits,
+        )
+        if run.stopped or run.setup_error:
+            return self._failed(str(run.stopped or run.setup_error))
+        results: dict[int, TestResult] = dict(zip(trusted, run.results, strict=False))
+        if len(results) != len(trusted):
+            return self._failed("The tests' report is incomplete.")
+        needs = dict(split.needs_objects)
+        needs.update({i: r["needs_objects"] for i, r in results.items() if isinstance(r, dict)})
+        results.update(self._objects_tests(code, needs))
+        return self._verdict(results, in_process=[] if self.strict else sorted(needs))
+
+    def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestResult]:
+        """The tests that need the answer's objects: failed when strict, else run in its process."""
+        if not needs:
+            return {}
+        tests = {i: self.plan.tests[i] for i in sorted(needs)}
+        if self.strict:
+            return {
+                i: f"failed: {test[:200]}  (it needs the answer's objects ({needs[i]}), not "
+                "values: strict mode fails it)"
+                for i, test in tests.items()
+            }
+        outcomes = run_in_candidate(
+            preamble=self.preamble,
+            code=code,
+            statements=[*self.plan.setup, *tests.values()],
+            limits=self.limits,
+        )
+        setup_failure = next((o for o in outcomes[: len(self.plan.setup)] if o), None)
+        return {
+            i: setup_failure or outcome
+            for i, outcome in zip(tests, outcomes[len(self.plan.setup) :], strict=True)
         }
-        result = run_python(_harness_source(), json.dumps(payload), self.limits)
-        return self._verdict(result, marker)
 
-    @property
-    def _source(self) -> str:
-        return "tests" if self.plan.trusted else "tests-in-process"
-
-    def _failed(self, feedback: str) -> Evaluation:
-        return make_evaluation(False, feedback=feedback, source=self._source)
-
-    def _crash(self, result: SandboxResult) -> str:
-        """Why the program ended without a report, for the reflector."""
-        limit = _LIMIT_SIGNALS.get(-result.returncode)
-        if limit:
-            return f"The program {limit}."
-        tail = result.stderr.strip().splitlines()[-3:]
-        reason = "\n".join(tail) or f"exit code {result.returncode}"
-        return f"The program crashed before reporting: {reason}"
-
-    def _verdict(self, result: SandboxResult, marker: str) -> Evaluation:
-        if result.timed_out:
-            return self._failed(
-                f"Timed out after {self.limits.timeout_s:g} s (an infinite loop or far too slow)."
-            )
-        report = _find_report(result.stdout, marker)
-        if report is None:
-            return self._failed(self._crash(result))
-        if report.get("crashed") or report.get("setup_error"):
-            return self._failed(str(report.get("crashed") or report.get("setup_error")))
-        values, untrusted = report.get("values"), report.get("in_process_failures")
-        if (
-            not isinstance(values, list)
-            or len(values) != len(self.plan.checks)
-            or not isinstance(untrusted, list)
-        ):
-            return self._failed("The program's report is incomplete.")
-        failures = [
-            failure
-            for check, value in zip(self.plan.checks, values, strict=True)
-            if (failure := _judge(check, value))
-        ]
-        failures += [str(failure) for failure in untrusted]
-        total = len(self.plan.checks) + len(self.plan.in_process)
+    def _verdict(self, results: dict[int, TestResult], in_process: list[int]) -> Evaluation:
+        failures = [str(results[i]) for i in sorted(results) if results[i] is not None]
+        total = len(self.plan.tests)
         shown = failures[:_MAX_FEEDBACK_LINES]
         more = len(failures) - len(shown)
-        feedback = "\n".join(shown + ([f"... and {more} more failures"] if more else []))
+        lines = shown + ([f"... and {more} more failures"] if more else [])
+        if not failures:
+            lines.append(f"All {total} tests passed.")
+        if in_process:
+            named = "; ".join(self.plan.tests[i][:120] for i in in_process[:_MAX_NAMED_TESTS])
+            lines.append(f"Decided inside the answer's process (they need its objects): {named}")
         return make_evaluation(
             not failures,
-            max(total - len(failures), 0) / total,
-            feedback=feedback or f"All {total} tests passed.",
-            source=self._source,
+            (total - len(failures)) / total,
+            feedback="\n".join(lines + _sandbox_gaps()),
+            source="tests-in-process" if in_process else "tests",
+        )
+
+    def _failed(self, feedback: str) -> Evaluation:
+        return make_evaluation(
+            False, feedback="\n".join([feedback, *_sandbox_gaps()]), source="tests"
         )
 
 
-def _judge(check: Check, reported: object) -> str | None:
-    """None if the reported value passes ``check``, else the failure for the feedback."""
-    expected = _short(check.expected)
-    if not isinstance(reported, dict):
-        return f"failed: {check.source}  (expected {expected}; the report is malformed)"
-    if "error" in reported:
-        return f"error in {check.source[:200]}  (expected {expected}): {reported['error']}"
-    if "not_plain" in reported:
-        return (
-            f"failed: {check.source}  (expected {expected}, got {reported.get('shown', '')}: "
-            f"a {reported['not_plain']}, not plain data)"
-        )
-    try:
-        actual = ast.literal_eval(str(reported.get("value")))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return f"failed: {check.source}  (expected {expected}; the value could not be read)"
-    if check.passes(actual):
-        return None
-    return f"failed: {check.source}  (expected {expected}, got {_short(actual)})"
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
-
-
-@functools.cache
-def _harness_source() -> str:
-    return Path(__file__).with_name("_code_harness.py").read_text()
-
-
-def _find_report(stdout: str, marker: str) -> dict[str, Any] | None:
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(marker):
-            try:
-                report = json.loads(line[len(marker) :])
-            except json.JSONDecodeError:
-                return None
-            return report if isinstance(report, dict) else None
-    return None
+def _sandbox_gaps() -> list[str]:
+    """What the sandbox cannot isolate on this machine, said in every verdict."""
+    return [f"(sandbox: {gap})" for gap in probe_isolation().missing]

@@ -7,12 +7,14 @@ Layers, each applied where the machine allows it (the first call logs what is mi
 - a process group of its own, killed whole on timeout;
 - when running as root, the code runs as ``nobody`` so the process limit holds (it does not
   bind root) and private files stay unreadable;
-- ``bubblewrap``: a read-only view of the file system, a private /tmp, no network, its own
+- ``bubblewrap``: a read-only view of the system's programs and the interpreter's standard
+  library only (no project, home, data or site-packages), a private /tmp, no network, its own
   PID namespace, torn down with its parent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
 _NOBODY = 65534
 _SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
+_SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache",
+                   "/etc/localtime")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,9 @@ class SandboxLimits:
     """Resource limits for one sandboxed run."""
 
     timeout_s: float = 10.0
-    """Wall-clock limit; the whole process group is killed when it passes."""
+    """Wall-clock limit of one evaluation; the whole process group is killed when it passes."""
+    call_timeout_s: float = 5.0
+    """Wall-clock limit of one call into the candidate's code, when tests call it."""
     cpu_s: int = 10
     """CPU-time limit (RLIMIT_CPU)."""
     memory_mb: int = 1024
@@ -80,36 +87,75 @@ class Isolation:
 
 def run_python(script: str, stdin: str, limits: SandboxLimits) -> SandboxResult:
     """Run the Python source ``script`` in the sandbox, feeding it ``stdin``."""
+    started = time.perf_counter()
+    with sandboxed_python(script, limits, stdout="file") as sandbox:
+        timed_out = _communicate(sandbox.process, stdin, limits.timeout_s)
+        return SandboxResult(
+            returncode=sandbox.process.returncode,
+            stdout=_read_capped(sandbox.stdout_path, limits.output_bytes),
+            stderr=sandbox.stderr(limits.output_bytes),
+            timed_out=timed_out,
+            duration_s=time.perf_counter() - started,
+        )
+
+
+@dataclass(frozen=True)
+class SandboxedProcess:
+    """A running sandboxed interpreter, and where its output goes."""
+
+    process: subprocess.Popen[bytes]
+    workdir: Path
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.workdir / ".stdout"
+
+    def stderr(self, limit: int) -> str:
+        """What it wrote to stderr so far, capped at ``limit`` bytes."""
+        return _read_capped(self.workdir / ".stderr", limit)
+
+
+@contextlib.contextmanager
+def sandboxed_python(
+    script: str, limits: SandboxLimits, *, stdout: str = "pipe"
+) -> Iterator[SandboxedProcess]:
+    """Start ``script`` in the sandbox, stdin a pipe, stdout a pipe (or a capped file).
+
+    On leaving, its whole process group is killed and its private folder removed.
+    """
     isolation = probe_isolation()
-    with tempfile.TemporaryDirectory(prefix="reflexion-sandbox-") as workdir:
-        Path(workdir, "main.py").write_text(script)
-        out_path, err_path = Path(workdir, ".stdout"), Path(workdir, ".stderr")
+    with tempfile.TemporaryDirectory(prefix="reflexion-sandbox-") as folder:
+        workdir = Path(folder)
+        (workdir / "main.py").write_text(script)
         if isolation.user is not None:
             os.chown(workdir, isolation.user, isolation.user)
         env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
-        env.update(HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1")
-        command = _command(isolation, limits, workdir)
+        env.update(HOME=folder, TMPDIR=folder, PYTHONDONTWRITEBYTECODE="1")
         preexec = None if isolation.launcher else functools.partial(_enter, limits, isolation.user)
-        started = time.perf_counter()
-        with out_path.open("wb") as out, err_path.open("wb") as err:
+        with contextlib.ExitStack() as files:
+            err = files.enter_context((workdir / ".stderr").open("wb"))
+            out = (
+                files.enter_context((workdir / ".stdout").open("wb"))
+                if stdout == "file"
+                else subprocess.PIPE
+            )
             process = subprocess.Popen(
-                command,
+                _command(isolation, limits, folder),
                 stdin=subprocess.PIPE,
                 stdout=out,
                 stderr=err,
-                cwd=workdir,
+                cwd=folder,
                 env=env,
                 start_new_session=True,
                 preexec_fn=preexec,
             )
-            timed_out = _communicate(process, stdin, limits.timeout_s)
-        return SandboxResult(
-            returncode=process.returncode,
-            stdout=_read_capped(out_path, limits.output_bytes),
-            stderr=_read_capped(err_path, limits.output_bytes),
-            timed_out=timed_out,
-            duration_s=time.perf_counter() - started,
-        )
+            try:
+                yield SandboxedProcess(process, workdir)
+            finally:
+                _kill_group(process)
+                for pipe in (process.stdin, process.stdout):
+                    if pipe is not None:
+                        pipe.close()
 
 
 @functools.cache
@@ -147,7 +193,7 @@ def probe_isolation() -> Isolation:
 def _command(isolation: Isolation, limits: SandboxLimits, workdir: str) -> list[str]:
     command = [isolation.interpreter, "-I", str(Path(workdir, "main.py"))]
     if isolation.bwrap is not None:
-        command = _bwrap_prefix(isolation.bwrap, workdir) + command
+        command = _bwrap_prefix(isolation.bwrap, workdir, isolation.interpreter) + command
     if isolation.launcher:
         if isolation.user is not None:
             user = str(isolation.user)
@@ -166,10 +212,12 @@ def _command(isolation: Isolation, limits: SandboxLimits, workdir: str) -> list[
     return command
 
 
-def _bwrap_prefix(bwrap: str, workdir: str) -> list[str]:
+def _bwrap_prefix(bwrap: str, workdir: str, interpreter: str) -> list[str]:
+    shown, hidden = _file_view(interpreter)
     return [
         bwrap,
-        "--ro-bind", "/", "/",
+        *(arg for path in shown for arg in ("--ro-bind-try", path, path)),
+        *(arg for path in hidden for arg in ("--tmpfs", path)),
         "--tmpfs", "/tmp",
         "--bind", workdir, workdir,
         "--proc", "/proc",
@@ -179,6 +227,32 @@ def _bwrap_prefix(bwrap: str, workdir: str) -> list[str]:
         "--chdir", workdir,
         "--",
     ]  # fmt: skip
+
+
+@functools.cache
+def _file_view(interpreter: str) -> tuple[list[str], list[str]]:
+    """The folders the code may read, and the site-packages folders hidden inside them.
+
+    The system's programs and libraries and the interpreter's standard library; not the
+    project, the user's home, the benchmark data or any installed package.
+    """
+    prefix = str(Path(interpreter).resolve().parents[1])  # /usr, or a pyenv or conda folder
+    shown = [*_SYSTEM_FOLDERS, *([] if prefix.startswith("/usr") else [prefix])]
+    patterns = (
+        "lib/python3*/site-packages",
+        "lib/python3*/dist-packages",
+        "lib/python3/dist-packages",
+    )
+    hidden = sorted(
+        {
+            str(found)
+            for root in {"/usr", "/usr/local", prefix}
+            for pattern in patterns
+            for found in Path(root).glob(pattern)
+            if found.is_dir()
+        }
+    )
+    return shown, hidden
 
 
 def _enter(limits: SandboxLimits, user: int | None) -> None:

@@ -1,170 +1,129 @@
-"""Splits a test suite into what the candidate's process may see and what it may not.
+"""A test suite as the trusted tests' process runs it: setup statements, then one test each.
 
-A test of the shape ``assert call == literal`` (or ``is``, ``assert call``, ``assert not call``,
-``assert abs(call - literal) < tolerance``) becomes a :class:`Check`: the sandbox evaluates only
-``call`` and returns its value as plain data; the trusted parent compares it with the expected
-value, which never enters the candidate's process. HumanEval's ``check(candidate)`` is rewritten
-the same way when every statement in it has that shape. Any other test runs inside the sandbox
-as before and makes the verdict less trusted: the candidate's process decides it.
+Plain asserts are tests; other top-level statements are setup. HumanEval's
+``check(candidate)`` is unrolled into its asserts, each a test, when it is made only of asserts;
+otherwise ``check(<entry point>)`` is one test. For each answer, :func:`split_for` says which
+of the answer's functions the tests call through stubs, and which tests name something of the
+answer that is not a function (a class, a constant): those need the candidate's objects, not
+values, and cannot be decided outside its process.
 """
 
 from __future__ import annotations
 
 import ast
-import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from reflexion_graph.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
-class Check:
-    """One rewritten test: the expression to evaluate in the sandbox, and what it must equal."""
+class TestPlan:
+    """The suite, split into setup statements and tests, with the names each reads."""
 
-    source: str
-    """The test as written (shown in feedback)."""
-    call: str
-    """The expression the sandbox evaluates; its value comes back as plain data."""
-    expected: Any
-    tolerance: float | None = None
-    """Numbers within this distance count as equal (``abs(call - x) < tolerance`` tests)."""
-
-    def passes(self, actual: Any) -> bool:
-        """Whether the plain-data ``actual`` equals the expected value, type-strictly."""
-        if self.tolerance is not None:
-            return _is_number(actual) and abs(actual - self.expected) < self.tolerance
-        return same_value(actual, self.expected)
+    setup: list[str]
+    tests: list[str]
+    setup_names: frozenset[str] = frozenset()
+    """Names the setup reads."""
+    test_names: list[frozenset[str]] = field(default_factory=list)
+    """Per test, the names it reads."""
+    defined: frozenset[str] = frozenset()
+    """Names the preamble or the setup define: the tests use those, never the answer's."""
 
 
 @dataclass(frozen=True)
-class TestPlan:
-    """The suite, split: setup and untrusted tests run in the sandbox; checks are trusted."""
+class AnswerSplit:
+    """How one answer's tests run: stubs for its functions, and what needs its objects."""
 
-    setup: str
-    """Statements that are not tests (imports, helpers, inputs): they run after the code."""
-    checks: list[Check] = field(default_factory=list)
-    in_process: list[str] = field(default_factory=list)
-    """Tests the sandbox must decide itself (their shape could not be rewritten)."""
-
-    @property
-    def trusted(self) -> bool:
-        """Whether the whole verdict is decided outside the candidate's process."""
-        return not self.in_process
+    stubs: list[str]
+    needs_objects: dict[int, str]
+    """Test index -> the names of the answer's objects it needs."""
 
 
-def plan_tests(tests: str, entry_point: str | None = None) -> TestPlan:
+def plan_tests(tests: str, entry_point: str | None = None, preamble: str = "") -> TestPlan:
     """Split ``tests`` (plain asserts, setup statements, or a HumanEval ``check``)."""
-    try:
-        tree = ast.parse(tests)
-    except SyntaxError as error:
-        raise ConfigurationError(f"the task's tests do not parse: {error}") from error
+    tree = _parse(tests, "the task's tests")
     setup: list[ast.stmt] = []
-    checks: list[Check] = []
-    in_process: list[str] = []
+    cases: list[ast.stmt] = []
     for node in tree.body:
         if isinstance(node, ast.Assert):
-            check = _rewrite(node)
-            if check is None:
-                in_process.append(ast.unparse(node))
-            else:
-                checks.append(check)
+            cases.append(node)
         elif _is_check_function(node) and entry_point:
-            rewritten = _rewrite_check_function(node, entry_point)
-            if rewritten is None:
+            unrolled = _unrolled_check(node, entry_point)
+            if unrolled is None:
                 setup.append(node)
-                in_process.append(f"check({entry_point})")
+                cases.append(ast.parse(f"check({entry_point})").body[0])
             else:
-                checks += rewritten
+                cases += unrolled
         else:
             setup.append(node)
-    if not checks and not in_process:
+    if not cases:
         raise ConfigurationError("the task's tests contain no assert and no check()")
-    return TestPlan(ast.unparse(ast.Module(body=setup, type_ignores=[])), checks, in_process)
+    defined = _defined_names(_parse(preamble, "the task's preamble").body) | _defined_names(setup)
+    return TestPlan(
+        setup=[ast.unparse(node) for node in setup],
+        tests=[ast.unparse(node) for node in cases],
+        setup_names=frozenset().union(*(_read_names(node) for node in setup)),
+        test_names=[_read_names(node) for node in cases],
+        defined=frozenset(defined - ({entry_point} if entry_point else set())),
+    )
 
 
-def same_value(actual: Any, expected: Any) -> bool:
-    """Plain-data equality where ``True`` is not ``1`` and a list is not a tuple."""
-    if isinstance(expected, bool) or expected is None:
-        return actual is expected
-    if _is_number(expected):
-        return _is_number(actual) and actual == expected
-    if type(actual) is not type(expected):
-        return False
-    if isinstance(expected, list | tuple):
-        return len(actual) == len(expected) and all(
-            same_value(a, e) for a, e in zip(actual, expected, strict=True)
-        )
-    if isinstance(expected, dict):
-        return actual.keys() == expected.keys() and all(
-            same_value(actual[key], value) for key, value in expected.items()
-        )
-    return bool(actual == expected)
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) in (int, float) and not (type(value) is float and math.isnan(value))
-
-
-def _literal(node: ast.expr) -> tuple[bool, Any]:
+def split_for(plan: TestPlan, code: str, entry_point: str | None) -> AnswerSplit:
+    """Which of the answer's functions become stubs, and which tests need its objects."""
     try:
-        return True, ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False, None
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError):
+        return AnswerSplit(stubs=[entry_point] if entry_point else [], needs_objects={})
+    functions = {n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    objects = _defined_names(body) - functions - plan.defined
+    stubs = sorted(functions - plan.defined)
+    needs_objects: dict[int, str] = {}
+    for index, names in enumerate(plan.test_names):
+        needed = objects & (names | plan.setup_names)
+        if needed:
+            needs_objects[index] = ", ".join(sorted(needed))
+    return AnswerSplit(stubs=stubs, needs_objects=needs_objects)
 
 
-def _rewrite(node: ast.Assert) -> Check | None:
-    """The :class:`Check` for one assert, or ``None`` when its shape is not one we rewrite."""
-    source, test = f"assert {ast.unparse(node.test)}", node.test
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        op, right = test.ops[0], test.comparators[0]
-        if isinstance(op, ast.Eq | ast.Is):
-            known, expected = _literal(right)
-            if known and (
-                isinstance(op, ast.Eq) or any(expected is v for v in (None, True, False))
-            ):
-                return Check(source, ast.unparse(test.left), expected)
-        if isinstance(op, ast.Lt | ast.LtE):
-            return _rewrite_close(source, test.left, right)
-        return None
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return Check(source, ast.unparse(test.operand), False)
-    if isinstance(test, ast.Call | ast.Name | ast.Attribute | ast.Subscript):
-        return Check(source, ast.unparse(test), True)
-    return None
+def _parse(source: str, what: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as error:
+        raise ConfigurationError(f"{what} do not parse: {error}") from error
 
 
-def _rewrite_close(source: str, left: ast.expr, bound: ast.expr) -> Check | None:
-    """``abs(call - expected) < tolerance`` (either order inside ``abs``)."""
-    known, tolerance = _literal(bound)
-    if not (
-        known
-        and _is_number(tolerance)
-        and isinstance(left, ast.Call)
-        and isinstance(left.func, ast.Name)
-        and left.func.id == "abs"
-        and len(left.args) == 1
-        and isinstance(left.args[0], ast.BinOp)
-        and isinstance(left.args[0].op, ast.Sub)
-    ):
-        return None
-    difference = left.args[0]
-    for call, other in ((difference.left, difference.right), (difference.right, difference.left)):
-        is_literal, expected = _literal(other)
-        if is_literal and _is_number(expected):
-            return Check(source, ast.unparse(call), expected, tolerance=float(tolerance))
-    return None
+def _defined_names(body: list[ast.stmt]) -> set[str]:
+    """Names a module's top-level statements bind (functions, classes, assignments, imports)."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.With):
+            names |= {
+                n.id
+                for n in ast.walk(node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+    return names
+
+
+def _read_names(node: ast.AST) -> frozenset[str]:
+    return frozenset(
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    )
 
 
 def _is_check_function(node: ast.stmt) -> bool:
     return isinstance(node, ast.FunctionDef) and node.name == "check"
 
 
-def _rewrite_check_function(node: ast.stmt, entry_point: str) -> list[Check] | None:
-    """HumanEval's ``def check(candidate)`` as checks, if every statement is a test we rewrite."""
+def _unrolled_check(node: ast.stmt, entry_point: str) -> list[ast.stmt] | None:
+    """HumanEval's ``def check(candidate)`` as its asserts, if it holds nothing else."""
     assert isinstance(node, ast.FunctionDef)
     parameter = node.args.args[0].arg if node.args.args else "candidate"
-    checks = []
+    asserts: list[ast.stmt] = []
     for statement in node.body:
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
             continue  # a docstring or a stray string
@@ -172,12 +131,8 @@ def _rewrite_check_function(node: ast.stmt, entry_point: str) -> list[Check] | N
             continue
         if not isinstance(statement, ast.Assert):
             return None
-        renamed = _RenameName(parameter, entry_point).visit(statement)
-        check = _rewrite(renamed)
-        if check is None:
-            return None
-        checks.append(check)
-    return checks or None
+        asserts.append(_RenameName(parameter, entry_point).visit(statement))
+    return asserts or None
 
 
 class _RenameName(ast.NodeTransformer):

