@@ -1,6 +1,7 @@
 """Graph overhead: the Reflexion graph with a zero-latency model and a trivial evaluator vs. a
 plain Python loop making the same component calls, and a bare LangGraph graph of no-op nodes
-(the floor), in one run; with and without memory, no checkpointer.
+(the floor), in one run; with and without memory, no checkpointer. Without memory also
+``create_agent`` with ``ReflexionMiddleware`` on the same model, evaluator and reflector.
 
 Prints a table and writes ``benchmarks/results/overhead.json``.
 
@@ -133,13 +134,33 @@ def measure(with_memory: bool, runs: int) -> dict[str, Any]:
     graph_ms = per_run_ms(lambda: graph.invoke({"task": "t"}, context=context), runs)
     model.calls = 0
     loop_ms = per_run_ms(lambda: plain_loop(actor, reflector, memory), runs)
-    return {
+    row = {
         "memory": with_memory,
         "graph_ms_per_run": round(graph_ms, 3),
         "plain_loop_ms_per_run": round(loop_ms, 3),
         "overhead_ms_per_attempt": round((graph_ms - loop_ms) / ATTEMPTS, 3),
         "ratio": round(graph_ms / loop_ms, 2),
     }
+    if not with_memory:
+        model.calls = 0
+        middleware_ms = per_run_ms(middleware_agent(model, reflector), runs)
+        row["middleware_ms_per_run"] = round(middleware_ms, 3)
+        row["middleware_overhead_ms_per_attempt"] = round((middleware_ms - loop_ms) / ATTEMPTS, 3)
+    return row
+
+
+def middleware_agent(model: InstantModel, reflector: LLMReflector) -> Callable[[], Any]:
+    """``create_agent`` with the middleware: the same calls, through LangChain's agent."""
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+
+    from reflexion_graph import ReflexionMiddleware
+
+    middleware = ReflexionMiddleware(
+        evaluator=evaluator, reflector=reflector, max_attempts=ATTEMPTS
+    )
+    agent = create_agent(model, middleware=[middleware])
+    return lambda: agent.invoke({"messages": [HumanMessage("t")]})
 
 
 def main() -> None:
@@ -160,6 +181,11 @@ def main() -> None:
             f"| {row['memory']} | {row['graph_ms_per_run']} | {row['plain_loop_ms_per_run']} "
             f"| {row['overhead_ms_per_attempt']} | {row['ratio']}x |"
         )
+    plain = rows[0]
+    print(
+        f"create_agent + ReflexionMiddleware (no memory): {plain['middleware_ms_per_run']} ms/run, "
+        f"{plain['middleware_overhead_ms_per_attempt']} ms/attempt over the plain loop"
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(

@@ -30,6 +30,21 @@ from reflexion_graph.models import ModelSettings, create_chat_model
 from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
+
+def __getattr__(name: str) -> object:
+    """``ReflexionMiddleware`` needs langchain (the ``agents`` extra): imported on first use."""
+    if name == "ReflexionMiddleware":
+        try:
+            from reflexion_graph.middleware import ReflexionMiddleware
+        except ImportError as error:
+            raise ImportError(
+                "ReflexionMiddleware needs langchain's create_agent: "
+                "pip install 'reflexion-graph[agents]'"
+            ) from error
+        return ReflexionMiddleware
+    raise AttributeError(f"module 'reflexion_graph' has no attribute {name!r}")
+
+
 __all__ = [
     "Attempt",
     "BaseActor",
@@ -50,6 +65,7 @@ __all__ = [
     "ReflexionContext",
     "ReflexionGraphError",
     "ReflexionInput",
+    "ReflexionMiddleware",
     "ReflexionOutput",
     "ReflexionState",
     "StopReason",

@@ -1,4 +1,7 @@
-"""The graph that ``langgraph dev`` / LangGraph Studio serves (see ``langgraph.json``).
+"""The graphs that ``langgraph dev`` / LangGraph Studio serves (see ``langgraph.json``).
+
+``graph`` is the Reflexion graph; ``agent`` is a LangChain ``create_agent`` agent with
+:class:`ReflexionMiddleware`, judged the same way and keeping lessons in the same store.
 
 Free-form tasks are judged by an LLM judge on the same model; lessons live in the server's
 store, whose semantic index uses the offline MiniLM ``embeddings`` below (no network).
@@ -30,6 +33,22 @@ embeddings = MiniLMEmbeddings()
 def graph(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
     """The served graph, built on first use (LangGraph Server's graph-factory form)."""
     return _build()
+
+
+def agent(config: RunnableConfig) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The served ``create_agent`` agent with Reflexion as middleware, built on first use."""
+    return _build_agent()
+
+
+@functools.cache
+def _build_agent() -> CompiledStateGraph[Any, Any, Any, Any]:
+    from langchain.agents import create_agent
+
+    from reflexion_graph.middleware import ReflexionMiddleware
+
+    model = create_chat_model(lazy=True)
+    middleware = ReflexionMiddleware(evaluator=LLMJudge(model), model=model, max_attempts=2)
+    return create_agent(model, middleware=[middleware], name="reflexion_agent")
 
 
 @functools.cache

@@ -82,3 +82,11 @@ def test_a_killed_run_resumes_without_redoing_attempt_one(embedded_server, tmp_p
     after = checkpointed_attempts(database, "t1")
     assert after[0] == before  # attempt 1 kept as it was, not redone
     assert [a["number"] for a in after] == [1, 2, 3]
+
+
+def test_create_agent_gains_reflexion_with_one_middleware(tmp_path):
+    """The README's middleware example, on the user's path: nothing started, nothing set."""
+    done = run_example("agent_middleware.py", str(tmp_path / "memory"), env=user_environment())
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.split()[0] in ("passed", "max_attempts") and "lessons saved" in last

@@ -187,3 +187,27 @@ async def test_a_studio_on_a_model_endpoint_streams_and_keeps_lessons_in_the_sto
     assert set(stored) == {"seed"} | verified
     assert stored["seed"]["recalls"] == 2
     assert stored["seed"]["helped"] == 1 + values["attempts"][0]["evaluation"]["passed"]
+
+
+async def test_a_fresh_studio_serves_create_agent_with_the_middleware_and_runs_it(fresh_studio):
+    client = get_client(url=fresh_studio)
+    [assistant] = await client.assistants.search(graph_id="reflexion_agent")
+    drawing = await client.assistants.get_graph(assistant["assistant_id"])
+    nodes = {node["id"] for node in drawing["nodes"]}
+    assert {"model", "ReflexionMiddleware.before_agent", "ReflexionMiddleware.after_agent"} <= nodes
+    thread = await client.threads.create()
+    events = []
+    async for event in client.runs.stream(
+        thread["thread_id"],
+        "reflexion_agent",
+        input={"messages": [{"role": "user", "content": "Name the capital of France."}]},
+        stream_mode=["custom", "values"],
+    ):
+        assert event.event != "error", event.data
+        if event.event == "custom":
+            events.append(event.data["reflexion"]["type"])
+    values = (await client.threads.get_state(thread["thread_id"]))["values"]
+    summary = values["reflexion"]
+    assert summary["stop_reason"] in ("passed", "max_attempts") and 1 <= summary["attempts"] <= 2
+    assert events[0] == "recalled" and events[-1] == "summary"
+    assert "paris" in values["messages"][-1]["content"].lower() or not summary["passed"]

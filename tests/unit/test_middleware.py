@@ -1,0 +1,128 @@
+"""ReflexionMiddleware inside ``create_agent``, on scripted models."""
+
+import asyncio
+
+import pytest
+from langchain.agents import create_agent
+from langchain.agents.middleware import ModelCallLimitMiddleware
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command, interrupt
+
+from reflexion_graph import ReflexionMiddleware, make_reflection
+from tests.fakes import RecordingMemory, ScriptedChatModel
+
+RULE = "When a total is asked for, return it in integer cents."
+IN_RUN_LESSON = f"Mistake: returned dollars.\nRule: {RULE}\nFix: multiply by 100."
+
+
+def cents(task, answer):
+    return answer.startswith("150")
+
+
+def agent(answers, lessons=(), memory=None, **options):
+    model = ScriptedChatModel(replies=list(answers))
+    helper = ScriptedChatModel(replies=list(lessons))
+    middleware = ReflexionMiddleware(
+        evaluator=cents, model=helper, memory=memory or RecordingMemory(), **options
+    )
+    built = create_agent(model, system_prompt="You are terse.", middleware=[middleware])
+    return built, model, helper
+
+
+def ask(built, text="total of [1.5] in cents?", **config):
+    return built.invoke({"messages": [HumanMessage(text)]}, **config)
+
+
+def test_a_failed_answer_gets_a_critique_and_a_retry_that_passes():
+    memory = RecordingMemory()
+    built, model, helper = agent(["1.5", "150"], [IN_RUN_LESSON, "150"], memory)
+    result = ask(built)
+
+    assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
+    assert result["reflexion"]["stop_reason"] == "passed"
+    retry_prompt = model.prompt_text(1)
+    assert "That answer failed" in retry_prompt and RULE in retry_prompt
+    assert len(model.prompts) == 2  # no node looped on itself
+    [stored] = memory.stored["global"]  # the retry's rule, replayed (helper's 2nd reply)
+    assert stored["text"] == RULE and stored["metadata"]["replay"] == "passed"
+    assert result["reflexion"]["lessons_saved"] == 1
+    replay = helper.prompt_text(1)  # the agent's system prompt, the task and the rule alone
+    assert "You are terse." in replay and RULE in replay and "1.5\n" not in replay
+
+
+def test_the_run_stops_at_max_attempts_and_stores_nothing_it_did_not_verify():
+    memory = RecordingMemory()
+    built, model, _ = agent(["1", "2", "3"], ["lesson one", "lesson two"], memory, max_attempts=3)
+    result = ask(built)
+    assert result["reflexion"] == {
+        "passed": False,
+        "attempts": 3,
+        "stop_reason": "max_attempts",
+        "score": 0.0,
+        "lessons_saved": 0,
+        "feedback": "",
+    }
+    assert len(model.prompts) == 3 and memory.stored["global"] == []
+
+
+def test_a_call_limit_ends_the_run_as_a_stop_not_an_answer():
+    model = ScriptedChatModel(replies=["1.5", "150"])
+    middleware = ReflexionMiddleware(
+        evaluator=cents, model=ScriptedChatModel(replies=["lesson"]), memory=RecordingMemory()
+    )
+    limit = ModelCallLimitMiddleware(run_limit=1, exit_behavior="end")
+    built = create_agent(model, middleware=[middleware, limit])
+    result = ask(built)
+    assert result["reflexion"]["stop_reason"] == "call_limit"
+    assert result["reflexion"]["attempts"] == 1 and len(model.prompts) == 1
+
+
+def test_recalled_lessons_are_in_the_system_prompt_and_credited():
+    old = {**make_reflection(RULE, task="t", attempt=1), "id": "old", "outcome": "passed"}
+    memory = RecordingMemory([old])
+    built, model, _ = agent(["150"], [], memory)
+    result = ask(built)
+    system = model.prompts[0][0].content
+    assert system.startswith("You are terse.") and RULE in system
+    assert result["reflexion"]["attempts"] == 1
+    assert memory.usage == [(["old"], True, "global")]
+
+
+def test_the_async_path_retries_and_stops_the_same_way():
+    built, model, _ = agent(["1.5", "150"], [IN_RUN_LESSON, "150"])
+    result = asyncio.run(built.ainvoke({"messages": [HumanMessage("total?")]}))
+    assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
+    assert len(model.prompts) == 2
+
+
+def test_a_resumed_run_keeps_its_attempt_count():
+    def human(task, answer):
+        return bool(interrupt({"judge": answer}))
+
+    model = ScriptedChatModel(replies=["first", "second"])
+    middleware = ReflexionMiddleware(
+        evaluator=human,
+        model=ScriptedChatModel(replies=["lesson"]),  # no memory: nothing to replay
+    )
+    built = create_agent(model, middleware=[middleware], checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t1"}}
+    first = ask(built, config=config)
+    assert first["__interrupt__"][0].value == {"judge": "first"}
+    built.invoke(Command(resume=False), config=config)
+    done = built.invoke(Command(resume=True), config=config)
+    assert done["reflexion"]["attempts"] == 2 and done["reflexion"]["passed"]
+
+
+def test_pruning_keeps_the_task_and_the_passing_answer():
+    built, _, _ = agent(["1.5", "150"], [IN_RUN_LESSON, "150"], prune_failed_attempts=True)
+    result = ask(built)
+    assert [m.content for m in result["messages"]] == ["total of [1.5] in cents?", "150"]
+
+
+def test_two_instances_need_distinct_names_and_bad_settings_are_named():
+    first = ReflexionMiddleware(evaluator=cents, name="judge-a")
+    second = ReflexionMiddleware(evaluator=cents, name="judge-b")
+    assert {first.name, second.name} == {"judge-a", "judge-b"}
+    with pytest.raises(ValueError, match="max_attempts"):
+        ReflexionMiddleware(evaluator=cents, max_attempts=0)
