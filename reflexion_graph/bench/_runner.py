@@ -23,6 +23,7 @@ from reflexion_graph._records import Attempt, Reflection, make_reflection
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.bench._families import family_of, position_of
+from reflexion_graph.bench._lanes import LANES, lane_of
 from reflexion_graph.bench._task import BenchTask
 from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
@@ -37,31 +38,10 @@ from reflexion_graph.models._binding import with_options
 from reflexion_graph.reflectors._llm import BaseReflector
 
 MEMORY_STRATEGY = "reflexion+memory"
-EVERY_FAILURE_STRATEGY = "reflexion+memory:every-failure"
 ORACLE_STRATEGY = "oracle-lesson"
 FAMILY_LESSONS_STRATEGY = "family-lessons"
-MEMORY_STRATEGIES = (MEMORY_STRATEGY, EVERY_FAILURE_STRATEGY)
-"""The lanes with a cross-task memory: each takes the tasks in order with a memory of its own."""
-
-STRATEGIES = (
-    "single",
-    "retry",
-    "refine",
-    "reflexion",
-    MEMORY_STRATEGY,
-    ORACLE_STRATEGY,
-    EVERY_FAILURE_STRATEGY,
-    FAMILY_LESSONS_STRATEGY,
-)
-"""single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
-no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
-memory (starting empty; the library's remember policy: verified hindsight lessons); Reflexion
-recalling the task's oracle lesson (the families' convention: the ceiling for memory); the
-memory lane with the earlier policy (every lesson stored as written at failure time); Reflexion
-shown the lessons ``reflexion+memory`` stored on the earlier tasks of the task's family, without
-retrieval (a diagnostic: what writing lessons loses, against what retrieving them loses).
-``retry`` and ``refine`` are the baselines Reflexion must beat."""
-
+STRATEGIES = tuple(lane.name for lane in LANES)
+"""The named lanes (see :data:`LANES`); ``reflexion:<retry context>`` lanes come on top."""
 DEFAULT_STRATEGIES = STRATEGIES[:5]
 """What runs unless strategies are named: ``oracle-lesson`` needs tasks with oracle lessons."""
 
@@ -163,21 +143,20 @@ class BenchRunner:
         episodes: EpisodeLog | None = None,
         memory_from: Path | None = None,
     ) -> None:
-        unknown = sorted(set(strategies) - set(STRATEGIES))
-        if unknown:
-            raise ConfigurationError(f"unknown strategies {unknown}; known: {list(STRATEGIES)}")
-        for strategy in (ORACLE_STRATEGY, FAMILY_LESSONS_STRATEGY):
-            if strategy in strategies and not any(task.oracle_lesson for task in tasks):
+        self.lanes = {strategy: lane_of(strategy) for strategy in strategies}
+        for lane in self.lanes.values():
+            if lane.lessons in ("oracle", "family") and not any(t.oracle_lesson for t in tasks):
                 raise ConfigurationError(
-                    f"{strategy!r} needs tasks with oracle lessons (--dataset families)"
+                    f"{lane.name!r} needs tasks with oracle lessons (--dataset families)"
                 )
         self.model, self.tasks, self.strategies = model, tasks, list(strategies)
         self.attempts, self.seed, self.concurrency = attempts, seed, concurrency
         self.retry_context = ReflexionContext(retry_context=retry_context).retry_context
         self.results, self.episodes = results, episodes
         self.memory_dirs = {
-            MEMORY_STRATEGY: results.with_name(results.stem + ".memory"),
-            EVERY_FAILURE_STRATEGY: results.with_name(results.stem + ".every-failure.memory"),
+            name: results.with_name(results.stem + lane.memory_folder)
+            for name, lane in self.lanes.items()
+            if lane.keeps_memory
         }
         self.memory_from = memory_from
         if memory_from is not None and not (memory_from / "chroma.sqlite3").is_file():
@@ -193,6 +172,8 @@ class BenchRunner:
             "retry_context": self.retry_context,
         }
         self.records: dict[str, dict[str, Record]] = {s: {} for s in self.strategies}
+        self.other_records: dict[str, dict[str, Record]] = {}
+        """Lanes of the results file this run does not run: kept as they are."""
         self.first_attempts: dict[str, Record] = {}
         self.self_tests: dict[str, list[str]] = {}
         self._first_locks: dict[str, asyncio.Lock] = {}
@@ -211,7 +192,7 @@ class BenchRunner:
         """
         lanes = []
         for strategy in self.strategies:
-            if strategy in MEMORY_STRATEGIES:
+            if self.lanes[strategy].keeps_memory:
                 pending = [t for t in self.tasks if t.id not in self.records[strategy]]
                 if pending:
                     lanes.append(self._run_in_order(strategy, pending, on_record))
@@ -220,7 +201,7 @@ class BenchRunner:
             self._run_in_slot(slots, strategy, task, on_record)
             for task in self.tasks
             for strategy in self.strategies
-            if strategy not in MEMORY_STRATEGIES and task.id not in self.records[strategy]
+            if not self.lanes[strategy].keeps_memory and task.id not in self.records[strategy]
         ]
         await asyncio.gather(*lanes)
 
@@ -298,9 +279,10 @@ class BenchRunner:
         self, strategy: str, task: BenchTask, memory: BaseReflectionMemory | None
     ) -> Record:
         first = await self._first_attempt(task)
-        if strategy == ORACLE_STRATEGY:
+        lane = self.lanes[strategy]
+        if lane.lessons == "oracle":
             memory = FixedLessons([task.oracle_lesson])
-        elif strategy == FAMILY_LESSONS_STRATEGY:
+        elif lane.lessons == "family":
             memory = FixedLessons(self._family_lessons(task))
         actor = BenchActor(
             self.model,
@@ -313,9 +295,9 @@ class BenchRunner:
             self.model,
             evaluator=task.feedback,
             actor=actor,
-            reflector=NoReflection() if strategy == "retry" else None,
+            reflector=None if lane.reflects else NoReflection(),
             memory=memory,
-            episode_log=None if strategy == "retry" else self.episodes,
+            episode_log=self.episodes if lane.reflects else None,
         )
         context = self._context(strategy)
         started = time.perf_counter()
@@ -339,11 +321,11 @@ class BenchRunner:
             "recalled_from": [
                 self._task_ids.get(lesson["task"], lesson["task"]) for lesson in state["recalled"]
             ],
-            "lessons": [lesson["text"] for lesson in state["reflections"] if strategy != "retry"],
+            "lessons": [lesson["text"] for lesson in state["reflections"] if lane.reflects],
             "stored": [
                 lesson["text"]
                 for lesson in lessons_to_store(cast(ReflexionState, state), context)
-                if strategy in MEMORY_STRATEGIES
+                if lane.keeps_memory
             ],
             "learned": [
                 {"text": lesson["text"], "replay": lesson["metadata"]["replay"]}
@@ -365,19 +347,13 @@ class BenchRunner:
         return [lesson for task_id in earlier for lesson in lane[task_id]["stored"]]
 
     def _context(self, strategy: str) -> ReflexionContext:
-        if strategy == "single":
-            return ReflexionContext(max_attempts=1)
-        if strategy == "retry":
-            return ReflexionContext(
-                max_attempts=self.attempts, retry_context="reflections", reflection_window=0
-            )
-        if strategy == "refine":
-            return ReflexionContext(max_attempts=self.attempts, retry_context="last_attempt")
+        lane = self.lanes[strategy]
         return ReflexionContext(
-            max_attempts=self.attempts,
-            retry_context=self.retry_context,
-            remember="every_failure" if strategy == EVERY_FAILURE_STRATEGY else "hindsight",
-            save_reflections=strategy in MEMORY_STRATEGIES,
+            max_attempts=1 if lane.single_attempt else self.attempts,
+            retry_context=lane.retry_context or self.retry_context,
+            reflection_window=ReflexionContext.reflection_window if lane.reflects else 0,
+            remember=lane.remember or "hindsight",
+            save_reflections=lane.keeps_memory,
         )
 
     async def _success_at(self, task: BenchTask, attempts: list[Attempt]) -> list[bool]:
@@ -424,18 +400,21 @@ class BenchRunner:
         for strategy, done in saved.get("records", {}).items():
             if strategy in self.records:
                 self.records[strategy] = done
+            else:
+                self.other_records[strategy] = done
         self.first_attempts = saved.get("first_attempts", {})
         self.self_tests = saved.get("self_tests", {})
 
     def _save(self) -> None:
+        records = {**self.other_records, **self.records}
         payload: dict[str, Any] = {
             "config": self.config,
-            "records": self.records,
+            "records": records,
             "first_attempts": self.first_attempts,
             "self_tests": self.self_tests,
         }
         if any(task.oracle_lesson for task in self.tasks):
-            payload["lessons_by_family"] = lessons_by_family(self.records)
+            payload["lessons_by_family"] = lessons_by_family(records)
         partial = self.results.with_suffix(".partial")
         partial.write_text(json.dumps(payload, indent=1))
         partial.replace(self.results)

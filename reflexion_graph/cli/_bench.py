@@ -22,6 +22,7 @@ from reflexion_graph.bench import (
     transfer_markdown,
 )
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
+from reflexion_graph.bench._lanes import lane_of
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
@@ -66,8 +67,9 @@ def add_parsers(commands: Any) -> None:
         "--strategies",
         nargs="+",
         default=list(DEFAULT_STRATEGIES),
-        choices=STRATEGIES,
-        help=f"default: {' '.join(DEFAULT_STRATEGIES)}",
+        type=_strategy,
+        help=f"{', '.join(STRATEGIES)}, or reflexion:<retry context> / "
+        f"reflexion+memory:<retry context> (default: {' '.join(DEFAULT_STRATEGIES)})",
     )
     parser.add_argument(
         "--feedback",
@@ -217,3 +219,12 @@ def export_rows(args: argparse.Namespace, console: Console) -> int:
     count = write_jsonl(rows, args.output)
     console.print(f"wrote {count} {args.format} row(s) to {args.output}")
     return 0
+
+
+def _strategy(name: str) -> str:
+    """A ``--strategies`` value: a lane the bench knows (argparse shows the error)."""
+    try:
+        lane_of(name)
+    except ConfigurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name

@@ -229,7 +229,7 @@ def test_paired_comparison_and_plot(tmp_path):
 
 
 def test_unknown_strategy():
-    with pytest.raises(ConfigurationError, match="unknown strategies"):
+    with pytest.raises(ConfigurationError, match="unknown strategy 'magic'"):
         BenchRunner(
             ScriptedChatModel(replies=[]),
             [],
@@ -348,3 +348,25 @@ async def test_a_resumed_run_judges_with_the_self_tests_it_wrote_before(tmp_path
     resumed = runner(silent, ["single", "retry"])
     await resumed.run()
     assert silent.prompts == [] and resumed.records["retry"]["t"]["success_at"] == [True]
+
+
+async def test_retry_context_lanes_share_the_first_attempts_and_old_lanes_are_kept(tmp_path):
+    first = make_runner(tmp_path, ["reflexion"])
+    await first.run()
+    shared = json.loads((tmp_path / "results.json").read_text())["first_attempts"]
+    lanes = ["reflexion:reflections", "reflexion:last_attempt", "reflexion+memory:reflections"]
+    added = make_runner(tmp_path, lanes)
+    contexts = {lane: added._context(lane) for lane in lanes}
+    assert contexts["reflexion:reflections"].retry_context == "reflections"
+    assert contexts["reflexion:last_attempt"].retry_context == "last_attempt"
+    assert contexts["reflexion+memory:reflections"].save_reflections
+    await added.run()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["records"]) == {"reflexion", *lanes}  # the earlier lane is kept
+    assert saved["first_attempts"] == shared  # reused, not resampled
+    calls = {lane: [r["model_calls"] for r in saved["records"][lane].values()] for lane in lanes}
+    assert calls["reflexion:last_attempt"] == [2, 2, 2]  # no reflector call
+    assert calls["reflexion:reflections"] == [3, 3, 3]
+    assert (tmp_path / "results.reflections.memory").is_dir()
+    with pytest.raises(ConfigurationError, match="unknown strategy 'reflexion:sideways'"):
+        make_runner(tmp_path, ["reflexion:sideways"])

@@ -1,0 +1,83 @@
+"""The bench's lanes as data: what each strategy's runs are shown, and what they keep.
+
+Every lane shares the run's first attempts and self-written tests; lanes differ only in what
+they do after a failure (and, for the lesson lanes, in what their first attempt recalls).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.graph._state import RETRY_CONTEXTS, RememberPolicy, RetryContext
+
+Lessons = Literal["none", "memory", "oracle", "family"]
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One strategy of the bench."""
+
+    name: str
+    single_attempt: bool = False
+    retry_context: RetryContext | None = None
+    """What a retry sees; ``None``: the run's ``--retry-context``."""
+    reflects: bool = True
+    """Whether a reflector writes lessons (``retry`` resamples without one)."""
+    lessons: Lessons = "none"
+    """What the first attempt may recall: nothing, the lane's own memory, the task's oracle
+    lesson, or what the memory lane stored on the family's earlier tasks."""
+    remember: RememberPolicy | None = None
+    """A memory lane's policy; its memory starts empty and lives beside the results file."""
+    memory_folder: str = ""
+    """The memory's folder suffix beside the results file (``.memory`` and so on)."""
+
+    @property
+    def keeps_memory(self) -> bool:
+        """Whether the lane learns across tasks (it takes the tasks in order)."""
+        return self.remember is not None
+
+
+LANES = (
+    Lane("single", single_attempt=True),
+    Lane("retry", retry_context="reflections", reflects=False),
+    Lane("refine", retry_context="last_attempt"),
+    Lane("reflexion"),
+    Lane("reflexion+memory", lessons="memory", remember="hindsight", memory_folder=".memory"),
+    Lane("oracle-lesson", lessons="oracle"),
+    Lane(
+        "reflexion+memory:every-failure",
+        lessons="memory",
+        remember="every_failure",
+        memory_folder=".every-failure.memory",
+    ),
+    Lane("family-lessons", lessons="family"),
+)
+"""single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
+no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
+memory (starting empty; the library's remember policy: verified hindsight lessons); Reflexion
+recalling the task's oracle lesson (the families' convention: the ceiling for memory); the
+memory lane with the earlier policy (every lesson stored as written at failure time); Reflexion
+shown the lessons ``reflexion+memory`` stored on the earlier tasks of the task's family, without
+retrieval (a diagnostic: what writing lessons loses, against what retrieving them loses).
+``retry`` and ``refine`` are the baselines Reflexion must beat. ``reflexion:<retry context>``
+and ``reflexion+memory:<retry context>`` are Reflexion with that retry context."""
+
+_BY_NAME = {lane.name: lane for lane in LANES}
+_WITH_CONTEXT = ("reflexion", "reflexion+memory")
+
+
+def lane_of(name: str) -> Lane:
+    """The lane a strategy names; a clear error for an unknown one."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    base, _, context = name.partition(":")
+    if base in _WITH_CONTEXT and context in RETRY_CONTEXTS:
+        lane = _BY_NAME[base]
+        folder = f".{context}.memory" if lane.keeps_memory else ""
+        return replace(lane, name=name, retry_context=context, memory_folder=folder)
+    known = [lane.name for lane in LANES] + [
+        f"{b}:<{'|'.join(RETRY_CONTEXTS)}>" for b in _WITH_CONTEXT
+    ]
+    raise ConfigurationError(f"unknown strategy {name!r}; known: {', '.join(known)}")
