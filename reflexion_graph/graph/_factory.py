@@ -85,7 +85,7 @@ def create_reflexion_agent(
             actor = create_tool_actor(model, tools) if tools is not None else LLMActor(model)
         reflector = reflector or LLMReflector(model)
     model_name = model_id(model if model is not None else getattr(actor, "model", actor))
-    nodes = ReflexionNodes(actor, checked_evaluator, reflector, memory)
+    nodes = ReflexionNodes(actor, checked_evaluator, reflector, memory, name=name)
     writer_model = model if model is not None else getattr(reflector, "model", None)
     if lesson_writer is None and isinstance(writer_model, BaseChatModel):
         lesson_writer = HindsightWriter(writer_model)
@@ -102,7 +102,7 @@ def create_reflexion_agent(
     for node_name, func, afunc, calls_model in (
         ("recall", nodes.recall, nodes.arecall, False),
         ("actor", nodes.act, nodes.aact, True),
-        ("evaluate", nodes.evaluate, nodes.aevaluate, False),
+        ("evaluate", nodes.evaluate, nodes.aevaluate, True),  # judges call models too
         ("reflect", nodes.reflect, nodes.areflect, True),
         ("finalize", nodes.finalize, nodes.afinalize, False),
         ("hindsight", learning.hindsight, learning.ahindsight, True),

@@ -43,11 +43,15 @@ class ReflexionNodes:
         evaluator: BaseEvaluator,
         reflector: BaseReflector,
         memory: BaseReflectionMemory | None,
+        *,
+        name: str = "reflexion",
     ) -> None:
         self.actor = actor
         self.evaluator = evaluator
         self.reflector = reflector
         self.memory = memory
+        self.name = name
+        """The graph's name: the chat reply's ``name``."""
 
     # recall: validate the input, reset per-run fields, fetch lessons from earlier tasks.
     # Lessons blamed on a tool the actor has come first: its tool is in play again.
@@ -115,10 +119,10 @@ class ReflexionNodes:
 
     # finalize: decide only: the best attempt and each reflection's outcome.
     def finalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        return finalized(state)
+        return finalized(state, self.name)
 
     async def afinalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        return finalized(state)
+        return finalized(state, self.name)
 
 
 def route_after_evaluate(state: ReflexionState) -> Literal["reflect", "finalize"]:
@@ -255,12 +259,12 @@ def _judged(
     }
 
 
-def finalized(state: ReflexionState) -> Update:
+def finalized(state: ReflexionState, name: str) -> Update:
     """The run's decision: its best attempt (also as the chat reply), settled reflections."""
     attempts = state.get("attempts") or []
     best = best_attempt(attempts)
     return {
         "best": best,
         "reflections": Overwrite(settle_outcomes(state.get("reflections") or [], attempts)),
-        "messages": [AIMessage(best["answer"] if best else "", name="reflexion")],
+        "messages": [AIMessage(best["answer"] if best else "", name=name)],
     }

