@@ -4,8 +4,8 @@ Items live in one collection (the value as a JSON document; the namespace, one m
 per label, so a prefix is a metadata filter). Their embeddings live in a second collection, one
 vector per indexed field, so an item is found by its best-matching field (max pooling), as in
 LangGraph's own stores. Filters mean what they mean in LangGraph's stores (``_store_filter``);
-Chroma narrows the candidates by namespace and by plain text equality, the rest is applied
-here. A put embeds first, so one whose embedding fails changes nothing, and writes in chunks
+Chroma narrows the candidates by namespace and by top-level equality, and every filter is
+checked here. A put embeds first, so one whose embedding fails changes nothing, and writes in chunks
 under the client's maximum batch size. TTLs are not supported.
 """
 
@@ -34,7 +34,12 @@ from langgraph.store.base.embed import ensure_embeddings, get_text_at_path, toke
 
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._chroma_query import query_nearest
-from reflexion_graph.memory._store_filter import check_filter, matches, plain_text_conditions
+from reflexion_graph.memory._store_filter import (
+    check_filter,
+    equal_alternatives,
+    matches,
+    stored_for_filters,
+)
 
 _NAMESPACE = "namespace"
 _VALUE = "v."
@@ -197,17 +202,17 @@ class ChromaStore(BaseStore):
         return texts
 
     def _search(self, op: SearchOp) -> list[SearchItem]:
-        """Chroma narrows by namespace and plain text equality; the filter, and pooling, here."""
+        """Chroma narrows by namespace and top-level equality; the filter, and pooling, here."""
         check_filter(op.filter)
         for name in ("limit", "offset"):
             if getattr(op, name) < 0:
                 raise ValueError(f"search {name} must be >= 0, got {getattr(op, name)}")
-        text = plain_text_conditions(op.filter)
-        pushed = [{f"{_VALUE}{field}": value} for field, value in text.items()]
+        narrowed = equal_alternatives(op.filter)
+        pushed = [_any_of(f"{_VALUE}{field}", values) for field, values in narrowed.items()]
         where = _where([*_prefix_conditions(op.namespace_prefix), *pushed])
         wanted = op.offset + op.limit
         if not (op.query and self.embeddings is not None):
-            if len(text) == len(op.filter or {}):  # Chroma pages itself (insertion order)
+            if len(narrowed) == len(op.filter or {}):  # Chroma pages itself (insertion order)
                 page = self._items(where=where, limit=op.limit, offset=op.offset)
                 return [_search_item(item, None) for item in page]
             matching = [i for i in self._items(where=where) if matches(i.value, op.filter)]
@@ -299,8 +304,14 @@ def _where(conditions: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _value_metadata(value: Mapping[str, Any]) -> dict[str, Any]:
-    """Top-level text fields (``v.<field>``): Chroma filters on them as LangGraph would."""
-    return {f"{_VALUE}{field}": item for field, item in value.items() if isinstance(item, str)}
+    """Top-level text, bools and exact numbers (``v.<field>``): Chroma narrows by them."""
+    return {f"{_VALUE}{field}": item for field, item in value.items() if stored_for_filters(item)}
+
+
+def _any_of(key: str, values: list[Any]) -> dict[str, Any]:
+    if len(values) == 1:
+        return {key: values[0]}
+    return {"$or": [{key: value} for value in values]}
 
 
 def _chunks(records: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -43,15 +43,39 @@ def matches(value: Any, conditions: Mapping[str, Any] | None) -> bool:
     )
 
 
-def plain_text_conditions(conditions: Mapping[str, Any] | None) -> dict[str, str]:
-    """The top-level ``field == "text"`` conditions: a database compares text exactly alike."""
-    found = {}
+EXACT_FLOAT_LIMIT = 2**53
+"""Integers up to this size are floats exactly: a database compares them as Python does."""
+
+
+def equal_alternatives(conditions: Mapping[str, Any] | None) -> dict[str, list[Any]]:
+    """Top-level equalities a database can narrow by: per field, the stored values that match.
+
+    Text matches itself; a number matches the same number stored as an int or a float (and
+    ``True`` / ``False`` for 1 / 0); a bool matches itself and its number. Anything else (big
+    integers, nested values, orderings) is left to :func:`matches`.
+    """
+    found: dict[str, list[Any]] = {}
     for field, expected in (conditions or {}).items():
         if isinstance(expected, Mapping) and set(expected) == {"$eq"}:
             expected = expected["$eq"]
         if isinstance(expected, str):
-            found[str(field)] = expected
+            found[str(field)] = [expected]
+        elif isinstance(expected, bool):
+            found[str(field)] = [expected, int(expected)]
+        elif isinstance(expected, int | float) and _exact_float(expected):
+            found[str(field)] = [expected, *([bool(expected)] if expected in (0, 1) else [])]
     return found
+
+
+def stored_for_filters(value: Any) -> bool:
+    """Whether a top-level value is stored where the database can compare it exactly."""
+    if isinstance(value, str | bool):
+        return True
+    return isinstance(value, int | float) and _exact_float(value)
+
+
+def _exact_float(number: int | float) -> bool:
+    return math.isfinite(number) and abs(number) <= EXACT_FLOAT_LIMIT
 
 
 def _check_condition(path: str, expected: Any) -> None:
