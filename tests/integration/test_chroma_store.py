@@ -342,3 +342,19 @@ def test_where_in_memory_store_is_wrong_chroma_store_answers_as_postgres(kind, r
     store.put(("gone",), "k", {"text": "x"})
     store.delete(("gone",), "k")  # InMemoryStore still lists the emptied namespace
     assert store.list_namespaces() == [("docs",)]
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_semantic_search_keeps_to_its_prefix_whether_it_holds_most_items_or_few(
+    kind, request, tmp_path
+):
+    store = open_store(kind, request, tmp_path, {**INDEX, "embed": seeded_vectors})
+    store.batch(
+        [PutOp(("big",), f"b{n}", {"text": f"apple pie number {n}"}) for n in range(200)]
+        + [PutOp(("small",), f"s{n}", {"text": f"apple tart {n}"}) for n in range(3)]
+    )
+    small = store.search(("small",), query="apple pie", limit=10)
+    assert sorted(item.key for item in small) == ["s0", "s1", "s2"]
+    big = store.search(("big",), query="apple pie", limit=5)
+    assert len(big) == 5 and all(item.key.startswith("b") for item in big)
+    assert [i.score for i in big] == sorted((i.score for i in big), reverse=True)
