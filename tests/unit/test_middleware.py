@@ -126,3 +126,28 @@ def test_two_instances_need_distinct_names_and_bad_settings_are_named():
     assert {first.name, second.name} == {"judge-a", "judge-b"}
     with pytest.raises(ValueError, match="max_attempts"):
         ReflexionMiddleware(evaluator=cents, max_attempts=0)
+
+
+def test_a_retry_runs_the_agents_tools_again():
+    from langchain_core.messages import AIMessage
+    from langchain_core.tools import tool
+
+    looked_up = []
+
+    @tool
+    def price(item: str) -> str:
+        """The price of an item, in dollars."""
+        looked_up.append(item)
+        return "1.5"
+
+    def call(n):
+        return AIMessage("", tool_calls=[{"name": "price", "args": {"item": "tea"}, "id": f"c{n}"}])
+
+    model = ScriptedChatModel(replies=[call(1), "1.5", call(2), "150"])
+    middleware = ReflexionMiddleware(
+        evaluator=cents, model=ScriptedChatModel(replies=[IN_RUN_LESSON]), memory=None
+    )
+    built = create_agent(model, tools=[price], middleware=[middleware])
+    result = ask(built)
+    assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
+    assert looked_up == ["tea", "tea"]  # side effects repeat with the retry
