@@ -9,6 +9,7 @@ the candidate does can reach the tests' comparisons but the values it returns.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import select
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +49,15 @@ class TestRun:
 class Stopped(Exception):
     """The evaluation cannot go on; the message says why, for the reflector."""
 
+    def __init__(self, why: str, *, by_tests: bool = False) -> None:
+        super().__init__(why)
+        self.by_tests = by_tests
+        """Whether the tests' process, not the candidate's, stopped it."""
+
+
+class CallTimedOut(TimeoutError):
+    """One call into the candidate's code ran past its limit."""
+
 
 @dataclass
 class _Pipe:
@@ -55,6 +66,7 @@ class _Pipe:
     reads: IO[bytes]
     writes: IO[bytes]
     name: str
+    is_tests: bool = False
     buffer: bytes = b""
 
     def __post_init__(self) -> None:
@@ -68,22 +80,27 @@ class _Pipe:
             try:
                 data = data[os.write(self.writes.fileno(), data) :]
             except BrokenPipeError:
-                raise Stopped(f"{self.name} ended") from None
+                raise Stopped(f"{self.name} ended", by_tests=self.is_tests) from None
 
     def receive(self, deadline: float) -> dict[str, Any]:
         while b"\n" not in self.buffer:
             _wait(self.reads, deadline, "r", f"{self.name} timed out")
             chunk = os.read(self.reads.fileno(), 1 << 16)
             if not chunk:
-                raise Stopped(f"{self.name} ended")
+                raise Stopped(f"{self.name} ended", by_tests=self.is_tests)
             self.buffer += chunk
             if len(self.buffer) > plain.MAX_MESSAGE_CHARS:
-                raise Stopped(f"{self.name} sent a message over {plain.MAX_MESSAGE_CHARS} bytes")
+                raise Stopped(
+                    f"{self.name} sent a message over {plain.MAX_MESSAGE_CHARS} bytes",
+                    by_tests=self.is_tests,
+                )
         line, _, self.buffer = self.buffer.partition(b"\n")
         try:
             return plain.loads(line.decode("utf-8", errors="replace"))
         except ValueError as error:
-            raise Stopped(f"{self.name} sent a malformed message ({error})") from None
+            raise Stopped(
+                f"{self.name} sent a malformed message ({error})", by_tests=self.is_tests
+            ) from None
 
 
 def _wait(stream: IO[bytes], deadline: float, mode: str, why: str) -> None:
@@ -106,28 +123,32 @@ def run_tests_across(
     limits: SandboxLimits,
 ) -> TestRun:
     """Load ``code`` in the sandbox, run ``tests`` in the trusted process, relay the calls."""
-    started = time.monotonic()
-    deadline = started + limits.timeout_s
+    deadline = time.monotonic() + limits.timeout_s
     with (
         sandboxed_python(script("_candidate_server.py"), limits) as sandbox,
         _tests_process() as runner,
     ):
-        assert sandbox.process.stdin and sandbox.process.stdout
-        assert runner.stdin and runner.stdout
-        candidate = _Pipe(sandbox.process.stdout, sandbox.process.stdin, "the candidate's process")
-        tests_side = _Pipe(runner.stdout, runner.stdin, "the tests' process")
+        assert runner.process.stdin and runner.process.stdout
+        candidate = _candidate_pipe(sandbox)
+        tests_side = _Pipe(runner.process.stdout, runner.process.stdin, "the tests' process", True)
         try:
-            candidate.send({"op": "load", "preamble": preamble, "code": code,
-                            "entry_point": entry_point}, deadline)  # fmt: skip
-            loaded = candidate.receive(deadline)
-            if "crashed" in loaded:
-                return TestRun(stopped=str(loaded["crashed"]))
+            crashed = _load(candidate, preamble, code, entry_point, deadline)
+            if crashed:
+                return TestRun(stopped=crashed)
             tests_side.send({"preamble": preamble, "setup": setup, "tests": tests,
                              "stubs": stubs}, deadline)  # fmt: skip
             return _relay(candidate, tests_side, deadline, limits)
-        except TimeoutError as late:
-            return TestRun(stopped=_timed_out(limits, str(late)))
+        except CallTimedOut as late:
+            return TestRun(
+                stopped=f"Timed out: {late} after {limits.call_timeout_s:g} s "
+                "(an infinite loop or far too slow)."
+            )
+        except TimeoutError:
+            why = f"Timed out after {limits.timeout_s:g} s (an infinite loop or far too slow)."
+            return TestRun(stopped=why)
         except Stopped as stop:
+            if stop.by_tests:
+                return TestRun(stopped=f"The tests could not run: {stop}. {runner.stderr_tail()}")
             return TestRun(stopped=_ended(sandbox, limits, str(stop)))
 
 
@@ -137,14 +158,11 @@ def run_in_candidate(
     """Run test statements inside the candidate's own process (they need its objects)."""
     deadline = time.monotonic() + limits.timeout_s
     with sandboxed_python(script("_candidate_server.py"), limits) as sandbox:
-        assert sandbox.process.stdin and sandbox.process.stdout
-        candidate = _Pipe(sandbox.process.stdout, sandbox.process.stdin, "the candidate's process")
+        candidate = _candidate_pipe(sandbox)
         try:
-            candidate.send({"op": "load", "preamble": preamble, "code": code,
-                            "entry_point": None}, deadline)  # fmt: skip
-            loaded = candidate.receive(deadline)
-            if "crashed" in loaded:
-                return [str(loaded["crashed"])] * len(statements)
+            crashed = _load(candidate, preamble, code, None, deadline)
+            if crashed:
+                return [crashed] * len(statements)
             outcomes: list[str | None] = []
             for statement in statements:
                 candidate.send({"op": "exec", "source": statement}, deadline)
@@ -152,9 +170,23 @@ def run_in_candidate(
                 outcomes.append(None if reply.get("ok") is True else str(reply.get("failure")))
             return outcomes
         except (TimeoutError, Stopped) as stop:
-            return [f"error in the tests run inside the candidate's process: {stop}"] * len(
-                statements
-            )
+            why = f"error in the tests run inside the candidate's process: {stop}"
+            return [why] * len(statements)
+
+
+def _candidate_pipe(sandbox: SandboxedProcess) -> _Pipe:
+    assert sandbox.process.stdin and sandbox.process.stdout
+    return _Pipe(sandbox.process.stdout, sandbox.process.stdin, "the candidate's process")
+
+
+def _load(
+    candidate: _Pipe, preamble: str, code: str, entry_point: str | None, deadline: float
+) -> str | None:
+    """Run the preamble and the answer's code in its process; why they do not run, or None."""
+    candidate.send({"op": "load", "preamble": preamble, "code": code,
+                    "entry_point": entry_point}, deadline)  # fmt: skip
+    loaded = candidate.receive(deadline)
+    return str(loaded["crashed"]) if "crashed" in loaded else None
 
 
 def _relay(candidate: _Pipe, tests_side: _Pipe, deadline: float, limits: SandboxLimits) -> TestRun:
@@ -174,16 +206,10 @@ def _relay(candidate: _Pipe, tests_side: _Pipe, deadline: float, limits: Sandbox
         try:
             reply = candidate.receive(call_deadline)
         except TimeoutError:
-            raise TimeoutError(f"a call to {message.get('name')}() timed out") from None
+            raise CallTimedOut(f"a call to {message.get('name')}() timed out") from None
         if reply.get("id") != calls:
             raise Stopped("the candidate's process answered out of turn")
         tests_side.send({key: value for key, value in reply.items() if key != "id"}, deadline)
-
-
-def _timed_out(limits: SandboxLimits, why: str) -> str:
-    if "call to" in why:
-        return f"Timed out: {why} after {limits.call_timeout_s:g} s (an infinite loop or too slow)."
-    return f"Timed out after {limits.timeout_s:g} s (an infinite loop or far too slow)."
 
 
 def _ended(sandbox: SandboxedProcess, limits: SandboxLimits, why: str) -> str:
@@ -200,35 +226,43 @@ def _ended(sandbox: SandboxedProcess, limits: SandboxLimits, why: str) -> str:
     return f"The program crashed before reporting: {reason}"
 
 
-class _tests_process:
-    """The trusted tests' process: this interpreter, isolated from the environment."""
+@dataclass(frozen=True)
+class _TestsProcess:
+    """The trusted tests' process, and where its errors go."""
 
-    def __enter__(self) -> subprocess.Popen[bytes]:
-        self.folder = tempfile.TemporaryDirectory(prefix="reflexion-tests-")
-        runner = Path(self.folder.name, "tests.py")
-        runner.write_text(script("_trusted_runner.py"))
-        self.errors = (runner.parent / ".stderr").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", str(runner)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.errors,
-            cwd=self.folder.name,
-            start_new_session=True,
-        )
-        return self.process
+    process: subprocess.Popen[bytes]
+    folder: Path
 
-    def __exit__(self, *_: object) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                pipe.close()
-        self.errors.close()
-        self.folder.cleanup()
+    def stderr_tail(self) -> str:
+        """The last lines it wrote to stderr."""
+        text = (self.folder / ".stderr").read_text(errors="replace")
+        return "\n".join(text.strip().splitlines()[-3:])
+
+
+@contextlib.contextmanager
+def _tests_process() -> Iterator[_TestsProcess]:
+    """The trusted side's script on this interpreter, isolated from the environment."""
+    with tempfile.TemporaryDirectory(prefix="reflexion-tests-") as name:
+        folder = Path(name)
+        (folder / "tests.py").write_text(script("_trusted_runner.py"))
+        with (folder / ".stderr").open("wb") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-I", str(folder / "tests.py")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                cwd=folder,
+                start_new_session=True,
+            )
+            try:
+                yield _TestsProcess(process, folder)
+            finally:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                for pipe in (process.stdin, process.stdout):
+                    if pipe is not None:
+                        pipe.close()
 
 
 @functools.cache

@@ -366,3 +366,12 @@ def test_every_canonical_humaneval_solution_passes_decided_in_the_trusted_proces
             in_process.append(problem["task_id"])
     assert len(problems) == 164
     assert failed == [] and in_process == []
+
+
+def test_a_broken_test_suite_is_named_as_such_not_blamed_on_the_answer():
+    tests = "import os\nos._exit(3)\nassert area(2, 3) == 6"
+    verdict = CodeTestEvaluator(tests, limits=LIMITS).evaluate(
+        "t", "```python\ndef area(w, h):\n    return w * h\n```"
+    )
+    assert not verdict["passed"]
+    assert verdict["feedback"].startswith("The tests could not run: the tests' process ended")
