@@ -34,8 +34,13 @@ from reflexion_graph.actors._llm import LLMActor, bullet_list, lesson_list
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
 from reflexion_graph.graph._nodes import settle_outcomes, stop_reason
-from reflexion_graph.graph._remember import RememberNodes
-from reflexion_graph.graph._state import ReflexionContext, ReflexionState, RetryContext
+from reflexion_graph.graph._remember import RememberNodes, lessons_to_store
+from reflexion_graph.graph._state import (
+    ReflexionContext,
+    ReflexionState,
+    RememberPolicy,
+    RetryContext,
+)
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._store import StoreReflectionMemory
 from reflexion_graph.models import model_id
@@ -112,7 +117,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         memory_scope: str | Callable[[Runtime[Any]], str] = "global",
         retry_context: RetryContext = "last_attempt_and_reflection",
         save_reflections: bool = True,
-        remember: str = "hindsight",
+        remember: RememberPolicy = "hindsight",
         verify_by_replay: bool = True,
         lesson_candidates: int = 3,
         prune_failed_attempts: bool = False,
@@ -131,7 +136,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             recall_k=recall_k,
             retry_context=retry_context,
             save_reflections=save_reflections,
-            remember=remember,  # type: ignore[arg-type]  # checked by ReflexionContext
+            remember=remember,
             verify_by_replay=verify_by_replay,
             lesson_candidates=lesson_candidates,
         )
@@ -256,8 +261,9 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     ) -> dict[str, Any]:
         nodes, run, graph_runtime = self._remembering(state, runtime, attempts)
         learned: list[Reflection] = nodes.hindsight(run, graph_runtime).get("learned") or []
-        nodes.remember(cast(ReflexionState, {**run, "learned": learned}), graph_runtime)
-        return self._summary(state, runtime, attempts, why, run, learned)
+        finished = cast(ReflexionState, {**run, "learned": learned})
+        nodes.remember(finished, graph_runtime)
+        return self._summary(state, runtime, attempts, why, finished)
 
     async def _astop(
         self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt], why: str
@@ -266,23 +272,22 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         learned: list[Reflection] = (await nodes.ahindsight(run, graph_runtime)).get(
             "learned"
         ) or []
-        await nodes.aremember(cast(ReflexionState, {**run, "learned": learned}), graph_runtime)
-        return self._summary(state, runtime, attempts, why, run, learned)
+        finished = cast(ReflexionState, {**run, "learned": learned})
+        await nodes.aremember(finished, graph_runtime)
+        return self._summary(state, runtime, attempts, why, finished)
 
     def _remembering(
         self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt]
     ) -> tuple[RememberNodes, ReflexionState, Runtime[ReflexionContext]]:
         """The graph's remember policy, on this run: its nodes, its state, its context."""
-        model = self._model()
-        writer = HindsightWriter(model) if model is not None else None
-        actor = LLMActor(model, system_prompt=self._system_prompt) if model is not None else None
+        model = self._agent_model()
         nodes = RememberNodes(
-            actor,  # type: ignore[arg-type]  # only replays use it, and only with a model
+            LLMActor(model, system_prompt=self._system_prompt),  # for the replays
             self.evaluator,
-            writer,
+            HindsightWriter(model),
             self._memory(runtime),
             None,
-            model_id(model) if model is not None else "",
+            model_id(model),
         )
         run = cast(
             ReflexionState,
@@ -301,21 +306,17 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         runtime: Runtime[Any],
         attempts: list[Attempt],
         why: str,
-        run: ReflexionState,
-        learned: Sequence[Reflection],
+        finished: ReflexionState,
     ) -> dict[str, Any]:
         last = attempts[-1]["evaluation"] if attempts else make_evaluation(False)
-        saved = [
-            lesson for lesson in learned if lesson["metadata"].get("replay") in ("passed", "off")
-        ]
-        if self.context.remember == "every_failure" and self.context.save_reflections:
-            saved = list(run.get("reflections") or [])
+        memory = self._memory(runtime)
+        saved = lessons_to_store(finished, self._context(runtime)) if memory else []
         summary = ReflexionSummary(
             passed=bool(last["passed"]),
             attempts=len(attempts),
             stop_reason=why,
             score=float(last["score"]),
-            lessons_saved=len(saved) if self._memory(runtime) else 0,
+            lessons_saved=len(saved),
             feedback=last["feedback"],
         )
         _emit(runtime, {"type": "summary", **summary})
@@ -341,13 +342,15 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
 
     def _reflector(self) -> BaseReflector:
         if self.reflector is None:
-            model = self._model()
-            if model is None:
-                raise ConfigurationError("ReflexionMiddleware needs reflector= or model=")
-            self.reflector = LLMReflector(model)
+            self.reflector = LLMReflector(self._agent_model())
         return self.reflector
 
-    def _model(self) -> BaseChatModel | None:
+    def _agent_model(self) -> BaseChatModel:
+        """``model``, else the agent's own (seen on its first model call)."""
+        if self.model is None:
+            raise ConfigurationError(
+                "ReflexionMiddleware needs model= when the agent makes no call"
+            )
         return self.model
 
     def _memory(self, runtime: Runtime[Any]) -> BaseReflectionMemory | None:

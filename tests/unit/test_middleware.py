@@ -151,3 +151,11 @@ def test_a_retry_runs_the_agents_tools_again():
     result = ask(built)
     assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
     assert looked_up == ["tea", "tea"]  # side effects repeat with the retry
+
+
+def test_each_run_streams_what_it_recalled_judged_learnt_and_how_it_ended():
+    built, _, _ = agent(["1.5", "150"], [IN_RUN_LESSON, "150"])
+    stream = built.stream({"messages": [HumanMessage("total?")]}, stream_mode="custom")
+    events = [event["reflexion"] for event in stream]
+    assert [event["type"] for event in events] == ["recalled", "verdict", "lesson", "summary"]
+    assert events[-1]["passed"] and events[-1]["lessons_saved"] == 1
