@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, NotRequired
 
@@ -165,31 +166,39 @@ class ReflexionContext:
             "lessons before they enter shared memory; needs a checkpointer."
         },
     )
-    max_total_tokens: int = field(
-        default=0,
+    max_total_tokens: int | None = field(
+        default=None,
         metadata={
             "description": "Stop before another attempt once a run has spent this many "
-            "tokens; 0 means no token budget."
+            "tokens; None means no token budget."
         },
     )
-    plateau_patience: int = field(
-        default=0,
+    plateau_patience: int | None = field(
+        default=None,
         metadata={
             "description": "Stop once this many attempts in a row brought no score above the "
-            "best before them; 0 never stops on a plateau."
+            "best before them; None never stops on a plateau."
         },
     )
 
     def __post_init__(self) -> None:
         """Reject values that cannot describe a run."""
-        for name in (
-            "max_attempts",
-            "reflection_window",
-            "recall_k",
-            "max_total_tokens",
-            "plateau_patience",
-            "lesson_candidates",
-        ):
+        for name in ("max_total_tokens", "plateau_patience"):
+            if getattr(self, name) == 0 and not isinstance(getattr(self, name), bool):
+                warnings.warn(
+                    f"context {name}=0 is deprecated; None turns the limit off",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
+                setattr(self, name, None)
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                raise ConfigurationError(
+                    f"context {name!r} must be an integer >= 1, or None (off), got {value!r}"
+                )
+        for name in ("max_attempts", "reflection_window", "recall_k", "lesson_candidates"):
             value = getattr(self, name)
             minimum = 1 if name in ("max_attempts", "lesson_candidates") else 0
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:

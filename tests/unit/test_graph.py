@@ -354,7 +354,7 @@ def test_the_rule_line_of_a_lesson(lesson, rule):
     [
         ([0.5, 0.5, 0.5, 0.9, 1.0], 2, 3, "plateau"),  # two attempts without a gain: stop
         ([0.2, 0.5, 0.4, 0.6, 0.7], 2, 5, "max_attempts"),  # a gain within every window
-        ([0.5, 0.5, 0.5, 0.5, 0.5], 0, 5, "max_attempts"),  # patience 0: never on a plateau
+        ([0.5, 0.5, 0.5, 0.5, 0.5], None, 5, "max_attempts"),  # no patience: never a plateau
     ],
 )
 def test_a_plateau_stops_the_run_and_says_so(scores, patience, attempts, reason):
@@ -383,3 +383,12 @@ def test_the_graphs_name_signs_its_reply_and_a_failing_judge_call_is_retried():
     result = graph.invoke({"task": "say right"})
     assert result["messages"][-1].name == "coder"
     assert result["stop_reason"] == "passed" and calls == ["right", "right"]
+
+
+def test_none_turns_a_limit_off_and_zero_still_does_with_a_warning():
+    assert ReflexionContext().max_total_tokens is None
+    with pytest.warns(DeprecationWarning, match="None turns the limit off"):
+        old = ReflexionContext(max_total_tokens=0, plateau_patience=0)
+    assert (old.max_total_tokens, old.plateau_patience) == (None, None)
+    with pytest.raises(ConfigurationError, match="plateau_patience"):
+        ReflexionContext(plateau_patience=-2)
