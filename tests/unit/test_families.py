@@ -30,11 +30,9 @@ def test_at_least_24_families_of_4_tasks_mixing_code_and_function_calls():
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
-def test_every_reference_passes_and_no_task_text_gives_the_convention_away(family):
+def test_no_task_text_gives_the_convention_away(family):
     for task in family.tasks:
         assert family.giveaways(task.prompt) == [], task.id
-        verdict = task.evaluator.evaluate(task.prompt, task.reference)
-        assert verdict["passed"], (task.id, verdict["feedback"])
 
 
 def test_giveaways_are_whole_words_in_any_case():
@@ -42,21 +40,6 @@ def test_giveaways_are_whole_words_in_any_case():
     assert family.giveaways("Return the amount in Cents.") == ["cents"]
     assert family.giveaways("the percentage of recent orders") == []
     assert family.giveaways(family.convention.upper()) == [family.convention, "cents"]
-
-
-def test_feedback_shows_expected_and_actual_but_never_the_convention():
-    cents = family_tasks("dev")[0]
-    verdict = cents.feedback.evaluate(
-        cents.prompt, "```python\ndef line_total(p, q):\n    return p * q\n```"
-    )
-    assert "(expected 700, got 7.0)" in verdict["feedback"]
-    forecast = next(t for t in family_tasks("dev") if t.id == "forecast-compact-dates/1")
-    wrong = '{"name": "get_forecast", "arguments": {"city": "Paris", "date": "2025-03-03"}}'
-    verdict = forecast.feedback.evaluate(forecast.prompt, wrong)
-    assert verdict["feedback"] == "argument 'date'='2025-03-03' is not right (expected '20250303')"
-    for family in FAMILIES:
-        for task in family_tasks():
-            assert family.convention not in task.prompt + task.system_prompt
 
 
 def test_tasks_are_interleaved_and_only_later_tasks_carry_the_oracle_lesson():
