@@ -42,7 +42,7 @@ def private_imports(source: str) -> list[str]:
             names = [node.module]
         for name in names:
             parts = name.split(".")
-            if parts[0] in ("langgraph", "langchain_core", "langchain_openai") and any(
+            if parts[0] in ("langgraph", "langchain", "langchain_core", "langchain_openai") and any(
                 part.startswith("_") for part in parts[1:]
             ):
                 found.append(name)
@@ -73,3 +73,19 @@ def test_importing_the_studio_module_starts_no_model(monkeypatch):
     with pytest.raises(AssertionError, match="a model was started"):
         studio.graph({})  # the first use builds the graph
     monkeypatch.delitem(sys.modules, "reflexion_graph.studio")
+
+
+def test_the_top_level_exports_are_pinned_and_each_resolves():
+    assert reflexion_graph.__all__ == sorted(reflexion_graph.__all__)
+    assert set(reflexion_graph.__all__) >= {
+        "ReflexionMiddleware",
+        "create_reflexion_agent",
+        "ReflexionContext",
+        "BaseEvaluator",
+        "BaseReflectionMemory",
+        "HindsightWriter",
+    }
+    for name in reflexion_graph.__all__:
+        assert getattr(reflexion_graph, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        reflexion_graph.Nope  # noqa: B018
