@@ -37,13 +37,21 @@ def main(memory_folder: str) -> None:
             )
         ],
     )
-    for event in agent.stream({"messages": [HumanMessage(TASK)]}, stream_mode="custom"):
+    final = {}
+    for mode, event in agent.stream(
+        {"messages": [HumanMessage(TASK)]}, stream_mode=["custom", "values"]
+    ):
+        if mode == "values":
+            final = event
+            continue
         step = event["reflexion"]
         if step["type"] == "verdict":
-            print(f"attempt {step['attempt']} failed: {step['evaluation']['feedback']}")
+            print(f"attempt {step['attempt']} answered:\n{step['answer']}")
+            print(f"and failed: {step['evaluation']['feedback']}")
         elif step["type"] == "lesson":
             print(f"lesson: {step['text']}")
         elif step["type"] == "summary":
+            print(f"final answer:\n{final['messages'][-1].content}")
             print(f"{step['stop_reason']} after {step['attempts']} attempt(s); "
                   f"lessons saved: {step['lessons_saved']}")  # fmt: skip
 

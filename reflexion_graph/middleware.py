@@ -242,6 +242,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     ) -> dict[str, Any]:
         reflections = [*(state.get("reflexion_reflections") or []), *([lesson] if lesson else [])]
         _emit(runtime, {"type": "verdict", "attempt": attempts[-1]["number"],
+                        "answer": attempts[-1]["answer"],
                         "evaluation": attempts[-1]["evaluation"]})  # fmt: skip
         if lesson:
             _emit(runtime, {"type": "lesson", "text": lesson["text"]})
