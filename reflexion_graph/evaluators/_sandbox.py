@@ -152,10 +152,7 @@ def sandboxed_python(
             try:
                 yield SandboxedProcess(process, workdir)
             finally:
-                _kill_group(process)
-                for pipe in (process.stdin, process.stdout):
-                    if pipe is not None:
-                        pipe.close()
+                end_process(process)
 
 
 @functools.cache
@@ -278,6 +275,14 @@ def _communicate(process: subprocess.Popen[bytes], stdin: str, timeout_s: float)
         return True
     finally:
         _kill_group(process)  # on timeout, and any leftovers the code forked
+
+
+def end_process(process: subprocess.Popen[bytes]) -> None:
+    """Kill a child's whole process group, reap it, and close the pipes to it."""
+    _kill_group(process)
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

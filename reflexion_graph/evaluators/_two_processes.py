@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from reflexion_graph.evaluators import _plain_data as plain
-from reflexion_graph.evaluators._sandbox import SandboxedProcess, SandboxLimits, sandboxed_python
+from reflexion_graph.evaluators._sandbox import (
+    SandboxedProcess,
+    SandboxLimits,
+    end_process,
+    sandboxed_python,
+)
 
 _CODEC_IMPORT = "from reflexion_graph.evaluators._plain_data import ("
 _LIMIT_SIGNALS: dict[int, str] = {
@@ -257,12 +262,7 @@ def _tests_process() -> Iterator[_TestsProcess]:
             try:
                 yield _TestsProcess(process, folder)
             finally:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                for pipe in (process.stdin, process.stdout):
-                    if pipe is not None:
-                        pipe.close()
+                end_process(process)
 
 
 @functools.cache
