@@ -19,6 +19,7 @@ import functools
 import logging
 import os
 import resource
+import select
 import shutil
 import signal
 import stat
@@ -29,6 +30,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Protocol
+
+from reflexion_graph.evaluators._warm import (
+    ForkServer,
+    ForkServerPool,
+    WarmStartFailed,
+    server_command,
+    warm_enabled,
+    warm_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +100,9 @@ def run_python(script: str, stdin: str, limits: SandboxLimits) -> SandboxResult:
     """Run the Python source ``script`` in the sandbox, feeding it ``stdin``."""
     started = time.perf_counter()
     with sandboxed_python(script, limits, stdout="file") as sandbox:
-        timed_out = _communicate(sandbox.process, stdin, limits.timeout_s)
+        timed_out = _feed_and_wait(sandbox.process, stdin.encode(), limits.timeout_s)
         return SandboxResult(
-            returncode=sandbox.process.returncode,
+            returncode=-signal.SIGKILL if timed_out else sandbox.process.wait(),
             stdout=_read_capped(sandbox.stdout_path, limits.output_bytes),
             stderr=sandbox.stderr(limits.output_bytes),
             timed_out=timed_out,
@@ -99,11 +110,21 @@ def run_python(script: str, stdin: str, limits: SandboxLimits) -> SandboxResult:
         )
 
 
+class Child(Protocol):
+    """What the evaluators use of a sandboxed process, cold (``Popen``) or warm."""
+
+    stdin: IO[bytes] | None
+    stdout: IO[bytes] | None
+    returncode: int | None
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 @dataclass(frozen=True)
 class SandboxedProcess:
     """A running sandboxed interpreter, and where its output goes."""
 
-    process: subprocess.Popen[bytes]
+    process: Child
     workdir: Path
 
     @property
@@ -121,38 +142,137 @@ def sandboxed_python(
 ) -> Iterator[SandboxedProcess]:
     """Start ``script`` in the sandbox, stdin a pipe, stdout a pipe (or a capped file).
 
-    On leaving, its whole process group is killed and its private folder removed.
+    Warm (a fork of a pre-started sandboxed worker) where bubblewrap isolates, else cold (a
+    fresh interpreter). On leaving, everything it started is killed and its files removed.
     """
     isolation = probe_isolation()
+    pool = _warm_pool(isolation) if warm_enabled() else None
     with tempfile.TemporaryDirectory(prefix="reflexion-sandbox-") as folder:
         workdir = Path(folder)
-        (workdir / "main.py").write_text(script)
-        if isolation.user is not None:
-            os.chown(workdir, isolation.user, isolation.user)
-        env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
-        env.update(HOME=folder, TMPDIR=folder, PYTHONDONTWRITEBYTECODE="1")
-        preexec = None if isolation.launcher else functools.partial(_enter, limits, isolation.user)
         with contextlib.ExitStack() as files:
             err = files.enter_context((workdir / ".stderr").open("wb"))
             out = (
-                files.enter_context((workdir / ".stdout").open("wb"))
-                if stdout == "file"
-                else subprocess.PIPE
+                files.enter_context((workdir / ".stdout").open("wb")) if stdout == "file" else None
             )
-            process = subprocess.Popen(
-                _command(isolation, limits, folder),
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=err,
-                cwd=folder,
-                env=env,
-                start_new_session=True,
-                preexec_fn=preexec,
-            )
-            try:
-                yield SandboxedProcess(process, workdir)
-            finally:
-                end_process(process)
+            process: Child | None = None
+            if pool is not None:
+                try:
+                    run = warm_run(pool, script, _warm_request(limits), stdout=out, stderr=err)
+                    process = files.enter_context(run)
+                except WarmStartFailed as failure:
+                    _disable_warm(isolation, failure)
+            if process is None:
+                cold = _cold_start(script, limits, isolation, workdir, out, err)
+                files.callback(end_process, cold)
+                process = cold
+            yield SandboxedProcess(process, workdir)
+
+
+def _cold_start(
+    script: str,
+    limits: SandboxLimits,
+    isolation: Isolation,
+    workdir: Path,
+    stdout: IO[bytes] | None,
+    stderr: IO[bytes],
+) -> subprocess.Popen[bytes]:
+    """A fresh interpreter for ``script``, in ``workdir``, with every layer this machine has."""
+    (workdir / "main.py").write_text(script)
+    if isolation.user is not None:
+        os.chown(workdir, isolation.user, isolation.user)
+    env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
+    env.update(HOME=str(workdir), TMPDIR=str(workdir), PYTHONDONTWRITEBYTECODE="1")
+    preexec = None if isolation.launcher else functools.partial(_enter, limits, isolation.user)
+    return subprocess.Popen(
+        _command(isolation, limits, str(workdir)),
+        stdin=subprocess.PIPE,
+        stdout=stdout or subprocess.PIPE,
+        stderr=stderr,
+        cwd=workdir,
+        env=env,
+        start_new_session=True,
+        preexec_fn=preexec,
+    )
+
+
+def _warm_request(limits: SandboxLimits) -> dict[str, object]:
+    """The limits and environment of one warm run, as the fork server takes them."""
+    memory = limits.memory_mb * 1024 * 1024
+    env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return {
+        "limits": {
+            "as": [memory, memory],
+            "cpu": [limits.cpu_s, limits.cpu_s + 1],  # soft, hard: SIGXCPU first
+            "fsize": [limits.output_bytes, limits.output_bytes],
+            "nproc": [limits.max_processes, limits.max_processes],
+            "core": [0, 0],
+        },
+        "env": env,
+    }
+
+
+_WARM_POOLS: dict[tuple[object, ...], ForkServerPool | None] = {}
+"""Per isolation (its interpreter, user, bwrap and launcher): its pool, or ``None`` once
+warm starts failed."""
+
+
+def _warm_pool(isolation: Isolation) -> ForkServerPool | None:
+    """The pool of sandboxed fork servers, where bubblewrap can hold them (else ``None``)."""
+    if isolation.bwrap is None:
+        return None
+    key = _pool_key(isolation)
+    if key not in _WARM_POOLS:
+        command = [*_bwrap_prefix(isolation.bwrap, isolation.interpreter, workdir=None),
+                   *server_command(isolation.interpreter)]  # fmt: skip
+        preexec = None
+        if isolation.user is not None:
+            if isolation.launcher:
+                user = str(isolation.user)
+                command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+                           "--", *command]  # fmt: skip
+            else:
+                preexec = functools.partial(_drop_to, isolation.user)
+        _WARM_POOLS[key] = ForkServerPool(lambda: ForkServer(command, "sandbox", preexec=preexec))
+    return _WARM_POOLS[key]
+
+
+def warm_worker_pids() -> list[int]:
+    """The process ids of the idle warm workers (for checks that tell them from leftovers)."""
+    return [pid for pool in _WARM_POOLS.values() if pool for pid in pool.idle_pids()]
+
+
+def _pool_key(isolation: Isolation) -> tuple[object, ...]:
+    return (isolation.interpreter, isolation.user, isolation.bwrap, isolation.launcher)
+
+
+def _disable_warm(isolation: Isolation, failure: WarmStartFailed) -> None:
+    logger.warning("sandbox: no warm worker (%s); starting an interpreter per run", failure)
+    pool = _WARM_POOLS.get(_pool_key(isolation))
+    if pool is not None:
+        pool.close()
+    _WARM_POOLS[_pool_key(isolation)] = None
+
+
+def _feed_and_wait(process: Child, data: bytes, timeout_s: float) -> bool:
+    """Write ``data`` to the process's stdin, close it, and wait. Returns ``timed_out``."""
+    assert process.stdin is not None
+    deadline = time.monotonic() + timeout_s
+    stream = process.stdin
+    os.set_blocking(stream.fileno(), False)
+    try:
+        while data:
+            if not select.select([], [stream], [], max(0, deadline - time.monotonic()))[1]:
+                return True
+            data = data[os.write(stream.fileno(), data) :]
+    except BrokenPipeError:
+        pass  # it stopped reading; its exit code says why
+    stream.close()
+    try:
+        process.wait(timeout=max(0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return True
+    return False
 
 
 @functools.cache
@@ -190,7 +310,7 @@ def probe_isolation() -> Isolation:
 def _command(isolation: Isolation, limits: SandboxLimits, workdir: str) -> list[str]:
     command = [isolation.interpreter, "-I", str(Path(workdir, "main.py"))]
     if isolation.bwrap is not None:
-        command = _bwrap_prefix(isolation.bwrap, workdir, isolation.interpreter) + command
+        command = _bwrap_prefix(isolation.bwrap, isolation.interpreter, workdir=workdir) + command
     if isolation.launcher:
         if isolation.user is not None:
             user = str(isolation.user)
@@ -209,19 +329,28 @@ def _command(isolation: Isolation, limits: SandboxLimits, workdir: str) -> list[
     return command
 
 
-def _bwrap_prefix(bwrap: str, workdir: str, interpreter: str) -> list[str]:
+def _bwrap_prefix(bwrap: str, interpreter: str, *, workdir: str | None) -> list[str]:
+    """The bubblewrap arguments of a cold run (``workdir`` bound in) or of a warm worker.
+
+    A warm worker gets no folder, and a read-only root and /dev: /tmp and /dev/shm are then
+    all its children can write, and it wipes both after each.
+    """
     shown, hidden = _file_view(interpreter)
+    folder = ["--bind", workdir, workdir, "--chdir", workdir] if workdir else []
+    read_only = (
+        [] if workdir else ["--tmpfs", "/dev/shm", "--remount-ro", "/dev", "--remount-ro", "/"]
+    )
     return [
         bwrap,
         *(arg for path in shown for arg in ("--ro-bind-try", path, path)),
         *(arg for path in hidden for arg in ("--tmpfs", path)),
         "--tmpfs", "/tmp",
-        "--bind", workdir, workdir,
+        *folder,
         "--proc", "/proc",
         "--dev", "/dev",
+        *read_only,
         "--unshare-all",
         "--die-with-parent",
-        "--chdir", workdir,
         "--",
     ]  # fmt: skip
 
@@ -261,20 +390,14 @@ def _enter(limits: SandboxLimits, user: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if user is not None:
-        os.setgroups([])
-        os.setgid(user)
-        os.setuid(user)
+        _drop_to(user)
 
 
-def _communicate(process: subprocess.Popen[bytes], stdin: str, timeout_s: float) -> bool:
-    """Feed stdin and wait; on timeout kill the whole process group. Returns ``timed_out``."""
-    try:
-        process.communicate(stdin.encode(), timeout=timeout_s)
-        return False
-    except subprocess.TimeoutExpired:
-        return True
-    finally:
-        _kill_group(process)  # on timeout, and any leftovers the code forked
+def _drop_to(user: int) -> None:
+    """In the child, before exec: give up root for ``user``."""
+    os.setgroups([])
+    os.setgid(user)
+    os.setuid(user)
 
 
 def end_process(process: subprocess.Popen[bytes]) -> None:

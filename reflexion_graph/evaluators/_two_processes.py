@@ -25,11 +25,13 @@ from typing import IO, Any
 
 from reflexion_graph.evaluators import _plain_data as plain
 from reflexion_graph.evaluators._sandbox import (
+    Child,
     SandboxedProcess,
     SandboxLimits,
     end_process,
     sandboxed_python,
 )
+from reflexion_graph.evaluators._warm import trusted_pool, warm_enabled, warm_run
 
 _CODEC_IMPORT = "from reflexion_graph.evaluators._plain_data import ("
 _LIMIT_SIGNALS: dict[int, str] = {
@@ -235,7 +237,7 @@ def _ended(sandbox: SandboxedProcess, limits: SandboxLimits, why: str) -> str:
 class _TestsProcess:
     """The trusted tests' process, and where its errors go."""
 
-    process: subprocess.Popen[bytes]
+    process: Child
     folder: Path
 
     def stderr_tail(self) -> str:
@@ -246,11 +248,20 @@ class _TestsProcess:
 
 @contextlib.contextmanager
 def _tests_process() -> Iterator[_TestsProcess]:
-    """The trusted side's script on this interpreter, isolated from the environment."""
+    """The trusted side's script on this interpreter, isolated from the environment.
+
+    A fork of a warm worker, or with ``REFLEXION_GRAPH_SANDBOX=cold`` a fresh interpreter.
+    """
+    source = script("_trusted_runner.py")
     with tempfile.TemporaryDirectory(prefix="reflexion-tests-") as name:
         folder = Path(name)
-        (folder / "tests.py").write_text(script("_trusted_runner.py"))
         with (folder / ".stderr").open("wb") as errors:
+            if warm_enabled():
+                request: dict[str, object] = {"limits": {}, "env": None}
+                with warm_run(trusted_pool(), source, request, stdout=None, stderr=errors) as run:
+                    yield _TestsProcess(run, folder)
+                return
+            (folder / "tests.py").write_text(source)
             process = subprocess.Popen(
                 [sys.executable, "-I", str(folder / "tests.py")],
                 stdin=subprocess.PIPE,

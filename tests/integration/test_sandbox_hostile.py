@@ -1,13 +1,15 @@
 """Hostile programs against the real sandbox: each is contained and comes back as a failure."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits
+from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits, _sandbox
 from reflexion_graph.evaluators._sandbox import probe_isolation
 
 pytestmark = pytest.mark.integration
@@ -41,10 +43,34 @@ def test_fork_bomb_is_contained():
     )
     assert not verdict["passed"] and seconds < LIMITS.timeout_s + 2
     deadline = time.monotonic() + 5  # the kernel tears the PID namespace down asynchronously
-    while subprocess.run(["pgrep", "-u", str(probe_isolation().user)]).returncode == 0:
+    while leftover_sandbox_processes():
         assert time.monotonic() < deadline, "sandbox processes outlived the run by 5 s"
         time.sleep(0.1)
     assert subprocess.run(["true"]).returncode == 0  # the host can still start processes
+
+
+def leftover_sandbox_processes() -> set[int]:
+    """The sandbox user's processes, but for the warm workers themselves (bwrap, the server)."""
+    found = subprocess.run(["pgrep", "-u", str(probe_isolation().user)], capture_output=True)
+    return set(map(int, found.stdout.split())) - worker_processes()
+
+
+def worker_processes() -> set[int]:
+    """Each idle warm worker's bubblewrap processes and its fork server, not what it forked."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)
+            table[int(entry.name)] = (fields[0].split("(", 1)[1], int(fields[1].split()[1]))
+    workers, frontier = set(), set(_sandbox.warm_worker_pids())
+    while frontier:
+        pid = frontier.pop()
+        workers.add(pid)
+        if table.get(pid, ("",))[0] == "bwrap":  # the server is bwrap's child; stop below it
+            frontier |= {child for child, (_, parent) in table.items() if parent == pid}
+    return workers
 
 
 def test_memory_bomb_fails_cleanly():
@@ -120,8 +146,6 @@ def test_writes_stay_in_the_private_temp_dir():
 def test_without_bubblewrap_or_util_linux_limits_still_hold_and_gaps_are_logged(
     monkeypatch, caplog
 ):
-    from reflexion_graph.evaluators import _sandbox
-
     monkeypatch.setattr(_sandbox.shutil, "which", lambda name: None)
     _sandbox.probe_isolation.cache_clear()
     try:

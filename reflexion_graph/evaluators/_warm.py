@@ -1,0 +1,251 @@
+"""Warm starts: pre-started fork servers (``_fork_server``) that begin each run as a fork.
+
+Starting a Python interpreter is most of what an evaluation costs. A fork server pays it once;
+every run is then a fresh fork of its pristine state, in a session of its own with its own
+limits, folder and environment, and the server wipes what the run could leave before the next.
+Each server serves one run at a time; a pool keeps the idle ones and starts another when all
+are busy or one has died. Set ``REFLEXION_GRAPH_SANDBOX=cold`` to start an interpreter per run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import json
+import logging
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+logger = logging.getLogger(__name__)
+
+_START_TIMEOUT_S = 10.0
+_END_TIMEOUT_S = 5.0
+
+
+class WarmStartFailed(RuntimeError):
+    """A fork server could not be started here."""
+
+
+def warm_enabled() -> bool:
+    """Whether runs start warm (the default), or cold as ``REFLEXION_GRAPH_SANDBOX=cold`` asks."""
+    return os.environ.get("REFLEXION_GRAPH_SANDBOX", "warm") != "cold"
+
+
+class ForkServer:
+    """One fork server process, and the control socket to it."""
+
+    def __init__(
+        self, command: list[str], mode: str, *, preexec: Callable[[], None] | None = None
+    ) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._errors = tempfile.TemporaryFile()
+        self._home = tempfile.TemporaryDirectory(prefix="reflexion-worker-")
+        """The trusted worker's folder, where its runs' folders go (the sandbox uses its /tmp)."""
+        try:
+            self.process = subprocess.Popen(
+                [*command, str(theirs.fileno()), mode],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._errors,
+                pass_fds=[theirs.fileno()],
+                start_new_session=True,
+                preexec_fn=preexec,
+                cwd=self._home.name if mode == "trusted" else None,
+            )
+        except OSError as error:
+            ours.close()
+            self._errors.close()
+            self._home.cleanup()
+            raise WarmStartFailed(str(error)) from None
+        finally:
+            theirs.close()
+        self._control = ours
+        try:
+            self.receive(_START_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            why = self.errors()
+            self.kill()
+            raise WarmStartFailed(f"the fork server did not start: {why}") from None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(
+        self, script: IO[bytes], streams: tuple[int, int, int], request: dict[str, Any]
+    ) -> WarmProcess:
+        """Start one run: ``script`` on the given stdin, stdout and stderr descriptors."""
+        fds = [*streams, script.fileno()]
+        socket.send_fds(self._control, [json.dumps({"op": "run", **request}).encode()], fds)
+        started = self.receive(_START_TIMEOUT_S)
+        if "started" not in started:
+            raise OSError(f"the fork server refused the run: {started}")
+        return WarmProcess(self)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._control.send(json.dumps(message).encode())
+
+    def receive(self, timeout: float | None) -> dict[str, Any]:
+        """The server's next message; ``subprocess.TimeoutExpired`` when none comes in time."""
+        ready, _, _ = select.select([self._control], [], [], timeout)
+        if not ready:
+            raise subprocess.TimeoutExpired("fork server", timeout or 0)
+        message = self._control.recv(1 << 16)
+        if not message:
+            raise OSError(f"the fork server ended: {self.errors()}")
+        return dict(json.loads(message))
+
+    def errors(self) -> str:
+        """The last lines the server wrote to stderr."""
+        self._errors.seek(0)
+        return " ".join(self._errors.read().decode(errors="replace").strip().splitlines()[-3:])
+
+    def kill(self) -> None:
+        """Kill the server and everything it started."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self._control.close()
+        self._errors.close()
+        self._home.cleanup()
+
+
+class WarmProcess:
+    """One run in a fork server, with the parts of ``subprocess.Popen`` the evaluators use."""
+
+    def __init__(self, server: ForkServer) -> None:
+        self.server = server
+        self.returncode: int | None = None
+        self.stdin: IO[bytes] | None = None
+        self.stdout: IO[bytes] | None = None
+
+    def poll(self) -> int | None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.wait(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the run (and what it left) to end; its exit code, or minus its signal."""
+        if self.returncode is None:
+            try:
+                self.returncode = int(self.server.receive(timeout)["ended"])
+            except OSError:  # its worker died, and the sandbox with everything in it
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def end(self) -> None:
+        """Kill the run now, wait till the server has cleaned up, and close the pipes to it."""
+        try:
+            if self.returncode is None:
+                self.server.send({"op": "end"})
+                self.wait(_END_TIMEOUT_S)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            self.server.kill()  # it did not answer: it is no longer to be trusted
+            self.returncode = -9
+        for pipe in (self.stdin, self.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+class ForkServerPool:
+    """Idle fork servers of one kind; each serves one run at a time."""
+
+    def __init__(self, start: Callable[[], ForkServer]) -> None:
+        self._start = start
+        self._idle: list[ForkServer] = []
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    @contextlib.contextmanager
+    def server(self) -> Iterator[ForkServer]:
+        """An idle server (started if none is); back in the pool afterwards if still alive."""
+        with self._lock:
+            server = self._idle.pop() if self._idle else None
+        while server is not None and not server.alive():
+            logger.warning("sandbox: a warm worker ended (%s); starting another", server.errors())
+            server.kill()
+            with self._lock:
+                server = self._idle.pop() if self._idle else None
+        server = server or self._start()
+        try:
+            yield server
+        finally:
+            if server.alive():
+                with self._lock:
+                    self._idle.append(server)
+            else:
+                server.kill()
+
+    def idle_pids(self) -> list[int]:
+        """The process ids of the idle servers."""
+        with self._lock:
+            return [server.process.pid for server in self._idle]
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for server in idle:
+            server.kill()
+
+
+@contextlib.contextmanager
+def warm_run(
+    pool: ForkServerPool,
+    script: str,
+    request: dict[str, Any],
+    *,
+    stdout: IO[bytes] | None,
+    stderr: IO[bytes],
+) -> Iterator[WarmProcess]:
+    """Run ``script`` in a server of ``pool``: stdin a pipe, stdout a pipe unless a file is given.
+
+    On leaving, the run and everything it started are killed and what it wrote is wiped.
+    """
+    with pool.server() as server, tempfile.TemporaryFile() as source:
+        source.write(script.encode())
+        source.seek(0)
+        stdin_read, stdin_write = os.pipe()
+        stdout_read, stdout_write = os.pipe() if stdout is None else (-1, stdout.fileno())
+        try:
+            process = server.run(source, (stdin_read, stdout_write, stderr.fileno()), request)
+        except BaseException:
+            for fd in (stdin_write, stdout_read):
+                if fd >= 0:
+                    os.close(fd)
+            raise
+        finally:
+            os.close(stdin_read)
+            if stdout is None:
+                os.close(stdout_write)
+        process.stdin = open(stdin_write, "wb", buffering=0)
+        process.stdout = None if stdout is not None else open(stdout_read, "rb", buffering=0)
+        try:
+            yield process
+        finally:
+            process.end()
+
+
+def server_command(interpreter: str) -> list[str]:
+    """The interpreter arguments that start a fork server (before its control fd and mode)."""
+    return [interpreter, "-I", "-c", _server_source()]
+
+
+@functools.cache
+def trusted_pool() -> ForkServerPool:
+    """The pool of fork servers for the trusted tests' processes (on the host, as we are)."""
+    command = server_command(sys.executable)
+    return ForkServerPool(lambda: ForkServer(command, "trusted"))
+
+
+@functools.cache
+def _server_source() -> str:
+    return Path(__file__).with_name("_fork_server.py").read_text()
