@@ -7,6 +7,7 @@ from reflexion_graph._records import (
     make_evaluation,
     make_reflection,
 )
+from reflexion_graph._usage import TokenUsage
 from reflexion_graph.actors._llm import BaseActor, LLMActor
 from reflexion_graph.actors._tools import GraphActor, create_tool_actor
 from reflexion_graph.errors import (
@@ -23,7 +24,6 @@ from reflexion_graph.graph._state import (
     ReflexionOutput,
     ReflexionState,
     StopReason,
-    TokenUsage,
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models import ModelSettings, create_chat_model

@@ -5,13 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.ai import add_usage as add_token_usage
 from langchain_core.outputs import LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
-from reflexion_graph.graph._state import TokenUsage, empty_usage
+
+class TokenUsage(UsageMetadata):
+    """LangChain's ``UsageMetadata`` summed over a run's model calls, and how many there were.
+
+    The calls are the actor's, the reflector's and those of model-based judges.
+    """
+
+    model_calls: int
+
+
+def add_usage(left: TokenUsage | None, right: TokenUsage | None) -> TokenUsage:
+    """Reducer that sums two :class:`TokenUsage` records (tokens as LangChain adds them)."""
+    left, right = left or empty_usage(), right or empty_usage()
+    tokens = add_token_usage(_tokens(left), _tokens(right))
+    return TokenUsage(**tokens, model_calls=left["model_calls"] + right["model_calls"])
+
+
+def empty_usage() -> TokenUsage:
+    """A :class:`TokenUsage` with every counter at zero."""
+    return TokenUsage(input_tokens=0, output_tokens=0, total_tokens=0, model_calls=0)
+
+
+def _tokens(usage: TokenUsage) -> UsageMetadata:
+    """The token counts alone (LangChain's ``add_usage`` would sum any other key too)."""
+    tokens = dict(usage)
+    tokens.pop("model_calls", None)
+    return cast(UsageMetadata, tokens)
+
 
 _active_meter: ContextVar[UsageMeter | None] = ContextVar("reflexion_graph_usage", default=None)
 
@@ -31,13 +60,10 @@ class UsageMeter(UsageMetadataCallbackHandler):
     @property
     def usage(self) -> TokenUsage:
         """Totals over every model that answered, as a :class:`TokenUsage`."""
-        usage = empty_usage()
+        tokens = UsageMetadata(input_tokens=0, output_tokens=0, total_tokens=0)
         for per_model in self.usage_metadata.values():
-            usage["input_tokens"] += per_model.get("input_tokens", 0)
-            usage["output_tokens"] += per_model.get("output_tokens", 0)
-            usage["total_tokens"] += per_model.get("total_tokens", 0)
-        usage["model_calls"] = self.model_calls
-        return usage
+            tokens = add_token_usage(tokens, per_model)
+        return TokenUsage(**tokens, model_calls=self.model_calls)
 
 
 register_configure_hook(_active_meter, inheritable=True)

@@ -13,8 +13,8 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from reflexion_graph._records import Attempt, Reflection
+from reflexion_graph._usage import TokenUsage
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.graph._state import TokenUsage
 
 
 class Episode(TypedDict):

@@ -15,7 +15,7 @@ from langgraph.types import Overwrite
 
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Reflection
-from reflexion_graph._usage import metered
+from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
@@ -23,9 +23,6 @@ from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionState,
     StopReason,
-    TokenUsage,
-    add_usage,
-    empty_usage,
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.reflectors._llm import BaseReflector

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph._usage import TokenUsage, add_usage
 from reflexion_graph.errors import ConfigurationError
 
 StopReason = Literal["passed", "max_attempts", "token_budget", "plateau"]
@@ -33,31 +34,6 @@ RETRY_CONTEXTS: tuple[RetryContext, ...] = (
     "last_attempt",
     "last_attempt_and_reflection",
 )
-
-
-class TokenUsage(TypedDict):
-    """Tokens spent by every model call of a run (actor, reflector, model-based judges)."""
-
-    input_tokens: int
-    output_tokens: int
-    total_tokens: int
-    model_calls: int
-
-
-def add_usage(left: TokenUsage | None, right: TokenUsage | None) -> TokenUsage:
-    """Reducer that sums two :class:`TokenUsage` records."""
-    left, right = left or empty_usage(), right or empty_usage()
-    return TokenUsage(
-        input_tokens=left["input_tokens"] + right["input_tokens"],
-        output_tokens=left["output_tokens"] + right["output_tokens"],
-        total_tokens=left["total_tokens"] + right["total_tokens"],
-        model_calls=left["model_calls"] + right["model_calls"],
-    )
-
-
-def empty_usage() -> TokenUsage:
-    """A :class:`TokenUsage` with every counter at zero."""
-    return TokenUsage(input_tokens=0, output_tokens=0, total_tokens=0, model_calls=0)
 
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
