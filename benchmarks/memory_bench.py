@@ -3,8 +3,9 @@
 Prints a table and writes ``benchmarks/results/memory.json``. Quality compares the default
 MiniLM embeddings with a hashing bag-of-words baseline in the same run, on the same lessons.
 Latency fills Chroma with synthetic unit vectors (the store's cost does not depend on how a
-vector was made) and times the real code paths: ``save`` and ``search`` (query embedding
-included) of :class:`ChromaReflectionMemory`.
+vector was made) and times the real code paths: ``save`` and ``search`` of
+:class:`ChromaReflectionMemory`: a task's first search (its query embedded, every text new) and
+the same run's next search of that task (the embedding kept).
 
     .venv/bin/python benchmarks/memory_bench.py [--sizes 1000 10000 100000]
 """
@@ -194,18 +195,21 @@ def latency(size: int, embeddings: MiniLMEmbeddings, queries: int) -> dict[str, 
                 metadatas=[passed_lesson_metadata(f"t{start + i}") for i in range(count)],
             )
         fill_s = time.perf_counter() - started
-        search_ms, embed_ms, add_ms = [], [], []
+        search_ms, repeat_ms, embed_ms, add_ms = [], [], [], []
         tasks = [q for _, group in GROUPS for q in group]
         for task in tasks:  # warm-up: Chroma folds its write log into the index on first reads
             memory.search(task, k=3, scope="global")
-        for i in range(queries):
-            task = tasks[i % len(tasks)]
+        for i in range(queries):  # each text new, so its embedding is computed, not kept
+            task = f"{tasks[i % len(tasks)]} (case {i})"
             t0 = time.perf_counter()
-            embeddings.embed_query(task)
+            embeddings.embed_query(f"{task}.")
             embed_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             memory.search(task, k=3, scope="global")
             search_ms.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            memory.search(task, k=3, scope="global")  # the run's next recall: embedding kept
+            repeat_ms.append((time.perf_counter() - t0) * 1000)
         for i in range(max(queries // 4, 20)):
             lesson = make_reflection(
                 f"new lesson {i} about {tasks[i % len(tasks)]}",
@@ -215,12 +219,16 @@ def latency(size: int, embeddings: MiniLMEmbeddings, queries: int) -> dict[str, 
             t0 = time.perf_counter()
             memory.save([{**lesson, "outcome": "passed"}], scope="global")
             add_ms.append((time.perf_counter() - t0) * 1000)
-    (s50, s99), (e50, e99), (a50, a99) = (percentiles(x) for x in (search_ms, embed_ms, add_ms))
+    (s50, s99), (r50, r99), (e50, e99), (a50, a99) = (
+        percentiles(x) for x in (search_ms, repeat_ms, embed_ms, add_ms)
+    )
     return {
         "size": size,
         "fill_s": round(fill_s, 1),
         "search_p50_ms": round(s50, 2),
         "search_p99_ms": round(s99, 2),
+        "repeat_search_p50_ms": round(r50, 2),
+        "repeat_search_p99_ms": round(r99, 2),
         "query_embed_p50_ms": round(e50, 2),
         "query_embed_p99_ms": round(e99, 2),
         "add_p50_ms": round(a50, 2),
@@ -247,13 +255,16 @@ def main() -> None:
     print(f"| hashing bag-of-words (baseline) | {quality['hashing_bow_recall_at_3']:.3f} |")
 
     rows = [latency(size, embeddings, args.queries) for size in args.sizes]
-    print("\nLatency (ms; search includes embedding the query)")
-    print("| lessons | search p50 | search p99 | query embed p50 | add p50 | add p99 |")
-    print("|---|---|---|---|---|---|")
+    print("\nLatency (ms; a first search includes embedding the query, a repeat reuses it)")
+    print("| lessons | search p50 | search p99 | repeat p50 | repeat p99 | query embed p50 | "
+          "query embed p99 | add p50 | add p99 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['size']:,} | {row['search_p50_ms']} | {row['search_p99_ms']} | "
-            f"{row['query_embed_p50_ms']} | {row['add_p50_ms']} | {row['add_p99_ms']} |"
+            f"{row['repeat_search_p50_ms']} | {row['repeat_search_p99_ms']} | "
+            f"{row['query_embed_p50_ms']} | {row['query_embed_p99_ms']} | "
+            f"{row['add_p50_ms']} | {row['add_p99_ms']} |"
         )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"quality": quality, "latency": rows}, indent=2))

@@ -1,9 +1,12 @@
-"""Search latency of ChromaStore against LangGraph's InMemoryStore, same items, same run.
+"""Search latency of ChromaStore against LangGraph's InMemoryStore and against
+``ChromaReflectionMemory`` (the same Chroma, one collection, as the lesson memory queries it),
+same items, same run.
 
 Items carry 384-dimensional vectors from a cheap deterministic embedding (seeded random unit
 vectors per text), so what is timed is the store, not an embedding model. Each store gets the
 same items in batches of 1,000, then the same 50 semantic searches (limit 10) in a namespace
-prefix holding every item, and 50 filtered searches without a query.
+prefix holding every item, and 50 filtered searches without a query (the lesson memory has no
+such search).
 
     .venv/bin/python benchmarks/store_bench.py [--sizes 10000 100000]
 
@@ -23,10 +26,13 @@ from pathlib import Path
 import chromadb
 import numpy as np
 from chromadb.config import Settings
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, PutOp
 from langgraph.store.memory import InMemoryStore
 
-from reflexion_graph.memory import ChromaStore
+from reflexion_graph import make_reflection
+from reflexion_graph.memory import ChromaReflectionMemory, ChromaStore
+from reflexion_graph.memory._lessons import initial_counters, stored_metadata
 
 RESULTS = Path(__file__).with_name("results") / "store.json"
 DIMS = 384
@@ -42,6 +48,47 @@ def embed(texts: list[str]) -> list[list[float]]:
 
 
 INDEX = {"dims": DIMS, "embed": embed, "fields": ["text"]}
+
+
+class BenchEmbeddings(Embeddings):
+    """The same cheap embedding, as LangChain embeddings for the lesson memory."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return embed([text])[0]
+
+
+def lesson_memory_row(folder: str, size: int) -> dict[str, object]:
+    """``ChromaReflectionMemory`` holding the same texts and vectors: fill, then ``search``."""
+    memory = ChromaReflectionMemory(
+        path=folder, embeddings=BenchEmbeddings(), min_relevance=-1.0, max_lessons_per_scope=None
+    )
+    lesson = make_reflection("synthetic", task="t", attempt=1)
+    metadata = stored_metadata({**lesson, "outcome": "passed"}, "global", initial_counters(lesson))
+    started = time.perf_counter()
+    for start in range(0, size, 1000):
+        texts = [f"lesson {n}" for n in range(start, min(size, start + 1000))]
+        memory.collection_for("global").add(
+            ids=[f"item{start + i}" for i in range(len(texts))],
+            embeddings=embed(texts),
+            documents=texts,
+            metadatas=[metadata] * len(texts),
+        )
+    fill_s = time.perf_counter() - started
+    times = []
+    for n in range(50):
+        started = time.perf_counter()
+        memory.search(f"lesson {n}", k=10, scope="global")
+        times.append((time.perf_counter() - started) * 1000)
+    return {
+        "store": "ChromaReflectionMemory",
+        "items": size,
+        "fill_s": round(fill_s, 1),
+        "semantic_search_ms": round(statistics.median(times), 1),
+        "filtered_search_ms": None,
+    }
 
 
 def fill(store: BaseStore, size: int) -> float:
@@ -94,12 +141,15 @@ def main() -> None:
                     }
                 )
                 print(rows[-1], flush=True)
+        with tempfile.TemporaryDirectory() as folder:
+            rows.append(lesson_memory_row(folder, size))
+            print(rows[-1], flush=True)
     print("| store | items | fill (s) | semantic search, median ms | filtered search, median ms |")
     print("|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['store']} | {row['items']} | {row['fill_s']} | {row['semantic_search_ms']} | "
-            f"{row['filtered_search_ms']} |"
+            f"{row['filtered_search_ms'] or '-'} |"
         )
     RESULTS.write_text(json.dumps(rows, indent=1))
 

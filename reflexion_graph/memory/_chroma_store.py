@@ -2,8 +2,9 @@
 
 Items live in one collection (the value as a JSON document; the namespace, one metadata field
 per label, so a prefix is a metadata filter). Their embeddings live in a second collection, one
-vector per indexed field, so an item is found by its best-matching field (max pooling), as in
-LangGraph's own stores. Filters mean what they mean in LangGraph's stores (``_store_filter``);
+vector per indexed field, so an item is found by its best-matching field (max pooling, as in
+LangGraph's own stores). An item with one vector (one indexed field) rides along with it, so
+its search needs one query. Filters mean what they mean in LangGraph's stores (``_store_filter``);
 Chroma narrows the candidates by namespace and by top-level equality, and every filter is
 checked here. A put embeds first, so one whose embedding fails changes nothing, and writes in chunks
 under the client's maximum batch size. TTLs are not supported.
@@ -44,6 +45,7 @@ from reflexion_graph.memory._store_filter import (
 _NAMESPACE = "namespace"
 _VALUE = "v."
 _CHUNK = 2000  # items per round of writes
+_CARRIES = "carries_item"  # on a vector: whether its document is its item's value, up to date
 _LABEL = "ns{}"  # metadata field of the label at a depth: ns0, ns1, ...
 
 
@@ -128,66 +130,73 @@ class ChromaStore(BaseStore):
     def _put_chunk(
         self, puts: Sequence[PutOp], vectors: Mapping[str, list[tuple[str, list[float]]]]
     ) -> None:
+        """Write one chunk: vectors, then items, then the items' stale vectors out."""
         ids = [_item_id(op.namespace, op.key) for op in puts]
         kept = [
             (item_id, op) for item_id, op in zip(ids, puts, strict=True) if op.value is not None
         ]
-        labels = {
-            item_id: {**_namespace_metadata(op.namespace), **_value_metadata(op.value or {})}
-            for item_id, op in kept
-        }
+        records = self._item_records(kept)
+        single = {item_id for item_id, found in vectors.items() if len(found) == 1}
         new_vectors = [
-            (f"{item_id}|{path}", vector, {**labels[item_id], "item": item_id, "path": path})
+            (f"{item_id}|{path}", vector, item_id, {**records[item_id][1], "item": item_id,
+                                                    "path": path, _CARRIES: item_id in single})
             for item_id, _ in kept
             for path, vector in vectors.get(item_id, [])
-        ]
-        for part in _chunks(new_vectors, self.max_batch):
-            self.vectors.upsert(
-                ids=[vector_id for vector_id, _, _ in part],
-                embeddings=[vector for _, vector, _ in part],
-                metadatas=[metadata for _, _, metadata in part],
-            )
+        ]  # fmt: skip
+        for carries in (True, False):  # an item with one vector rides along with it
+            chosen = [v for v in new_vectors if v[3][_CARRIES] is carries]
+            for part in _chunks(chosen, self.max_batch):
+                documents = [records[item_id][0] for _, _, item_id, _ in part]
+                self.vectors.upsert(
+                    ids=[vector_id for vector_id, *_ in part],
+                    embeddings=[vector for _, vector, _, _ in part],
+                    metadatas=[metadata for *_, metadata in part],
+                    **({"documents": documents} if carries else {}),
+                )
         gone = [item_id for item_id, op in zip(ids, puts, strict=True) if op.value is None]
         if gone:
             self.items.delete(ids=gone)
         if kept:
-            self._upsert_items(kept, labels, indexed=set(vectors))
-        fresh = {vector_id for vector_id, _, _ in new_vectors}
+            self.items.upsert(
+                ids=[item_id for item_id, _ in kept],
+                embeddings=[[1.0]] * len(kept),  # Chroma keeps a vector per record; unused here
+                documents=[records[item_id][0] for item_id, _ in kept],
+                metadatas=[
+                    {**records[item_id][1], "indexed": item_id in vectors} for item_id, _ in kept
+                ],
+            )
+        fresh = {vector_id for vector_id, *_ in new_vectors}
         old = self.vectors.get(where={"item": {"$in": ids}}, include=[])["ids"]
         for part in _chunks(
             [vector_id for vector_id in old if vector_id not in fresh], self.max_batch
         ):
             self.vectors.delete(ids=part)
 
-    def _upsert_items(
-        self,
-        kept: Sequence[tuple[str, PutOp]],
-        labels: Mapping[str, Mapping[str, Any]],
-        *,
-        indexed: set[str],
-    ) -> None:
-        """Write the items' values, keeping each existing item's ``created_at``."""
+    def _item_records(
+        self, kept: Sequence[tuple[str, PutOp]]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Each item's document (its value) and metadata, keeping an existing ``created_at``."""
+        if not kept:
+            return {}
         existing = self.items.get(ids=[item_id for item_id, _ in kept], include=["metadatas"])
         created = {
             item_id: str(metadata["created_at"])
             for item_id, metadata in zip(existing["ids"], existing["metadatas"], strict=True)
         }
         now = datetime.now(UTC).isoformat()
-        self.items.upsert(
-            ids=[item_id for item_id, _ in kept],
-            embeddings=[[1.0]] * len(kept),  # Chroma keeps a vector per record; unused here
-            documents=[json.dumps(dict(op.value or {}), ensure_ascii=False) for _, op in kept],
-            metadatas=[
+        return {
+            item_id: (
+                json.dumps(dict(op.value or {}), ensure_ascii=False),
                 {
-                    **labels[item_id],
+                    **_namespace_metadata(op.namespace),
+                    **_value_metadata(op.value or {}),
                     "key": op.key,
                     "created_at": created.get(item_id, now),
                     "updated_at": now,
-                    "indexed": item_id in indexed,
-                }
-                for item_id, op in kept
-            ],
-        )
+                },
+            )
+            for item_id, op in kept
+        }
 
     def _texts(self, op: PutOp) -> list[tuple[str, str]]:
         """``(path, text)`` of each field to embed (none when the put says ``index=False``)."""
@@ -213,7 +222,7 @@ class ChromaStore(BaseStore):
         wanted = op.offset + op.limit
         if not (op.query and self.embeddings is not None):
             if len(narrowed) == len(op.filter or {}):  # Chroma pages itself (insertion order)
-                page = self._items(where=where, limit=op.limit, offset=op.offset)
+                page = self._page(op.namespace_prefix, pushed, op.limit, op.offset)
                 return [_search_item(item, None) for item in page]
             matching = [i for i in self._items(where=where) if matches(i.value, op.filter)]
             return [_search_item(item, None) for item in matching[op.offset : wanted]]
@@ -225,6 +234,23 @@ class ChromaStore(BaseStore):
             extra = [i for i in self._items(where=unindexed) if matches(i.value, op.filter)]
             ranked += [_search_item(item, None) for item in extra[: wanted - len(ranked)]]
         return ranked[op.offset : wanted]
+
+    def _page(
+        self, prefix: tuple[str, ...], pushed: list[dict[str, Any]], limit: int, offset: int
+    ) -> list[Item]:
+        """Items ``offset`` to ``offset + limit`` in ``prefix`` that meet ``pushed``.
+
+        First without the prefix's conditions (Chroma's ``$and`` is ~3x slower): when every
+        item that comes back is inside ``prefix``, that is the page. Otherwise Chroma filters.
+        """
+        if limit == 0:
+            return []
+        if prefix:
+            first = self._items(where=_where(pushed), limit=offset + limit)
+            if all(_in_prefix(_namespace_metadata(item.namespace), prefix) for item in first):
+                return first[offset:]
+        where = _where([*_prefix_conditions(prefix), *pushed])
+        return self._items(where=where, limit=limit, offset=offset)
 
     def _ranked(
         self,
@@ -243,18 +269,16 @@ class ChromaStore(BaseStore):
         if self.embeddings is None:
             return []
         vector = self.embeddings.embed_query(query)
-        total = self.vectors.count()
-        n = min(total, max(4 * wanted, 20))
-        if where is not None and n:
+        n = max(4 * wanted, 20)
+        if where is not None:
             ranked, _ = self._nearest(vector, None, n, conditions, prefix)
             if len(ranked) >= wanted:
                 return ranked[:wanted]
-        while n:
+        while True:
             ranked, hits = self._nearest(vector, where, n, conditions, prefix)
-            if len(ranked) >= wanted or n >= total or hits < n:
+            if len(ranked) >= wanted or hits < n:  # enough, or every match came back
                 return ranked
-            n = min(total, n * 4)
-        return []
+            n *= 4
 
     def _nearest(
         self,
@@ -273,20 +297,28 @@ class ChromaStore(BaseStore):
             query_embeddings=[vector],
             n_results=n,
             where=where,
-            include=["metadatas", "distances"],
+            include=["documents", "metadatas", "distances"],
         )
-        best: dict[str, float] = {}
-        for metadata, distance in zip(found["metadatas"][0], found["distances"][0], strict=True):
-            if _in_prefix(metadata, prefix):
-                best.setdefault(str(metadata["item"]), 1.0 - float(distance))  # nearest first
-        matched = self._items(ids=list(best)) if best else []  # Chroma refuses ids=[]
-        items = {_item_id(i.namespace, i.key): i for i in matched}
-        ranked = [
-            _search_item(items[item_id], score)
-            for item_id, score in best.items()
-            if item_id in items and matches(items[item_id].value, conditions)
-        ]
-        return ranked, len(found["metadatas"][0])
+        hits = list(
+            zip(found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)
+        )
+        best: dict[str, tuple[float, Item | None]] = {}
+        for document, metadata, distance in hits:  # nearest first
+            item_id = str(metadata["item"])
+            if _in_prefix(metadata, prefix) and item_id not in best:
+                carried = metadata.get(_CARRIES) is True and document is not None
+                best[item_id] = (
+                    1.0 - float(distance),
+                    _item(document, metadata) if carried else None,
+                )
+        older = [item_id for item_id, (_, item) in best.items() if item is None]
+        fetched = {_item_id(i.namespace, i.key): i for i in self._items(ids=older)} if older else {}
+        ranked = []
+        for item_id, (score, carried_item) in best.items():
+            item = carried_item or fetched.get(item_id)  # vectors written before items rode along
+            if item is not None and matches(item.value, conditions):
+                ranked.append(_search_item(item, score))
+        return ranked, len(hits)
 
     def _items(self, **query: Any) -> list[Item]:
         found = self.items.get(include=["documents", "metadatas"], **query)

@@ -172,6 +172,22 @@ def test_vector_search_ranks_by_the_best_field_and_respects_filters(store):
     assert math.isfinite(scored[-1].score)
 
 
+def test_a_search_returns_the_items_current_value_as_its_indexed_fields_change(store):
+    """One indexed field, then several, then one again: every search sees the latest value."""
+    store.put(("docs",), "note", {"text": "apple", "tags": ["x"], "v": 1})
+    store.put(("docs",), "note", {"text": "apple", "tags": ["pear", "plum"], "v": 2},
+              index=["text", "tags[*]"])  # fmt: skip
+    for query in ("plum", "apple"):  # a new field's vector, and the one it had before
+        (found,) = store.search(("docs",), query=query, limit=1)
+        assert (found.key, found.value["v"]) == ("note", 2)
+    store.put(("docs",), "note", {"text": "apple", "tags": [], "v": 3})
+    (found,) = store.search(("docs",), query="apple", limit=1)
+    assert found.value["v"] == 3 and found.score is not None
+    store.put(("docs",), "note", {"text": "apple", "v": 4}, index=False)
+    (found,) = store.search(("docs",), query="apple", limit=1)
+    assert found.value["v"] == 4  # (InMemoryStore keeps the old vectors; we drop them)
+
+
 def test_chroma_store_on_a_chroma_server_keeps_items_for_another_client(chroma_server):
     host, port = chroma_server
     settings = Settings(anonymized_telemetry=False)
