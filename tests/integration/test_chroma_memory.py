@@ -244,16 +244,15 @@ def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
         assert stored[lesson_id]["metadata"]["helped"] == 1 + workers * rounds // 2
 
 
-def test_a_repeated_query_is_embedded_once(embeddings, monkeypatch):
+def test_a_runs_searches_embed_its_task_once(embeddings, monkeypatch, tmp_path):
+    """Recall searches by step and by similarity, on every attempt: one embedding per task."""
+    memory = ChromaReflectionMemory(path=tmp_path, embeddings=embeddings)
     text = "Write a function that returns the total price in cents."
-    first = embeddings.embed_query(text)
-    runs = []
-    original = embeddings._embed_batch
-    monkeypatch.setattr(
-        embeddings, "_embed_batch", lambda texts: runs.append(texts) or original(texts)
-    )
-    again = embeddings.embed_query(text)
-    again.append(0.0)  # the caller's copy: the kept vector is not changed
-    assert again[:-1] == first and embeddings.embed_query(text) == first
-    assert runs == []
-    assert embeddings.embed_query(text + "!") != first and runs == [[text + "!"]]
+    asked = []
+    original = embeddings.embed_query
+    monkeypatch.setattr(embeddings, "embed_query", lambda t: asked.append(t) or original(t))
+    memory.search(text, k=3, scope="shop")
+    memory.search_by_step(text, ["price_tool"], k=3, scope="shop")
+    memory.search(text, k=3, scope="shop")
+    memory.search(text + "!", k=3, scope="shop")
+    assert asked == [text, text + "!"]
