@@ -30,6 +30,7 @@ from typing_extensions import TypedDict
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Reflection, make_evaluation
+from reflexion_graph._usage import empty_usage
 from reflexion_graph.actors._llm import LLMActor, bullet_list, lesson_list
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
@@ -51,7 +52,7 @@ CRITIQUE_TAG = "reflexion"
 """``additional_kwargs`` key that marks the messages this middleware adds."""
 CALL_LIMIT_PREFIX = "Model call limits exceeded"
 """How ``ModelCallLimitMiddleware`` ends a run: a stop, not an answer to judge."""
-_NO_USAGE = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0, "model_calls": 0}
+_NO_USAGE = empty_usage()
 
 
 class ReflexionSummary(TypedDict):
@@ -196,7 +197,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             state, self.evaluator.evaluate(state_task(state), final_answer(state))
         )
         attempts = [*(state.get("reflexion_attempts") or []), attempt]
-        why = stop_reason(attempts, _NO_USAGE, self.context)  # type: ignore[arg-type]
+        why = stop_reason(attempts, _NO_USAGE, self.context)
         if why:
             return self._stop(state, runtime, attempts, why)
         lesson = None
@@ -218,7 +219,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
         attempt = self._attempt(state, verdict)
         attempts = [*(state.get("reflexion_attempts") or []), attempt]
-        why = stop_reason(attempts, _NO_USAGE, self.context)  # type: ignore[arg-type]
+        why = stop_reason(attempts, _NO_USAGE, self.context)
         if why:
             return await self._astop(state, runtime, attempts, why)
         lesson = None

@@ -39,6 +39,7 @@ class ScriptedChatModel(BaseChatModel):
                 "input_tokens": self.tokens_per_call,
                 "output_tokens": 1,
                 "total_tokens": self.tokens_per_call + 1,
+                "input_token_details": {"cache_read": 0},  # as langchain-openai reports it
             },
             response_metadata={"model_name": "scripted"},
         )

@@ -37,6 +37,8 @@ from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models._binding import with_options
 from reflexion_graph.reflectors._llm import BaseReflector
 
+_COUNTED = ("input_tokens", "output_tokens", "model_calls")
+"""What a record counts of a run's usage (beside its seconds)."""
 MEMORY_STRATEGY = "reflexion+memory"
 ORACLE_STRATEGY = "oracle-lesson"
 FAMILY_LESSONS_STRATEGY = "family-lessons"
@@ -304,7 +306,8 @@ class BenchRunner:
         state = await graph.ainvoke({"task": task.prompt}, context=context)
         seconds = time.perf_counter() - started
         # The shared first attempt is charged to every strategy that used it.
-        spent = {**state["usage"], "seconds": seconds}
+        usage = state["usage"]
+        spent = {key: usage[key] for key in _COUNTED} | {"seconds": seconds}
         if actor.used_shared_first:
             spent = {key: value + first.get(key, 0) for key, value in spent.items()}
         return {

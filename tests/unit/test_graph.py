@@ -88,7 +88,8 @@ def test_reflection_window_zero_hides_reflections():
 def test_token_usage_counts_every_model_call():
     graph, _, _ = agent(["wrong", "right"], ["lesson"])
     usage = graph.invoke({"task": "t"})["usage"]
-    assert usage == {"input_tokens": 30, "output_tokens": 3, "total_tokens": 33, "model_calls": 3}
+    assert usage == {"input_tokens": 30, "output_tokens": 3, "total_tokens": 33, "model_calls": 3,
+                     "input_token_details": {"cache_read": 0}}  # fmt: skip
 
 
 def test_token_budget_stops_before_the_next_attempt():
