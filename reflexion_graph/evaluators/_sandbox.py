@@ -26,6 +26,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -215,6 +216,7 @@ def _warm_request(limits: SandboxLimits) -> dict[str, object]:
 _WARM_POOLS: dict[tuple[object, ...], ForkServerPool | None] = {}
 """Per isolation (its interpreter, user, bwrap and launcher): its pool, or ``None`` once
 warm starts failed."""
+_POOLS_LOCK = threading.Lock()
 
 
 def _warm_pool(isolation: Isolation) -> ForkServerPool | None:
@@ -222,19 +224,26 @@ def _warm_pool(isolation: Isolation) -> ForkServerPool | None:
     if isolation.bwrap is None:
         return None
     key = _pool_key(isolation)
-    if key not in _WARM_POOLS:
-        command = [*_bwrap_prefix(isolation.bwrap, isolation.interpreter, workdir=None),
-                   *server_command(isolation.interpreter)]  # fmt: skip
-        preexec = None
-        if isolation.user is not None:
-            if isolation.launcher:
-                user = str(isolation.user)
-                command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
-                           "--", *command]  # fmt: skip
-            else:
-                preexec = functools.partial(_drop_to, isolation.user)
-        _WARM_POOLS[key] = ForkServerPool(lambda: ForkServer(command, "sandbox", preexec=preexec))
-    return _WARM_POOLS[key]
+    with _POOLS_LOCK:
+        if key not in _WARM_POOLS:
+            _WARM_POOLS[key] = _new_pool(isolation)
+        return _WARM_POOLS[key]
+
+
+def _new_pool(isolation: Isolation) -> ForkServerPool:
+    """Workers as ``nobody`` (where we are root), each inside a bubblewrap of its own."""
+    assert isolation.bwrap is not None
+    command = [*_bwrap_prefix(isolation.bwrap, isolation.interpreter, workdir=None),
+               *server_command(isolation.interpreter)]  # fmt: skip
+    preexec = None
+    if isolation.user is not None:
+        if isolation.launcher:
+            user = str(isolation.user)
+            command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--",
+                       *command]  # fmt: skip
+        else:
+            preexec = functools.partial(_drop_to, isolation.user)
+    return ForkServerPool(lambda: ForkServer(command, "sandbox", preexec=preexec))
 
 
 def warm_worker_pids() -> list[int]:
@@ -248,10 +257,11 @@ def _pool_key(isolation: Isolation) -> tuple[object, ...]:
 
 def _disable_warm(isolation: Isolation, failure: WarmStartFailed) -> None:
     logger.warning("sandbox: no warm worker (%s); starting an interpreter per run", failure)
-    pool = _WARM_POOLS.get(_pool_key(isolation))
+    with _POOLS_LOCK:
+        pool = _WARM_POOLS.get(_pool_key(isolation))
+        _WARM_POOLS[_pool_key(isolation)] = None
     if pool is not None:
         pool.close()
-    _WARM_POOLS[_pool_key(isolation)] = None
 
 
 def _feed_and_wait(process: Child, data: bytes, timeout_s: float) -> bool:
