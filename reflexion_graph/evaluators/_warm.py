@@ -110,7 +110,9 @@ class ForkServer:
         return " ".join(self._errors.read().decode(errors="replace").strip().splitlines()[-3:])
 
     def kill(self) -> None:
-        """Kill the server and everything it started."""
+        """Kill the server and everything it started (once; later calls do nothing)."""
+        if self._errors.closed:
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
@@ -127,11 +129,6 @@ class WarmProcess:
         self.returncode: int | None = None
         self.stdin: IO[bytes] | None = None
         self.stdout: IO[bytes] | None = None
-
-    def poll(self) -> int | None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.wait(0)
-        return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the run (and what it left) to end; its exit code, or minus its signal."""
@@ -208,30 +205,52 @@ def warm_run(
 ) -> Iterator[WarmProcess]:
     """Run ``script`` in a server of ``pool``: stdin a pipe, stdout a pipe unless a file is given.
 
-    On leaving, the run and everything it started are killed and what it wrote is wiped.
+    A server that fails to take the run (it died just before) is replaced, once. On leaving,
+    the run and everything it started are killed and what it wrote is wiped.
     """
-    with pool.server() as server, tempfile.TemporaryFile() as source:
+    with tempfile.TemporaryFile() as source:
         source.write(script.encode())
-        source.seek(0)
-        stdin_read, stdin_write = os.pipe()
-        stdout_read, stdout_write = os.pipe() if stdout is None else (-1, stdout.fileno())
-        try:
-            process = server.run(source, (stdin_read, stdout_write, stderr.fileno()), request)
-        except BaseException:
-            for fd in (stdin_write, stdout_read):
-                if fd >= 0:
-                    os.close(fd)
-            raise
-        finally:
-            os.close(stdin_read)
-            if stdout is None:
-                os.close(stdout_write)
-        process.stdin = open(stdin_write, "wb", buffering=0)
-        process.stdout = None if stdout is not None else open(stdout_read, "rb", buffering=0)
-        try:
-            yield process
-        finally:
-            process.end()
+        for last_try in (False, True):
+            with pool.server() as server:
+                source.seek(0)
+                try:
+                    process = _start(server, source, request, stdout, stderr)
+                except (OSError, subprocess.TimeoutExpired):
+                    server.kill()
+                    if last_try:
+                        raise
+                    continue
+                try:
+                    yield process
+                finally:
+                    process.end()
+                return
+
+
+def _start(
+    server: ForkServer,
+    source: IO[bytes],
+    request: dict[str, Any],
+    stdout: IO[bytes] | None,
+    stderr: IO[bytes],
+) -> WarmProcess:
+    """One run in ``server``, with a new pipe for stdin (and for stdout unless given)."""
+    stdin_read, stdin_write = os.pipe()
+    stdout_read, stdout_write = os.pipe() if stdout is None else (-1, stdout.fileno())
+    try:
+        process = server.run(source, (stdin_read, stdout_write, stderr.fileno()), request)
+    except BaseException:
+        for fd in (stdin_write, stdout_read):
+            if fd >= 0:
+                os.close(fd)
+        raise
+    finally:
+        os.close(stdin_read)
+        if stdout is None:
+            os.close(stdout_write)
+    process.stdin = open(stdin_write, "wb", buffering=0)
+    process.stdout = None if stdout is not None else open(stdout_read, "rb", buffering=0)
+    return process
 
 
 def server_command(interpreter: str) -> list[str]:

@@ -1,5 +1,7 @@
 """The warm sandbox: each run is a fork that can neither see nor leave anything for the next."""
 
+import os
+import signal
 import threading
 
 import pytest
@@ -87,6 +89,16 @@ def test_a_run_that_kills_its_worker_is_still_judged_and_the_next_run_gets_a_new
     verdict = judge("def f():\n    return 3", "assert f() == 3")
     assert verdict["passed"], verdict["feedback"]
     assert _sandbox.warm_worker_pids() not in ([], before)
+
+
+def test_a_worker_killed_between_runs_is_replaced_without_failing_the_next_run():
+    judge("x = 1", "assert x == 1")
+    for _ in range(3):
+        (worker,) = _sandbox.warm_worker_pids()
+        os.killpg(worker, signal.SIGKILL)  # no time to notice: the next run may still pick it
+        verdict = judge("def f():\n    return 3", "assert f() == 3")
+        assert verdict["passed"], verdict["feedback"]
+        assert _sandbox.warm_worker_pids() != [worker]
 
 
 def test_concurrent_runs_each_get_a_worker_and_a_correct_verdict():
