@@ -50,26 +50,40 @@ def test_fork_bomb_is_contained():
 
 
 def leftover_sandbox_processes() -> set[int]:
-    """The sandbox user's processes, but for the warm workers themselves (bwrap, the server)."""
-    found = subprocess.run(["pgrep", "-u", str(probe_isolation().user)], capture_output=True)
-    return set(map(int, found.stdout.split())) - worker_processes()
+    """Our sandboxes' processes (the sandbox user's, below this one), but for the idle warm
+    workers themselves (their bubblewrap and their fork server)."""
+    table = process_table()
+    ours, frontier = set(), {os.getpid()}
+    while frontier:
+        pid = frontier.pop()
+        children = {child for child, (_, parent, _) in table.items() if parent == pid}
+        ours |= children
+        frontier |= children
+    user = probe_isolation().user
+    return {pid for pid in ours if table[pid][2] == user} - worker_processes(table)
 
 
-def worker_processes() -> set[int]:
-    """Each idle warm worker's bubblewrap processes and its fork server, not what it forked."""
+def process_table() -> dict[int, tuple[str, int, int]]:
+    """Every process: its name, its parent and its real user."""
     table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
             fields = (entry / "stat").read_text().rsplit(")", 1)
-            table[int(entry.name)] = (fields[0].split("(", 1)[1], int(fields[1].split()[1]))
+            uid = int((entry / "status").read_text().split("Uid:")[1].split()[0])
+            table[int(entry.name)] = (fields[0].split("(", 1)[1], int(fields[1].split()[1]), uid)
+    return table
+
+
+def worker_processes(table: dict[int, tuple[str, int, int]]) -> set[int]:
+    """Each idle warm worker's bubblewrap processes and its fork server, not what it forked."""
     workers, frontier = set(), set(_sandbox.warm_worker_pids())
     while frontier:
         pid = frontier.pop()
         workers.add(pid)
-        if table.get(pid, ("",))[0] == "bwrap":  # the server is bwrap's child; stop below it
-            frontier |= {child for child, (_, parent) in table.items() if parent == pid}
+        if table.get(pid, ("", 0, 0))[0] == "bwrap":  # the server is bwrap's child: stop there
+            frontier |= {child for child, (_, parent, _) in table.items() if parent == pid}
     return workers
 
 
