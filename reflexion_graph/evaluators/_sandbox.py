@@ -46,6 +46,13 @@ logger = logging.getLogger(__name__)
 
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
 _NOBODY = 65534
+_RESOURCES = {
+    "as": resource.RLIMIT_AS,
+    "cpu": resource.RLIMIT_CPU,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nproc": resource.RLIMIT_NPROC,
+    "core": resource.RLIMIT_CORE,
+}
 _SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
 _SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache",
                    "/etc/localtime")  # fmt: skip
@@ -181,8 +188,7 @@ def _cold_start(
     (workdir / "main.py").write_text(script)
     if isolation.user is not None:
         os.chown(workdir, isolation.user, isolation.user)
-    env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
-    env.update(HOME=str(workdir), TMPDIR=str(workdir), PYTHONDONTWRITEBYTECODE="1")
+    env = {**_scrubbed_env(), "HOME": str(workdir), "TMPDIR": str(workdir)}
     preexec = None if isolation.launcher else functools.partial(_enter, limits, isolation.user)
     return subprocess.Popen(
         _command(isolation, limits, str(workdir)),
@@ -198,19 +204,14 @@ def _cold_start(
 
 def _warm_request(limits: SandboxLimits) -> dict[str, object]:
     """The limits and environment of one warm run, as the fork server takes them."""
-    memory = limits.memory_mb * 1024 * 1024
+    return {"limits": _rlimits(limits), "env": _scrubbed_env()}
+
+
+def _scrubbed_env() -> dict[str, str]:
+    """Locale, time zone and PATH only: no keys or tokens reach the code."""
     env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return {
-        "limits": {
-            "as": [memory, memory],
-            "cpu": [limits.cpu_s, limits.cpu_s + 1],  # soft, hard: SIGXCPU first
-            "fsize": [limits.output_bytes, limits.output_bytes],
-            "nproc": [limits.max_processes, limits.max_processes],
-            "core": [0, 0],
-        },
-        "env": env,
-    }
+    return env
 
 
 _WARM_POOLS: dict[tuple[object, ...], ForkServerPool | None] = {}
@@ -238,9 +239,7 @@ def _new_pool(isolation: Isolation) -> ForkServerPool:
     preexec = None
     if isolation.user is not None:
         if isolation.launcher:
-            user = str(isolation.user)
-            command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--",
-                       *command]  # fmt: skip
+            command = _as_user(isolation.user, command)
         else:
             preexec = functools.partial(_drop_to, isolation.user)
     return ForkServerPool(lambda: ForkServer(command, "sandbox", preexec=preexec))
@@ -323,20 +322,27 @@ def _command(isolation: Isolation, limits: SandboxLimits, workdir: str) -> list[
         command = _bwrap_prefix(isolation.bwrap, isolation.interpreter, workdir=workdir) + command
     if isolation.launcher:
         if isolation.user is not None:
-            user = str(isolation.user)
-            command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
-                       "--", *command]  # fmt: skip
-        command = [
-            "prlimit",
-            f"--as={limits.memory_mb * 1024 * 1024}",
-            f"--cpu={limits.cpu_s}:{limits.cpu_s + 1}",  # soft:hard, so SIGXCPU comes first
-            f"--fsize={limits.output_bytes}",
-            f"--nproc={limits.max_processes}",
-            "--core=0",
-            "--",
-            *command,
-        ]
+            command = _as_user(isolation.user, command)
+        caps = [f"--{name}={soft}:{hard}" for name, (soft, hard) in _rlimits(limits).items()]
+        command = ["prlimit", *caps, "--", *command]
     return command
+
+
+def _rlimits(limits: SandboxLimits) -> dict[str, tuple[int, int]]:
+    """The resource limits of one run, soft and hard, by ``prlimit``'s option names."""
+    memory = limits.memory_mb * 1024 * 1024
+    return {
+        "as": (memory, memory),
+        "cpu": (limits.cpu_s, limits.cpu_s + 1),  # soft < hard, so SIGXCPU comes first
+        "fsize": (limits.output_bytes, limits.output_bytes),
+        "nproc": (limits.max_processes, limits.max_processes),
+        "core": (0, 0),
+    }
+
+
+def _as_user(user: int, command: list[str]) -> list[str]:
+    """``command`` run as ``user`` with no groups (util-linux's ``setpriv``)."""
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *command]
 
 
 def _bwrap_prefix(bwrap: str, interpreter: str, *, workdir: str | None) -> list[str]:
@@ -393,12 +399,8 @@ def _file_view(interpreter: str) -> tuple[list[str], list[str]]:
 
 def _enter(limits: SandboxLimits, user: int | None) -> None:
     """In the child, before exec: set the limits, then give up root (without util-linux)."""
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))  # SIGXCPU first
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for name, values in _rlimits(limits).items():
+        resource.setrlimit(_RESOURCES[name], values)
     if user is not None:
         _drop_to(user)
 
