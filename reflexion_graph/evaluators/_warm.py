@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,8 +49,10 @@ class ForkServer:
         self, command: list[str], mode: str, *, preexec: Callable[[], None] | None = None
     ) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._owner = os.getpid()
+        """The process that started it (a forked child must not kill or clean it up)."""
         self._errors = tempfile.TemporaryFile()
-        self._home = tempfile.TemporaryDirectory(prefix="reflexion-worker-")
+        self._home = tempfile.mkdtemp(prefix="reflexion-worker-")
         """The trusted worker's folder, where its runs' folders go (the sandbox uses its /tmp)."""
         try:
             self.process = subprocess.Popen(
@@ -60,12 +63,12 @@ class ForkServer:
                 pass_fds=[theirs.fileno()],
                 start_new_session=True,
                 preexec_fn=preexec,
-                cwd=self._home.name if mode == "trusted" else None,
+                cwd=self._home if mode == "trusted" else None,
             )
         except OSError as error:
             ours.close()
             self._errors.close()
-            self._home.cleanup()
+            shutil.rmtree(self._home, ignore_errors=True)
             raise WarmStartFailed(str(error)) from None
         finally:
             theirs.close()
@@ -110,15 +113,19 @@ class ForkServer:
         return " ".join(self._errors.read().decode(errors="replace").strip().splitlines()[-3:])
 
     def kill(self) -> None:
-        """Kill the server and everything it started (once; later calls do nothing)."""
-        if self._errors.closed:
+        """Kill the server and everything it started.
+
+        Once, and only in the process that started it: later calls, and calls in a forked
+        child, do nothing.
+        """
+        if self._errors.closed or os.getpid() != self._owner:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self._control.close()
         self._errors.close()
-        self._home.cleanup()
+        shutil.rmtree(self._home, ignore_errors=True)
 
 
 class WarmProcess:
@@ -161,6 +168,11 @@ class ForkServerPool:
         self._idle: list[ForkServer] = []
         self._lock = threading.Lock()
         atexit.register(self.close)
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """In a forked child of this process: the servers are the parent's; start our own."""
+        self._idle, self._lock = [], threading.Lock()
 
     @contextlib.contextmanager
     def server(self) -> Iterator[ForkServer]:

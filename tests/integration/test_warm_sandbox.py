@@ -1,5 +1,6 @@
 """The warm sandbox: each run is a fork that can neither see nor leave anything for the next."""
 
+import json
 import os
 import signal
 import threading
@@ -131,3 +132,20 @@ def test_cold_starts_on_request_give_the_same_verdicts(monkeypatch):
     assert not _warm.warm_enabled()
     assert judge("def f():\n    return 3", "assert f() == 3")["passed"]
     assert not judge("def f():\n    return 4", "assert f() == 3")["passed"]
+
+
+def test_a_forked_process_starts_workers_of_its_own():
+    judge("x = 1", "assert x == 1")
+    parents = _sandbox.warm_worker_pids()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child judges while the parent's worker stays the parent's
+        verdict = judge("def f():\n    return 3", "assert f() == 3")
+        os.write(writer, json.dumps([verdict["passed"], _sandbox.warm_worker_pids()]).encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    passed, childs = json.loads(os.read(reader, 1000))
+    assert passed and childs and not set(childs) & set(parents)
+    assert judge("def f():\n    return 3", "assert f() == 3")["passed"]
+    assert _sandbox.warm_worker_pids() == parents  # the child left the parent's worker alone
