@@ -156,7 +156,7 @@ def _exit_status(code: object) -> int:
         return 0
     if isinstance(code, int):
         return code & 0xFF
-    print(code, file=sys.stderr)
+    sys.stderr.write(f"{code}\n")  # as the interpreter reports sys.exit("message")
     return 1
 
 
