@@ -169,6 +169,20 @@ def test_the_answers_functions_are_stubs_and_its_objects_are_named():
     assert split_for(plan, "def inc(:", "inc").stubs == ["inc"]
 
 
+def test_a_preambles_bodiless_functions_are_the_answers_to_write_even_without_entry_point():
+    preamble = (
+        "def helper(x):\n    return x\n"
+        'def inc(x):\n    """stub"""\n'
+        'def dec(x):\n    import math\n    """stub"""\n'
+        "def nop():\n    ...\n"
+    )
+    plan = plan_tests("assert inc(helper(1)) == 2", preamble=preamble)
+    answer = (
+        "def inc(x):\n    return x + 1\ndef dec(x):\n    return x - 1\ndef helper(x):\n    return 1"
+    )
+    assert split_for(plan, answer, None).stubs == ["dec", "inc"]  # never the helper
+
+
 @pytest.mark.parametrize(
     "actual,expected,same",
     [
