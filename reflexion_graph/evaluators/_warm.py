@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +46,17 @@ class ForkServer:
     """One fork server process, and the control socket to it."""
 
     def __init__(
-        self, command: list[str], mode: str, *, preexec: Callable[[], None] | None = None
+        self,
+        command: list[str],
+        mode: Literal["sandbox", "trusted"],
+        *,
+        preexec: Callable[[], None] | None = None,
     ) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._owner = os.getpid()
         """The process that started it (a forked child must not kill or clean it up)."""
         self._errors = tempfile.TemporaryFile()
-        self._home = tempfile.mkdtemp(prefix="reflexion-worker-")
+        self._home = tempfile.mkdtemp(prefix="reflexion-worker-") if mode == "trusted" else None
         """The trusted worker's folder, where its runs' folders go (the sandbox uses its /tmp)."""
         try:
             self.process = subprocess.Popen(
@@ -63,12 +67,12 @@ class ForkServer:
                 pass_fds=[theirs.fileno()],
                 start_new_session=True,
                 preexec_fn=preexec,
-                cwd=self._home if mode == "trusted" else None,
+                cwd=self._home,
             )
         except OSError as error:
             ours.close()
             self._errors.close()
-            shutil.rmtree(self._home, ignore_errors=True)
+            self._remove_home()
             raise WarmStartFailed(str(error)) from None
         finally:
             theirs.close()
@@ -125,7 +129,11 @@ class ForkServer:
         self.process.wait()
         self._control.close()
         self._errors.close()
-        shutil.rmtree(self._home, ignore_errors=True)
+        self._remove_home()
+
+    def _remove_home(self) -> None:
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
 
 
 class WarmProcess:
