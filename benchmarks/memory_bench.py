@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from reflexion_graph import make_reflection
+from reflexion_graph import make_lesson
 from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
-from reflexion_graph.memory._lessons import initial_counters, stored_metadata
+from reflexion_graph.memory._lessons import stored_metadata
 
 RESULTS = Path(__file__).with_name("results") / "memory.json"
 
@@ -152,8 +152,8 @@ def recall_at_3(embeddings: Embeddings) -> float:
         )
         ids = {}
         for index, (task, _) in enumerate(GROUPS):
-            lesson = make_reflection(f"lesson {index}", task=task, attempt=1)
-            memory.save([{**lesson, "outcome": "not_improved"}], scope="global")
+            lesson = make_lesson(f"lesson {index}", task=task)
+            memory.save([lesson], scope="global")
             ids[task] = lesson["id"]
         hits = total = 0
         for task, queries in GROUPS:
@@ -166,9 +166,8 @@ def recall_at_3(embeddings: Embeddings) -> float:
 
 def passed_lesson_metadata(task: str) -> dict[str, object]:
     """What the memory itself stores for a lesson whose retry passed."""
-    lesson = make_reflection("synthetic", task=task, attempt=1)
-    lesson["outcome"] = "passed"
-    return stored_metadata(lesson, "global", initial_counters(lesson))
+    lesson = make_lesson("synthetic", task=task)
+    return stored_metadata({**lesson, "recalls": 1, "helped": 1}, "global")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -211,13 +210,11 @@ def latency(size: int, embeddings: MiniLMEmbeddings, queries: int) -> dict[str, 
             memory.search(task, k=3, scope="global")  # the run's next recall: embedding kept
             repeat_ms.append((time.perf_counter() - t0) * 1000)
         for i in range(max(queries // 4, 20)):
-            lesson = make_reflection(
-                f"new lesson {i} about {tasks[i % len(tasks)]}",
-                task=tasks[i % len(tasks)],
-                attempt=1,
+            lesson = make_lesson(
+                f"new lesson {i} about {tasks[i % len(tasks)]}", task=tasks[i % len(tasks)]
             )
             t0 = time.perf_counter()
-            memory.save([{**lesson, "outcome": "passed"}], scope="global")
+            memory.save([{**lesson, "recalls": 1, "helped": 1}], scope="global")
             add_ms.append((time.perf_counter() - t0) * 1000)
     (s50, s99), (r50, r99), (e50, e99), (a50, a99) = (
         percentiles(x) for x in (search_ms, repeat_ms, embed_ms, add_ms)

@@ -26,6 +26,7 @@ from typing_extensions import TypedDict
 
 from reflexion_graph import (
     BaseReflectionMemory,
+    Lesson,
     LLMActor,
     LLMReflector,
     Reflection,
@@ -33,6 +34,7 @@ from reflexion_graph import (
     create_reflexion_agent,
     make_evaluation,
 )
+from reflexion_graph.graph._remember import lesson_of_failure
 
 RESULTS = Path(__file__).with_name("results") / "overhead.json"
 ATTEMPTS = 3
@@ -57,13 +59,13 @@ class InstantModel(BaseChatModel):
 
 class ListMemory(BaseReflectionMemory):
     def __init__(self) -> None:
-        self.lessons: list[Reflection] = []
+        self.lessons: list[Lesson] = []
 
-    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         return self.lessons[-k:]
 
-    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
-        self.lessons = (self.lessons + list(reflections))[-10:]
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+        self.lessons = (self.lessons + list(lessons))[-10:]
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         return None
@@ -85,7 +87,7 @@ def plain_loop(actor: LLMActor, reflector: LLMReflector, memory: ListMemory | No
         attempt = {"number": number, "answer": answer, "evaluation": verdict}
         reflections.append(reflector.reflect("t", attempt))  # type: ignore[arg-type]
     if memory:
-        memory.save(reflections, scope="global")
+        memory.save([lesson_of_failure(r) for r in reflections], scope="global")
 
 
 def bare_graph() -> Callable[[], Any]:

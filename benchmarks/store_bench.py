@@ -30,9 +30,9 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, PutOp
 from langgraph.store.memory import InMemoryStore
 
-from reflexion_graph import make_reflection
+from reflexion_graph import make_lesson
 from reflexion_graph.memory import ChromaReflectionMemory, ChromaStore
-from reflexion_graph.memory._lessons import initial_counters, stored_metadata
+from reflexion_graph.memory._lessons import stored_metadata
 
 RESULTS = Path(__file__).with_name("results") / "store.json"
 DIMS = 384
@@ -65,8 +65,8 @@ def lesson_memory_row(folder: str, size: int) -> dict[str, object]:
     memory = ChromaReflectionMemory(
         path=folder, embeddings=BenchEmbeddings(), min_relevance=-1.0, max_lessons_per_scope=None
     )
-    lesson = make_reflection("synthetic", task="t", attempt=1)
-    metadata = stored_metadata({**lesson, "outcome": "passed"}, "global", initial_counters(lesson))
+    lesson = make_lesson("synthetic", task="t")
+    metadata = stored_metadata({**lesson, "recalls": 1, "helped": 1}, "global")
     started = time.perf_counter()
     for start in range(0, size, 1000):
         texts = [f"lesson {n}" for n in range(start, min(size, start + 1000))]

@@ -3,8 +3,10 @@
 from reflexion_graph._records import (
     Attempt,
     Evaluation,
+    Lesson,
     Reflection,
     make_evaluation,
+    make_lesson,
     make_reflection,
 )
 from reflexion_graph._usage import TokenUsage
@@ -59,6 +61,7 @@ __all__ = [
     "InvalidTaskError",
     "LLMActor",
     "LLMReflector",
+    "Lesson",
     "ModelSettings",
     "ModelUnavailableError",
     "Reflection",
@@ -74,5 +77,6 @@ __all__ = [
     "create_reflexion_agent",
     "create_tool_actor",
     "make_evaluation",
+    "make_lesson",
     "make_reflection",
 ]

@@ -1,11 +1,11 @@
-"""JSON-native records that flow through the graph state and into memory."""
+"""JSON-native records that flow through the graph state, and the lessons memory keeps."""
 
 from __future__ import annotations
 
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -62,6 +62,89 @@ class Reflection(TypedDict):
     """The exact prompt the lesson was written from (training data for the RL papers)."""
     metadata: dict[str, Primitive]
     """Primitive metadata (model id, scope, score change, ...)."""
+
+
+LessonSource = Literal["contrast", "retry", "failure", "given"]
+"""Where a lesson's rule came from: the contrast of a failed and a passing attempt; the in-run
+lesson the passing attempt saw; a lesson written at failure time; or handed in by a caller."""
+
+ReplayVerdict = Literal["passed", "failed", "refused", "off", "none"]
+"""A hindsight lesson's replay: passed or failed; ``refused`` (it gives the solution away);
+``off`` (the gate was turned off); ``none`` (never replayed: not a hindsight lesson)."""
+
+
+class Lesson(TypedDict):
+    """A cross-task lesson in long-term memory: a rule, its evidence and its track record.
+
+    The model writes it once; from then on only deterministic counts change (recalls, helps,
+    merges of near-duplicates), never its text.
+    """
+
+    id: str
+    """Stable identifier (the memory key)."""
+    text: str
+    """What a later attempt is shown."""
+    rule: str
+    """The general rule alone (``When <situation>, <what to do>``); ``""`` if none was stated."""
+    evidence: str
+    """The check the lesson was learnt from, as its evaluator reported it; ``""`` if none."""
+    step: str
+    """The tool the failure was blamed on; ``""`` for the answer itself."""
+    task: str
+    """The task the lesson was learnt on."""
+    scope: str
+    """The memory scope that holds it (``""`` until it is stored)."""
+    source: LessonSource
+    """Where its rule came from."""
+    replay: ReplayVerdict
+    """What its replay showed before it was stored."""
+    recalls: int
+    """Attempts that saw it (its replay, or the retry it was written for, is the first)."""
+    helped: int
+    """Of those, the attempts that passed."""
+    merged: int
+    """Lessons merged into it, itself included."""
+    created_at: str
+    """ISO-8601 UTC timestamp."""
+    prompt: str
+    """The prompt it was written from (not kept in memory)."""
+    metadata: dict[str, Primitive]
+    """Anything else: the writer's model id, the full in-run lesson, a caller's own keys."""
+    similarity: NotRequired[float]
+    """Search results only: cosine similarity of its task to the searched one."""
+    rank: NotRequired[float]
+    """Search results only: the similarity scaled by usefulness, by which results are sorted."""
+
+
+def make_lesson(
+    text: str,
+    *,
+    task: str,
+    rule: str = "",
+    evidence: str = "",
+    step: str = "",
+    source: LessonSource = "given",
+    prompt: str = "",
+    metadata: dict[str, Primitive] | None = None,
+) -> Lesson:
+    """Build a new :class:`Lesson` that no attempt has used yet (to seed a memory, say)."""
+    return Lesson(
+        id=uuid.uuid4().hex,
+        text=text.strip(),
+        rule=rule.strip(),
+        evidence=evidence,
+        step=step,
+        task=task,
+        scope="",
+        source=source,
+        replay="none",
+        recalls=0,
+        helped=0,
+        merged=1,
+        created_at=datetime.now(UTC).isoformat(),
+        prompt=prompt,
+        metadata=dict(metadata or {}),
+    )
 
 
 def make_evaluation(

@@ -29,7 +29,7 @@ from typing_extensions import TypedDict
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Evaluation, Reflection, make_evaluation
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, make_evaluation
 from reflexion_graph._usage import empty_usage
 from reflexion_graph.actors._llm import LLMActor, bullet_list, lesson_list
 from reflexion_graph.errors import ConfigurationError
@@ -73,7 +73,7 @@ class ReflexionAgentState(AgentState[Any]):
     reflexion_task: NotRequired[Annotated[str, PrivateStateAttr]]
     reflexion_attempts: NotRequired[Annotated[list[Attempt], PrivateStateAttr]]
     reflexion_reflections: NotRequired[Annotated[list[Reflection], PrivateStateAttr]]
-    reflexion_recalled: NotRequired[Annotated[list[Reflection], PrivateStateAttr]]
+    reflexion_recalled: NotRequired[Annotated[list[Lesson], PrivateStateAttr]]
 
 
 class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
@@ -262,7 +262,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt], why: str
     ) -> dict[str, Any]:
         nodes, run, graph_runtime = self._remembering(state, runtime, attempts)
-        learned: list[Reflection] = nodes.hindsight(run, graph_runtime).get("learned") or []
+        learned: list[Lesson] = nodes.hindsight(run, graph_runtime).get("learned") or []
         finished = cast(ReflexionState, {**run, "learned": learned})
         nodes.remember(finished, graph_runtime)
         return self._summary(state, runtime, attempts, why, finished)
@@ -271,9 +271,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt], why: str
     ) -> dict[str, Any]:
         nodes, run, graph_runtime = self._remembering(state, runtime, attempts)
-        learned: list[Reflection] = (await nodes.ahindsight(run, graph_runtime)).get(
-            "learned"
-        ) or []
+        learned: list[Lesson] = (await nodes.ahindsight(run, graph_runtime)).get("learned") or []
         finished = cast(ReflexionState, {**run, "learned": learned})
         await nodes.aremember(finished, graph_runtime)
         return self._summary(state, runtime, attempts, why, finished)
@@ -333,7 +331,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             self.model = request.model
         if request.system_message is not None:
             self._system_prompt = message_text(request.system_message.content)
-        lessons = cast(list[Reflection], request.state.get("reflexion_recalled") or [])
+        lessons = cast(list[Lesson], request.state.get("reflexion_recalled") or [])
         if not lessons:
             return request
         shown = prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(lessons))
@@ -365,7 +363,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         return replace(self.context, memory_scope=scope)
 
 
-def fresh_run(runtime: Runtime[Any], task: str, recalled: list[Reflection]) -> dict[str, Any]:
+def fresh_run(runtime: Runtime[Any], task: str, recalled: list[Lesson]) -> dict[str, Any]:
     """A new run's private state (checkpointed, so a resumed run keeps its count)."""
     _emit(runtime, {"type": "recalled", "lessons": [lesson["text"] for lesson in recalled]})
     return {

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from reflexion_graph import BaseReflectionMemory, Reflection
+from reflexion_graph import BaseReflectionMemory, Lesson
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -56,17 +56,17 @@ class ScriptedChatModel(BaseChatModel):
 class RecordingMemory(BaseReflectionMemory):
     """A list-backed memory that records how the graph used it."""
 
-    def __init__(self, stored: Sequence[Reflection] = ()) -> None:
-        self.stored: dict[str, list[Reflection]] = {"global": list(stored)}
+    def __init__(self, stored: Sequence[Lesson] = ()) -> None:
+        self.stored: dict[str, list[Lesson]] = {"global": list(stored)}
         self.searches: list[tuple[str, int, str]] = []
         self.usage: list[tuple[list[str], bool, str]] = []
 
-    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         self.searches.append((task, k, scope))
         return self.stored.get(scope, [])[:k]
 
-    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
-        self.stored.setdefault(scope, []).extend(reflections)
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+        self.stored.setdefault(scope, []).extend(lessons)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         self.usage.append((list(ids), passed, scope))

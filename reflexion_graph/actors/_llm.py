@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Reflection
+from reflexion_graph._records import Attempt, Lesson, Reflection
 
 
 class BaseActor(ABC):
@@ -36,7 +36,7 @@ class BaseActor(ABC):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """Return the answer of one attempt."""
@@ -46,7 +46,7 @@ class BaseActor(ABC):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """Async twin of :meth:`act`; runs it in a worker thread unless overridden."""
@@ -69,7 +69,7 @@ class LLMActor(BaseActor):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """Call the model synchronously."""
@@ -83,7 +83,7 @@ class LLMActor(BaseActor):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """Call the model asynchronously."""
@@ -97,7 +97,7 @@ class LLMActor(BaseActor):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> list[BaseMessage]:
         """The prompt of one attempt."""
@@ -115,7 +115,7 @@ def build_messages(
     task: str,
     *,
     reflections: Sequence[Reflection],
-    lessons: Sequence[Reflection],
+    lessons: Sequence[Lesson],
     last_attempt: Attempt | None = None,
 ) -> list[BaseMessage]:
     """The prompt of one attempt.
@@ -158,7 +158,7 @@ MAX_SHOWN_EVIDENCE_CHARS = 200
 """How much of a recalled lesson's evidence (the check it was learnt from) an attempt sees."""
 
 
-def lesson_list(lessons: Sequence[Reflection]) -> str:
+def lesson_list(lessons: Sequence[Lesson]) -> str:
     """Recalled lessons, one bullet each, with the check each was learnt from as its example.
 
     A small model follows a rule it sees applied (ExpeL recalls insights with examples); the
@@ -166,7 +166,7 @@ def lesson_list(lessons: Sequence[Reflection]) -> str:
     """
     lines = []
     for lesson in lessons:
-        evidence = " ".join(str((lesson.get("metadata") or {}).get("evidence") or "").split())
+        evidence = " ".join(lesson["evidence"].split())
         example = f" (seen on an earlier task: {evidence[:MAX_SHOWN_EVIDENCE_CHARS]})"
         lines.append(f"- {lesson['text']}{example if evidence else ''}")
     return "\n".join(lines)

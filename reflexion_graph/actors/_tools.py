@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import extract_json, message_text
-from reflexion_graph._records import Attempt, Reflection
+from reflexion_graph._records import Attempt, Lesson, Reflection
 from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.actors._llm import BaseActor, build_messages
 from reflexion_graph.errors import ConfigurationError
@@ -64,7 +64,7 @@ class GraphActor(BaseActor):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """Run the graph once."""
@@ -82,7 +82,7 @@ class GraphActor(BaseActor):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """Run the graph once, asynchronously."""
@@ -99,7 +99,7 @@ class GraphActor(BaseActor):
         self,
         task: str,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None,
     ) -> list[BaseMessage]:
         return build_messages(

@@ -19,7 +19,7 @@ from typing import Any, cast
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from reflexion_graph._records import Attempt, Reflection, make_reflection
+from reflexion_graph._records import Attempt, Lesson, Reflection, make_lesson, make_reflection
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.bench._families import family_of, position_of
@@ -76,7 +76,7 @@ class BenchActor(LLMActor):
         task: str,
         *,
         reflections: Sequence[Reflection],
-        lessons: Sequence[Reflection],
+        lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
         """The shared first answer, or one sample with the next seed."""
@@ -111,16 +111,13 @@ class FixedLessons(BaseReflectionMemory):
     def __init__(self, lessons: Sequence[str]) -> None:
         self.lessons = [lesson for lesson in lessons if lesson]
 
-    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """The latest ``k`` of the given lessons."""
         if k < 1:
             return []
-        return [
-            make_reflection(lesson, task=task, attempt=0, metadata={"given": True})
-            for lesson in self.lessons[-k:]
-        ]
+        return [make_lesson(lesson, task=task) for lesson in self.lessons[-k:]]
 
-    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
         """Store nothing: a lane with given lessons must not learn."""
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
@@ -331,8 +328,7 @@ class BenchRunner:
                 if lane.keeps_memory
             ],
             "learned": [
-                {"text": lesson["text"], "replay": lesson["metadata"]["replay"]}
-                for lesson in state["learned"]
+                {"text": lesson["text"], "replay": lesson["replay"]} for lesson in state["learned"]
             ],
         }
 

@@ -192,15 +192,14 @@ class RunDisplay:
     def _show_recalled(self, recalled: list[dict[str, Any]]) -> None:
         self._recalled = recalled
         for lesson in recalled:
-            meta = lesson["metadata"]
             self.console.print(
                 Text.assemble(
                     ("  recalled: ", "blue"),
                     _clip(lesson["text"], 160),
                     (
                         f"  (from {_clip(lesson['task'], 50)!r}, "
-                        f"similarity {meta['similarity']:.2f}, "
-                        f"helped {meta['helped']}/{meta['recalls']})",
+                        f"similarity {lesson['similarity']:.2f}, "
+                        f"helped {lesson['helped']}/{lesson['recalls']})",
                         "dim",
                     ),
                 )
@@ -222,7 +221,7 @@ class RunDisplay:
     def _show_learned(self, learned: list[dict[str, Any]]) -> None:
         """Each hindsight lesson the run wrote, and whether its replay let it be stored."""
         for lesson in learned:
-            replay = lesson["metadata"].get("replay")
+            replay = lesson["replay"]
             style, verdict = _REPLAY_VERDICTS.get(replay, ("dim", str(replay)))
             self.console.print(
                 Text.assemble(

@@ -11,8 +11,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory._lessons import is_retired, usefulness
 
 
 def add_memory_arguments(group: Any) -> None:
@@ -71,27 +73,33 @@ def add_parser(commands: Any) -> None:
     prune.set_defaults(handler=_prune)
 
 
-def _lesson_table(lessons: list[Any], *, similarity: bool = False) -> Table:
+def _lesson_table(lessons: list[Lesson], *, similarity: bool = False) -> Table:
     table = Table(show_lines=False)
-    for column in ("id", "lesson", "from task", "outcome", "recalls", "helped", "use"):
+    for column in ("id", "lesson", "from task", "source", "recalls", "helped", "use"):
         table.add_column(column, overflow="fold")
     if similarity:
         table.add_column("sim")
     for lesson in lessons:
-        meta = lesson["metadata"]
+        recalls, helped = lesson["recalls"], lesson["helped"]
         row = [
             lesson["id"][:8],
             lesson["text"],
             lesson["task"][:60],
-            lesson["outcome"],
-            str(meta["recalls"]),
-            str(meta["helped"]),
-            f"{meta['usefulness']:.2f}" + (" retired" if meta.get("retired") else ""),
+            _source(lesson),
+            str(recalls),
+            str(helped),
+            f"{usefulness(recalls, helped):.2f}" + (" retired" * is_retired(recalls, helped)),
         ]
         if similarity:
-            row.append(f"{meta['similarity']:.2f}")
+            row.append(f"{lesson['similarity']:.2f}")
         table.add_row(*row)
     return table
+
+
+def _source(lesson: Lesson) -> str:
+    """Where a lesson came from, with its replay verdict when it had one."""
+    replay = "" if lesson["replay"] == "none" else f", replay {lesson['replay']}"
+    return lesson["source"] + replay
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:
@@ -113,16 +121,16 @@ def _search(args: argparse.Namespace, console: Console) -> int:
 def _stats(args: argparse.Namespace, console: Console) -> int:
     memory = open_memory(args)
     lessons = list(memory.lessons())
-    scopes = Counter(str(lesson["metadata"]["scope"]) for lesson in lessons)
-    table = Table("scope", "lessons", "recalls", "helped", "passed after")
+    scopes = Counter(lesson["scope"] for lesson in lessons)
+    table = Table("scope", "lessons", "recalls", "helped", "verified by replay")
     for scope, count in sorted(scopes.items()):
-        own = [lesson for lesson in lessons if lesson["metadata"]["scope"] == scope]
+        own = [lesson for lesson in lessons if lesson["scope"] == scope]
         table.add_row(
             scope,
             str(count),
-            str(sum(int(lesson["metadata"]["recalls"]) for lesson in own)),
-            str(sum(int(lesson["metadata"]["helped"]) for lesson in own)),
-            str(sum(lesson["outcome"] == "passed" for lesson in own)),
+            str(sum(lesson["recalls"] for lesson in own)),
+            str(sum(lesson["helped"] for lesson in own)),
+            str(sum(lesson["replay"] == "passed" for lesson in own)),
         )
     console.print(table)
     console.print(f"{len(lessons)} lesson(s) at {memory.location}")
@@ -140,8 +148,8 @@ def _prune(args: argparse.Namespace, console: Console) -> int:
     doomed = [
         lesson
         for lesson in memory.lessons(scope=args.scope)
-        if int(lesson["metadata"]["recalls"]) >= args.min_recalls
-        and float(lesson["metadata"]["usefulness"]) <= args.max_usefulness
+        if lesson["recalls"] >= args.min_recalls
+        and usefulness(lesson["recalls"], lesson["helped"]) <= args.max_usefulness
     ]
     if not args.dry_run:
         memory.delete([lesson["id"] for lesson in doomed], scope=args.scope)

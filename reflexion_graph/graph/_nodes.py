@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
@@ -204,9 +204,9 @@ def retry_inputs(state: ReflexionState, context: ReflexionContext) -> dict[str, 
     }
 
 
-def first_unique(lessons: Sequence[Reflection], k: int) -> list[Reflection]:
+def first_unique(lessons: Sequence[Lesson], k: int) -> list[Lesson]:
     """The first ``k`` lessons, each once (a lesson can be found by its step and its task)."""
-    unique: dict[str, Reflection] = {}
+    unique: dict[str, Lesson] = {}
     for lesson in lessons:
         unique.setdefault(lesson["id"], lesson)
     return list(unique.values())[:k]
@@ -225,7 +225,7 @@ def task_of(state: Mapping[str, Any]) -> str:
     return task.strip()
 
 
-def _fresh_run(task: str, recalled: list[Reflection]) -> Update:
+def _fresh_run(task: str, recalled: list[Lesson]) -> Update:
     """Start a run: a thread may hold an earlier run's fields, so overwrite them."""
     return {
         "task": task,

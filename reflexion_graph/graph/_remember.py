@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ReplayVerdict
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.episodes import EpisodeLog, episode_from_state
@@ -32,7 +32,7 @@ from reflexion_graph.reflectors._hindsight import (
 )
 
 Update = dict[str, Any]
-STORED_VERDICTS = ("passed", "off")
+STORED_VERDICTS: tuple[ReplayVerdict, ...] = ("passed", "off")
 """Replay verdicts of the hindsight lessons that are stored."""
 
 
@@ -60,7 +60,7 @@ class RememberNodes:
         work = self._contrast(state, context_of(runtime))
         if work is None:
             return {"learned": []}
-        learned: list[Reflection] = []
+        learned: list[Lesson] = []
         with metered() as meter:
             while work.wants_another(learned):
                 lesson = work.retry_rule(learned) or work.writer.write(
@@ -79,7 +79,7 @@ class RememberNodes:
         work = self._contrast(state, context_of(runtime))
         if work is None:
             return {"learned": []}
-        learned: list[Reflection] = []
+        learned: list[Lesson] = []
         with metered() as meter:
             while work.wants_another(learned):
                 lesson = work.retry_rule(learned) or await work.writer.awrite(
@@ -162,7 +162,7 @@ class _Hindsight:
     guide: Reflection | None = None
     """The in-run lesson the passing attempt was shown: its rule is the first candidate."""
 
-    def retry_rule(self, learned: Sequence[Reflection]) -> Reflection | None:
+    def retry_rule(self, learned: Sequence[Lesson]) -> Lesson | None:
         """The first candidate, when the guiding lesson states a rule: it led to the pass.
 
         No model call writes it; the replay still decides whether it stands on its own.
@@ -174,31 +174,33 @@ class _Hindsight:
             return None
         return hindsight_lesson(rule, task=self.guide["task"], failed=self.failed, source="retry")
 
-    def wants_another(self, learned: Sequence[Reflection]) -> bool:
+    def wants_another(self, learned: Sequence[Lesson]) -> bool:
         """Whether to write another candidate rule: none stored yet, and candidates left."""
-        if any(lesson["metadata"]["replay"] in STORED_VERDICTS for lesson in learned):
+        if any(lesson["replay"] in STORED_VERDICTS for lesson in learned):
             return False
         return len(learned) < self.context.lesson_candidates
 
-    def replayable(self, lesson: Reflection) -> bool:
+    def replayable(self, lesson: Lesson) -> bool:
         """Whether the gate is on and the rule may be shown to a replay at all."""
         return self.context.verify_by_replay and not _refused(lesson, self.passed)
 
-    def judged(
-        self, lesson: Reflection, replay: Evaluation | None, state: ReflexionState
-    ) -> Reflection:
+    def judged(self, lesson: Lesson, replay: Evaluation | None, state: ReflexionState) -> Lesson:
         """The rule with its replay verdict, and the step the run's last reflection blamed."""
         return judged_lesson(lesson, self.passed, replay, self.context, state)
 
 
 def judged_lesson(
-    lesson: Reflection,
+    lesson: Lesson,
     passed: Attempt,
     replay: Evaluation | None,
     context: ReflexionContext,
     state: ReflexionState,
-) -> Reflection:
-    """``lesson`` with its replay verdict, and the step the run's last reflection blamed."""
+) -> Lesson:
+    """``lesson`` with its replay verdict, and the step the run's last reflection blamed.
+
+    Its replay is its first recall, and a help when it passed.
+    """
+    verdict: ReplayVerdict
     if _refused(lesson, passed):
         verdict = "refused"
     elif not context.verify_by_replay:
@@ -206,34 +208,28 @@ def judged_lesson(
     else:
         verdict = "passed" if replay is not None and replay["passed"] else "failed"
     reflections = state.get("reflections") or []
-    step = (reflections[-1]["metadata"].get("step", "") if reflections else "") or ""
-    metadata = {**lesson["metadata"], "replay": verdict, "step": str(step)}
-    outcome = "passed" if verdict == "passed" else "pending"
-    return cast(Reflection, {**lesson, "outcome": outcome, "metadata": metadata})
+    step = str((reflections[-1]["metadata"].get("step", "") if reflections else "") or "")
+    helped = int(verdict == "passed")
+    return {**lesson, "replay": verdict, "step": step, "recalls": 1, "helped": helped}
 
 
-def rule_only(lesson: Reflection) -> Reflection:
+def rule_only(lesson: Lesson) -> Lesson:
     """``lesson`` without its evidence: a replay must not see its own task's failed check."""
-    metadata = {k: v for k, v in lesson["metadata"].items() if k != "evidence"}
-    return cast(Reflection, {**lesson, "metadata": metadata})
+    return {**lesson, "evidence": ""}
 
 
-def _refused(lesson: Reflection, passed: Attempt) -> bool:
+def _refused(lesson: Lesson, passed: Attempt) -> bool:
     """An empty rule, or one that gives the passing answer away."""
     return not lesson["text"] or leaks_solution(lesson["text"], passed["answer"])
 
 
-def lessons_to_store(state: ReflexionState, context: ReflexionContext) -> list[Reflection]:
+def lessons_to_store(state: ReflexionState, context: ReflexionContext) -> list[Lesson]:
     """What the run's remember policy keeps: verified hindsight lessons, or every lesson."""
     if not context.save_reflections:
         return []
     if context.remember == "every_failure":
-        return memory_lessons(state.get("reflections") or [])
-    return [
-        lesson
-        for lesson in state.get("learned") or []
-        if lesson["metadata"].get("replay") in STORED_VERDICTS
-    ]
+        return [lesson_of_failure(r) for r in state.get("reflections") or []]
+    return [lesson for lesson in state.get("learned") or [] if lesson["replay"] in STORED_VERDICTS]
 
 
 def first_attempt_passed(state: ReflexionState) -> bool:
@@ -242,31 +238,40 @@ def first_attempt_passed(state: ReflexionState) -> bool:
     return bool(attempts) and attempts[0]["evaluation"]["passed"]
 
 
-def memory_lessons(reflections: Sequence[Reflection]) -> list[Reflection]:
-    """What ``every_failure`` memory keeps of each lesson: its general rule, when it states one.
+def lesson_of_failure(reflection: Reflection) -> Lesson:
+    """What ``every_failure`` memory keeps of an in-run lesson: its rule, when it states one.
 
     Later tasks need the convention a failure revealed, not a retelling of one task; the full
     lesson stays in ``metadata["lesson"]``. A rule blamed on a tool says which: it is recalled
-    on tasks unlike this one.
+    on tasks unlike this one. Its first recall is the retry it was written for.
     """
-    kept = []
-    for reflection in reflections:
-        metadata = reflection.get("metadata") or {}
-        rule = str(metadata.get("rule") or "").strip()
-        if not rule:
-            kept.append(reflection)
-            continue
-        step = str(metadata.get("step") or "")
-        lesson = {
-            **reflection,
-            "text": f"When calling {step}: {rule}" if step else rule,
-            "metadata": {**metadata, "lesson": reflection["text"]},
-        }
-        kept.append(cast(Reflection, lesson))
-    return kept
+    metadata = dict(reflection.get("metadata") or {})
+    rule = str(metadata.pop("rule", "") or "").strip()
+    step = str(metadata.pop("step", "") or "")
+    text = reflection["text"]
+    if rule:
+        metadata["lesson"] = text
+        text = f"When calling {step}: {rule}" if step else rule
+    return Lesson(
+        id=reflection["id"],
+        text=text,
+        rule=rule,
+        evidence="",
+        step=step,
+        task=reflection["task"],
+        scope="",
+        source="failure",
+        replay="none",
+        recalls=1,
+        helped=int(reflection["outcome"] == "passed"),
+        merged=1,
+        created_at=reflection["created_at"],
+        prompt=reflection["prompt"],
+        metadata=metadata,
+    )
 
 
-def approved(lessons: list[Reflection], context: ReflexionContext) -> list[Reflection]:
+def approved(lessons: list[Lesson], context: ReflexionContext) -> list[Lesson]:
     """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
 
     The interrupt comes before any memory write, so resuming never writes twice. Resume with
@@ -287,10 +292,10 @@ def approved(lessons: list[Reflection], context: ReflexionContext) -> list[Refle
             choice_id = choice if isinstance(choice, str) else dict(choice).get("id")
             if choice_id not in by_id:
                 raise ConfigurationError(f"approval names unknown lesson {choice_id!r}")
-            lesson = dict(by_id[choice_id])
+            lesson = by_id[choice_id]
             if not isinstance(choice, str):
-                lesson["text"] = str(choice["text"])
-            chosen.append(cast(Reflection, lesson))
+                lesson = {**lesson, "text": str(choice["text"])}
+            chosen.append(lesson)
         return chosen
     raise ConfigurationError(
         f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"

@@ -12,7 +12,7 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from reflexion_graph._records import Attempt, Evaluation, Reflection
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection
 from reflexion_graph._usage import TokenUsage, add_usage
 from reflexion_graph.errors import ConfigurationError
 
@@ -60,11 +60,11 @@ class ReflexionOutput(TypedDict):
     """Every attempt with its verdict, in order."""
     reflections: Annotated[list[Reflection], operator.add]
     """Lessons written during this run, with their outcome."""
-    recalled: list[Reflection]
+    recalled: list[Lesson]
     """Lessons from earlier tasks that the actor saw."""
-    learned: list[Reflection]
-    """Hindsight lessons this run wrote, each with its replay verdict (``metadata["replay"]``:
-    ``passed``, ``failed``, ``refused`` for one that gives the solution away, or ``off``)."""
+    learned: list[Lesson]
+    """Hindsight lessons this run wrote, each with its replay verdict (``replay``: ``passed``,
+    ``failed``, ``refused`` for one that gives the solution away, or ``off``)."""
     best: Attempt | None
     """The highest-scoring attempt (a pass beats any score; earlier wins ties)."""
     stop_reason: StopReason | None

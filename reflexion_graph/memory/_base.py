@@ -6,7 +6,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from reflexion_graph._records import Reflection
+from reflexion_graph._records import Lesson
 
 _WIDER_SEARCH = 4
 
@@ -15,12 +15,12 @@ class BaseReflectionMemory(ABC):
     """Stores lessons and returns those relevant to a new task."""
 
     @abstractmethod
-    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """Return up to ``k`` lessons relevant to ``task`` within ``scope``."""
 
     @abstractmethod
-    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
-        """Persist finished lessons (their ``outcome`` is known) within ``scope``."""
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+        """Persist lessons within ``scope``, each with the counts it was made with."""
 
     @abstractmethod
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
@@ -28,7 +28,7 @@ class BaseReflectionMemory(ABC):
 
     def search_by_step(
         self, task: str, steps: Sequence[str], *, k: int, scope: str
-    ) -> list[Reflection]:
+    ) -> list[Lesson]:
         """Up to ``k`` lessons blamed on one of ``steps`` (tool names), most relevant first.
 
         These are recalled whenever their tool is in play, however unlike the new task is. The
@@ -39,21 +39,21 @@ class BaseReflectionMemory(ABC):
             return []
         wanted = set(steps)
         found = self.search(task, k=k * _WIDER_SEARCH, scope=scope)
-        return [r for r in found if (r.get("metadata") or {}).get("step") in wanted][:k]
+        return [lesson for lesson in found if lesson["step"] in wanted][:k]
 
-    async def asearch(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    async def asearch(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """Async twin of :meth:`search`."""
         return await asyncio.to_thread(self.search, task, k=k, scope=scope)
 
     async def asearch_by_step(
         self, task: str, steps: Sequence[str], *, k: int, scope: str
-    ) -> list[Reflection]:
+    ) -> list[Lesson]:
         """Async twin of :meth:`search_by_step`."""
         return await asyncio.to_thread(self.search_by_step, task, steps, k=k, scope=scope)
 
-    async def asave(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+    async def asave(self, lessons: Sequence[Lesson], *, scope: str) -> None:
         """Async twin of :meth:`save`."""
-        await asyncio.to_thread(self.save, reflections, scope=scope)
+        await asyncio.to_thread(self.save, lessons, scope=scope)
 
     async def arecord_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Async twin of :meth:`record_usage`."""

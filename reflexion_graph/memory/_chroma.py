@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from reflexion_graph._records import Reflection
+from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._chroma_query import query_nearest
@@ -27,7 +27,7 @@ from reflexion_graph.memory._lessons import (
     USAGE_COUNTERS,
     best_lessons,
     check_lessons,
-    initial_counters,
+    counters_of,
     lesson_from_stored,
     stored_metadata,
     usefulness,
@@ -115,49 +115,48 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         self._collections: dict[str, Any] = {}
 
     # -- the memory contract -------------------------------------------------------------
-    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """The ``k`` most relevant lessons (similarity x usefulness) above ``min_relevance``."""
         return self._best(task, k, scope, min_relevance=self.min_relevance)
 
     def search_by_step(
         self, task: str, steps: Sequence[str], *, k: int, scope: str
-    ) -> list[Reflection]:
+    ) -> list[Lesson]:
         """Up to ``k`` lessons blamed on one of ``steps``, at any similarity to ``task``."""
         if not steps:
             return []
         where = {STEP_KEY: {"$in": list(steps)}}
         return self._best(task, k, scope, min_relevance=ANY_SIMILARITY, where=where)
 
-    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
         """Store finished lessons, merging near-duplicates, then enforce the size cap.
 
         Saving is idempotent: a lesson whose id is stored already is skipped, and a merge is
         counted once (its event id derives from the lesson's), so a run resumed after a crash
         that replays its last step stores nothing twice.
         """
-        check_lessons(reflections, scope)
-        if not reflections:
+        check_lessons(lessons, scope)
+        if not lessons:
             return
         collection = self.collection_for(scope)
         with self._backend("save"):
-            stored = set(collection.get(ids=[r["id"] for r in reflections], include=[])["ids"])
-        reflections = [r for r in reflections if r["id"] not in stored]
-        if not reflections:
+            stored = set(collection.get(ids=[r["id"] for r in lessons], include=[])["ids"])
+        lessons = [lesson for lesson in lessons if lesson["id"] not in stored]
+        if not lessons:
             return
-        task_vectors = self.embeddings.embed_documents([r["task"] for r in reflections])
-        for reflection, vector in zip(reflections, task_vectors, strict=True):
-            duplicate = self._duplicate_of(reflection, vector, scope)
+        task_vectors = self.embeddings.embed_documents([lesson["task"] for lesson in lessons])
+        for lesson, vector in zip(lessons, task_vectors, strict=True):
+            duplicate = self._duplicate_of(lesson, vector, scope)
             if duplicate is None:
-                metadata = stored_metadata(reflection, scope, initial_counters(reflection))
                 with self._backend("save"):
                     collection.add(
-                        ids=[reflection["id"]],
+                        ids=[lesson["id"]],
                         embeddings=[vector],
-                        documents=[reflection["text"]],
-                        metadatas=[metadata],
+                        documents=[lesson["text"]],
+                        metadatas=[stored_metadata(lesson, scope)],
                     )
             else:
-                self._merge(duplicate, reflection, scope)
+                self._merge(duplicate, lesson, scope)
         self._evict(scope)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
@@ -190,7 +189,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             if c.name.startswith(prefix)
         )
 
-    def lessons(self, *, scope: str | None = None) -> Iterator[Reflection]:
+    def lessons(self, *, scope: str | None = None) -> Iterator[Lesson]:
         """Every stored lesson, of one scope or of all, page by page."""
         for name in [scope] if scope else self.scopes():
             collection = self.collection_for(name)
@@ -261,7 +260,7 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         *,
         min_relevance: float,
         where: dict[str, Any] | None = None,
-    ) -> list[Reflection]:
+    ) -> list[Lesson]:
         """The ``k`` best of the lessons nearest to ``task`` (matching ``where``), ranked."""
         if k <= 0 or not task.strip():
             return []
@@ -327,10 +326,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             )
         ]
 
-    def _duplicate_of(
-        self, reflection: Reflection, task_vector: list[float], scope: str
-    ) -> str | None:
-        """The stored lesson ``reflection`` repeats, if any.
+    def _duplicate_of(self, lesson: Lesson, task_vector: list[float], scope: str) -> str | None:
+        """The stored lesson ``lesson`` repeats, if any.
 
         That is a related task's lesson with the same failed check (evidence), or with a text
         at least ``duplicate_similarity`` alike.
@@ -342,14 +339,12 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         ]
         if not candidates:
             return None
-        evidence = (reflection.get("metadata") or {}).get("evidence")
+        evidence = lesson["evidence"]
         for lesson_id, _, metadata in candidates:
             if evidence and metadata.get(EVIDENCE_KEY) == evidence:
                 return lesson_id
         vectors = np.array(
-            self.embeddings.embed_documents(
-                [reflection["text"]] + [text for _, text, _ in candidates]
-            )
+            self.embeddings.embed_documents([lesson["text"]] + [text for _, text, _ in candidates])
         )
         similarities = vectors[1:] @ vectors[0]
         best = int(np.argmax(similarities))
@@ -357,10 +352,10 @@ class ChromaReflectionMemory(BaseReflectionMemory):
             return None
         return candidates[best][0]
 
-    def _merge(self, lesson_id: str, reflection: Reflection, scope: str) -> None:
-        """Count ``reflection`` on the stored lesson; its text and metadata stay as stored."""
-        logger.debug("merging lesson %s into %s", reflection["id"], lesson_id)
-        merge = (f"merge-{reflection['id']}", lesson_id, initial_counters(reflection))
+    def _merge(self, lesson_id: str, lesson: Lesson, scope: str) -> None:
+        """Count ``lesson`` on the stored one; the stored text and metadata stay as they are."""
+        logger.debug("merging lesson %s into %s", lesson["id"], lesson_id)
+        merge = (f"merge-{lesson['id']}", lesson_id, counters_of(lesson))
         self._append_usage(scope, [merge])
 
     def _evict(self, scope: str) -> None:

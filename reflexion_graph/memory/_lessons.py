@@ -7,31 +7,46 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from reflexion_graph._records import Reflection
+from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
 
 USER_METADATA_PREFIX = "m."
-"""Stored metadata keys of the reflection's own ``metadata`` carry this prefix."""
+"""Stored keys of a lesson's ``metadata``, and of its typed fields below, carry this prefix."""
+STORED_FIELDS = ("rule", "evidence", "step", "source", "replay")
+"""The lesson's typed fields stored under ``m.<field>``, the keys memories have always used
+for them, so lessons stored before the typed record read the same and step filters still work."""
 STEP_KEY = USER_METADATA_PREFIX + "step"
 """The stored key of the step (tool name) a lesson is blamed on."""
 EVIDENCE_KEY = USER_METADATA_PREFIX + "evidence"
-"""The stored key of the failed check a hindsight lesson was learnt from."""
+"""The stored key of the failed check a lesson was learnt from."""
 ANY_SIMILARITY = -1.0
 """The lowest cosine similarity: lessons found by their step are recalled at any similarity."""
+USAGE_COUNTERS = ("recalls", "helped", "merged")
+"""The counts kept per lesson: stored with it when it is created, then added as events."""
+_TEXT_FIELDS = ("id", "text", "task")
 _PRIMITIVES = (str, int, float, bool)
 
 
-def check_lessons(reflections: Sequence[Reflection], scope: str) -> None:
+def check_lessons(lessons: Sequence[Lesson], scope: str) -> None:
     """Reject the whole batch, before anything is written, if one lesson is malformed."""
     if not isinstance(scope, str) or not scope.strip():
         raise ConfigurationError(f"memory scope must be a non-empty string, got {scope!r}")
-    for reflection in reflections:
-        name = reflection.get("id", "?")
-        for field in ("id", "text", "task"):
-            value = reflection.get(field)
+    for lesson in lessons:
+        name = lesson.get("id", "?")
+        for field in _TEXT_FIELDS:
+            value = lesson.get(field)
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError(f"lesson {name!r}: {field!r} must be a non-empty string")
-        for key, value in (reflection.get("metadata") or {}).items():
+        for field in STORED_FIELDS:
+            if not isinstance(lesson.get(field), str):
+                raise ConfigurationError(f"lesson {name!r}: {field!r} must be a string")
+        for field in USAGE_COUNTERS:
+            value = lesson.get(field)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigurationError(
+                    f"lesson {name!r}: {field!r} must be an integer >= 0, got {value!r}"
+                )
+        for key, value in (lesson.get("metadata") or {}).items():
             if not isinstance(value, _PRIMITIVES) or (
                 isinstance(value, float) and math.isnan(value)
             ):
@@ -41,13 +56,9 @@ def check_lessons(reflections: Sequence[Reflection], scope: str) -> None:
                 )
 
 
-USAGE_COUNTERS = ("recalls", "helped", "merged")
-"""The counts kept per lesson: stored with it when it is created, then added as events."""
-
-
-def initial_counters(reflection: Reflection) -> dict[str, int]:
-    """A new lesson has been used once: by the attempt right after it (Reflect-Retry-Reward)."""
-    return {"recalls": 1, "helped": int(reflection["outcome"] == "passed"), "merged": 1}
+def counters_of(lesson: Lesson) -> dict[str, int]:
+    """The lesson's usage counts, as stored with it (or added to a lesson it merges into)."""
+    return {"recalls": lesson["recalls"], "helped": lesson["helped"], "merged": lesson["merged"]}
 
 
 def usefulness(recalls: int, helped: int) -> float:
@@ -79,9 +90,7 @@ Candidate = tuple[str, str, Mapping[str, Any], float]
 """A stored lesson found by similarity: ``(id, text, metadata, cosine similarity)``."""
 
 
-def best_lessons(
-    candidates: Iterable[Candidate], *, min_relevance: float, k: int
-) -> list[Reflection]:
+def best_lessons(candidates: Iterable[Candidate], *, min_relevance: float, k: int) -> list[Lesson]:
     """The ``k`` candidates above ``min_relevance``, ranked by similarity x usefulness.
 
     Retired lessons (:func:`is_retired`) are left out.
@@ -95,57 +104,69 @@ def best_lessons(
         hits.append(
             lesson_from_stored(lesson_id, text, metadata, similarity=similarity, rank=score)
         )
-    hits.sort(key=lambda lesson: -float(lesson["metadata"]["rank"]))
+    hits.sort(key=lambda lesson: -lesson["rank"])
     return hits[:k]
 
 
-def stored_metadata(
-    reflection: Reflection, scope: str, counters: Mapping[str, int]
-) -> dict[str, Any]:
-    """Flat, primitive metadata for one stored lesson."""
+def stored_metadata(lesson: Lesson, scope: str) -> dict[str, Any]:
+    """Flat, primitive metadata for one stored lesson (its text is stored apart)."""
     metadata: dict[str, Any] = {
         "scope": scope,
-        "task": reflection["task"],
-        "attempt": reflection["attempt"],
-        "outcome": reflection["outcome"],
-        "created_at": reflection["created_at"],
+        "task": lesson["task"],
+        "created_at": lesson["created_at"],
         "updated_at": now(),
-        **counters,
+        **counters_of(lesson),
     }
-    for key, value in (reflection.get("metadata") or {}).items():
+    for key, value in (lesson.get("metadata") or {}).items():
         metadata[USER_METADATA_PREFIX + key] = value
+    typed = {
+        "rule": lesson["rule"],
+        "evidence": lesson["evidence"],
+        "step": lesson["step"],
+        "source": lesson["source"],
+        "replay": lesson["replay"],
+    }
+    metadata.update({USER_METADATA_PREFIX + field: value for field, value in typed.items()})
     return metadata
 
 
 def lesson_from_stored(
-    lesson_id: str, text: str, metadata: Mapping[str, Any], **extra: float
-) -> Reflection:
-    """Rebuild a :class:`Reflection` from stored text and metadata (``extra``: scores)."""
+    lesson_id: str,
+    text: str,
+    metadata: Mapping[str, Any],
+    *,
+    similarity: float | None = None,
+    rank: float | None = None,
+) -> Lesson:
+    """Rebuild a :class:`Lesson` from its stored text and metadata (and its search scores)."""
     own = {
         key[len(USER_METADATA_PREFIX) :]: value
         for key, value in metadata.items()
         if key.startswith(USER_METADATA_PREFIX)
     }
-    recalls, helped = int(metadata.get("recalls", 0)), int(metadata.get("helped", 0))
-    return Reflection(
+    typed = {field: str(own.pop(field, "") or "") for field in STORED_FIELDS}
+    lesson = Lesson(
         id=lesson_id,
         text=text,
+        rule=typed["rule"],
+        evidence=typed["evidence"],
+        step=typed["step"],
         task=str(metadata.get("task", "")),
-        attempt=int(metadata.get("attempt", 0)),
-        outcome=metadata.get("outcome", "pending"),
+        scope=str(metadata.get("scope", "")),
+        source=typed["source"] or "failure",  # type: ignore[typeddict-item]
+        replay=typed["replay"] or "none",  # type: ignore[typeddict-item]
+        recalls=int(metadata.get("recalls", 0)),
+        helped=int(metadata.get("helped", 0)),
+        merged=int(metadata.get("merged", 1)),
         created_at=str(metadata.get("created_at", "")),
         prompt="",
-        metadata={
-            **own,
-            "scope": str(metadata.get("scope", "")),
-            "recalls": recalls,
-            "helped": helped,
-            "merged": int(metadata.get("merged", 1)),
-            "usefulness": round(usefulness(recalls, helped), 4),
-            "retired": is_retired(recalls, helped),
-            **{key: round(value, 4) for key, value in extra.items()},
-        },
+        metadata=own,
     )
+    if similarity is not None:
+        lesson["similarity"] = round(similarity, 4)
+    if rank is not None:
+        lesson["rank"] = round(rank, 4)
+    return lesson
 
 
 def now() -> str:

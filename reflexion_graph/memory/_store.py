@@ -8,7 +8,7 @@ from typing import Any
 from langgraph.config import get_store
 from langgraph.store.base import BaseStore
 
-from reflexion_graph._records import Reflection
+from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._lessons import (
@@ -17,7 +17,6 @@ from reflexion_graph.memory._lessons import (
     Candidate,
     best_lessons,
     check_lessons,
-    initial_counters,
     now,
     stored_metadata,
 )
@@ -47,7 +46,7 @@ class StoreReflectionMemory(BaseReflectionMemory):
         self.namespace = namespace
         self.min_relevance = min_relevance
 
-    def search(self, task: str, *, k: int, scope: str) -> list[Reflection]:
+    def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """The ``k`` most relevant lessons (similarity x usefulness) above ``min_relevance``."""
         if k <= 0 or not task.strip():
             return []
@@ -56,7 +55,7 @@ class StoreReflectionMemory(BaseReflectionMemory):
 
     def search_by_step(
         self, task: str, steps: Sequence[str], *, k: int, scope: str
-    ) -> list[Reflection]:
+    ) -> list[Lesson]:
         """Up to ``k`` lessons blamed on one of ``steps``, at any similarity to ``task``."""
         if k <= 0 or not steps or not task.strip():
             return []
@@ -67,16 +66,13 @@ class StoreReflectionMemory(BaseReflectionMemory):
         ]
         return best_lessons(candidates, min_relevance=ANY_SIMILARITY, k=k)
 
-    def save(self, reflections: Sequence[Reflection], *, scope: str) -> None:
-        """Store finished lessons (validated as a batch first)."""
-        check_lessons(reflections, scope)
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+        """Store lessons (validated as a batch first)."""
+        check_lessons(lessons, scope)
         store = self._store()
-        for reflection in reflections:
-            value = {
-                "text": reflection["text"],
-                **stored_metadata(reflection, scope, initial_counters(reflection)),
-            }
-            store.put((*self.namespace, scope), reflection["id"], value, index=_INDEXED_FIELDS)
+        for lesson in lessons:
+            value = {"text": lesson["text"], **stored_metadata(lesson, scope)}
+            store.put((*self.namespace, scope), lesson["id"], value, index=_INDEXED_FIELDS)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Count a recall of each lesson, and a help when the run that used it passed."""

@@ -16,7 +16,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Reflection, make_reflection
+from reflexion_graph._records import Attempt, Lesson, LessonSource, make_lesson
 from reflexion_graph.models import model_id
 from reflexion_graph.models._binding import ChatRunnable, with_options
 
@@ -32,10 +32,10 @@ class BaseLessonWriter(ABC):
     """Writes the cross-task lesson of a run that failed, then passed."""
 
     @abstractmethod
-    def write(self, task: str, failed: Attempt, passed: Attempt) -> Reflection:
-        """The lesson: one rule, with the failed check as ``metadata["evidence"]``."""
+    def write(self, task: str, failed: Attempt, passed: Attempt) -> Lesson:
+        """The lesson: one rule, with the failed check as its ``evidence``."""
 
-    async def awrite(self, task: str, failed: Attempt, passed: Attempt) -> Reflection:
+    async def awrite(self, task: str, failed: Attempt, passed: Attempt) -> Lesson:
         """Async twin of :meth:`write`; runs it in a worker thread unless overridden."""
         return await asyncio.to_thread(self.write, task, failed, passed)
 
@@ -61,12 +61,12 @@ class HindsightWriter(BaseLessonWriter):
         self.user_prompt = user_prompt
         self._writer: ChatRunnable = with_options(model, max_tokens=max_rule_tokens)
 
-    def write(self, task: str, failed: Attempt, passed: Attempt) -> Reflection:
+    def write(self, task: str, failed: Attempt, passed: Attempt) -> Lesson:
         """Call the model synchronously."""
         messages = self._messages(task, failed, passed)
         return self._lesson(task, failed, messages, self._writer.invoke(messages).content)
 
-    async def awrite(self, task: str, failed: Attempt, passed: Attempt) -> Reflection:
+    async def awrite(self, task: str, failed: Attempt, passed: Attempt) -> Lesson:
         """Call the model asynchronously."""
         messages = self._messages(task, failed, passed)
         reply = await self._writer.ainvoke(messages)
@@ -83,7 +83,7 @@ class HindsightWriter(BaseLessonWriter):
 
     def _lesson(
         self, task: str, failed: Attempt, messages: list[BaseMessage], content: object
-    ) -> Reflection:
+    ) -> Lesson:
         return hindsight_lesson(
             rule_from_reply(message_text(content)),
             task=task,
@@ -100,25 +100,21 @@ def hindsight_lesson(
     failed: Attempt,
     prompt: str = "",
     model: str = "",
-    source: str = "contrast",
-) -> Reflection:
-    """A hindsight lesson record: the rule as its text, the failed check as its evidence.
+    source: LessonSource = "contrast",
+) -> Lesson:
+    """A hindsight lesson: the rule as its text, the failed check as its evidence.
 
     ``source`` says where the rule came from: ``"contrast"`` (written from the failed and the
     passing attempt) or ``"retry"`` (the rule of the in-run lesson the passing attempt saw).
     """
-    return make_reflection(
+    return make_lesson(
         rule,
         task=task,
-        attempt=failed["number"],
+        rule=rule,
+        evidence=evidence_of(failed),
+        source=source,
         prompt=prompt,
-        metadata={
-            "kind": "hindsight",
-            "rule": rule,
-            "evidence": evidence_of(failed),
-            "model": model,
-            "source": source,
-        },
+        metadata={"model": model},
     )
 
 

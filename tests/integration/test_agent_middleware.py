@@ -50,7 +50,7 @@ def test_the_middleware_retries_a_failed_answer_and_a_second_thread_recalls_the_
     kinds = [event["type"] for event in events]
     assert kinds[:2] == ["recalled", "verdict"] and "lesson" in kinds
     [stored] = list(memory.lessons())  # the verified hindsight rule, with its failed check
-    assert stored["metadata"]["replay"] == "passed" and "Ahoy" in stored["metadata"]["evidence"]
+    assert stored["replay"] == "passed" and "Ahoy" in stored["evidence"]
 
     sibling = reflexion_agent(model, ROLL_CALL_TESTS, "roll_call", memory)
     recalled = events_of(sibling, ROLL_CALL)[0]

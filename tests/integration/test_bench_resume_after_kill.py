@@ -72,9 +72,7 @@ def test_a_killed_bench_resumes_with_the_memory_it_had_learnt(tmp_path):
     assert stored >= 1
     # Lessons that never help are retired after a few recalls; the others must be recalled.
     usable = [
-        lesson["text"]
-        for lesson in learnt
-        if not is_retired(lesson["metadata"]["recalls"], lesson["metadata"]["helped"])
+        lesson["text"] for lesson in learnt if not is_retired(lesson["recalls"], lesson["helped"])
     ]
 
     resumed = BenchRunner(

@@ -7,9 +7,10 @@ import textwrap
 
 import pytest
 
-from reflexion_graph import ConfigurationError, make_reflection
+from reflexion_graph import ConfigurationError, make_lesson
 from reflexion_graph.errors import MemoryBackendError
 from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings, _embeddings
+from reflexion_graph.memory._lessons import is_retired
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +24,9 @@ def memory(tmp_path, embeddings):
     return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
 
 
-def lesson(text, task=REVERSE, outcome="passed", **metadata):
-    made = make_reflection(text, task=task, attempt=1, metadata=metadata)
-    return {**made, "outcome": outcome}
+def lesson(text, task=REVERSE, helped=True, **fields):
+    """A lesson used once, by the retry it was written for, which passed unless ``helped``."""
+    return {**make_lesson(text, task=task, **fields), "recalls": 1, "helped": int(helped)}
 
 
 def test_a_lesson_is_recalled_for_a_paraphrased_task_and_not_an_unrelated_one(memory):
@@ -33,7 +34,7 @@ def test_a_lesson_is_recalled_for_a_paraphrased_task_and_not_an_unrelated_one(me
     [recalled] = memory.search(REVERSE_PARAPHRASE, k=3, scope="global")
     assert recalled["text"] == "Use slicing s[::-1]; do not reverse word order."
     assert recalled["task"] == REVERSE
-    assert recalled["metadata"]["similarity"] > 0.5
+    assert recalled["similarity"] > 0.5
     assert memory.search(CAPITAL, k=3, scope="global") == []
 
 
@@ -42,21 +43,18 @@ def test_scopes_are_isolated(memory):
     assert memory.search(REVERSE, k=3, scope="tenant-b") == []
     [own] = memory.search(REVERSE, k=3, scope="tenant-a")
     memory.record_usage([own["id"]], passed=True, scope="tenant-b")  # not b's to credit
-    assert memory.search(REVERSE, k=3, scope="tenant-a")[0]["metadata"]["recalls"] == 1
+    assert memory.search(REVERSE, k=3, scope="tenant-a")[0]["recalls"] == 1
 
 
 def test_near_duplicates_merge_their_counts_and_keep_the_stored_wording(memory):
     memory.save([lesson("Return the reversed string using slicing s[::-1].")], scope="global")
     memory.save([lesson("Return the reversed string by slicing with s[::-1].")], scope="global")
-    memory.save(
-        [lesson("Check the empty string case separately.", outcome="not_improved")], scope="global"
-    )
+    memory.save([lesson("Check the empty string case separately.", helped=False)], scope="global")
     stored = {item["text"]: item for item in memory.lessons()}
     assert memory.count() == 2
     assert "Return the reversed string by slicing with s[::-1]." not in stored
     merged = stored["Return the reversed string using slicing s[::-1]."]
-    assert merged["metadata"]["merged"] == 2
-    assert (merged["metadata"]["recalls"], merged["metadata"]["helped"]) == (2, 2)
+    assert (merged["merged"], merged["recalls"], merged["helped"]) == (2, 2, 2)
 
 
 def test_lessons_learnt_from_the_same_failed_check_merge_whatever_their_wording(memory):
@@ -65,7 +63,7 @@ def test_lessons_learnt_from_the_same_failed_check_merge_whatever_their_wording(
     memory.save([lesson("Strings are turned around by indexing.", evidence=check)], scope="global")
     [kept] = memory.lessons()
     assert kept["text"] == "When reversing text, slice it."
-    assert kept["metadata"]["merged"] == 2
+    assert kept["merged"] == 2
 
 
 def test_a_lesson_that_stopped_helping_is_retired_and_kept_for_audit(memory):
@@ -77,21 +75,21 @@ def test_a_lesson_that_stopped_helping_is_retired_and_kept_for_audit(memory):
     memory.record_usage([found["id"]], passed=False, scope="global")
     assert memory.search(REVERSE, k=3, scope="global") == []
     [audit] = memory.lessons()
-    assert (audit["metadata"]["recalls"], audit["metadata"]["helped"]) == (5, 1)
-    assert audit["metadata"]["retired"] is True
+    assert (audit["recalls"], audit["helped"]) == (5, 1)
+    assert is_retired(audit["recalls"], audit["helped"])
 
 
 def test_usefulness_updates_and_changes_the_ranking(memory):
-    first = lesson("Lesson one about reversing strings.", outcome="not_improved")
-    second = lesson("Another idea: iterate from the end.", outcome="not_improved")
+    first = lesson("Lesson one about reversing strings.", helped=False)
+    second = lesson("Another idea: iterate from the end.", helped=False)
     memory.save([first, second], scope="global")
     for _ in range(2):  # a third failed recall would retire the first lesson
         memory.record_usage([second["id"]], passed=True, scope="global")
         memory.record_usage([first["id"]], passed=False, scope="global")
     ranked = memory.search(REVERSE, k=2, scope="global")
     assert [r["id"] for r in ranked] == [second["id"], first["id"]]
-    assert ranked[0]["metadata"]["helped"] == 2 and ranked[1]["metadata"]["recalls"] == 3
-    assert ranked[0]["metadata"]["usefulness"] > ranked[1]["metadata"]["usefulness"]
+    assert ranked[0]["helped"] == 2 and ranked[1]["recalls"] == 3
+    assert ranked[0]["rank"] > ranked[1]["rank"]
 
 
 def test_the_least_useful_lessons_are_evicted_beyond_the_cap(tmp_path, embeddings):
@@ -103,8 +101,7 @@ def test_the_least_useful_lessons_are_evicted_beyond_the_cap(tmp_path, embedding
     )
     useful = [lesson(f"useful lesson {i}", task=f"task about topic {i}") for i in range(3)]
     useless = [
-        lesson(f"useless lesson {i}", task=f"other task {i}", outcome="not_improved")
-        for i in range(2)
+        lesson(f"useless lesson {i}", task=f"other task {i}", helped=False) for i in range(2)
     ]
     memory.save(useful + useless, scope="global")
     assert sorted(item["text"] for item in memory.lessons()) == [
@@ -114,7 +111,7 @@ def test_the_least_useful_lessons_are_evicted_beyond_the_cap(tmp_path, embedding
 
 def test_wrong_metadata_types_are_rejected_and_nothing_is_stored(memory):
     memory.save([lesson("kept")], scope="global")
-    bad = lesson("bad", extra=[1, 2])
+    bad = lesson("bad", metadata={"extra": [1, 2]})
     with pytest.raises(
         ConfigurationError, match="metadata 'extra' must be str, int, float or bool"
     ):
@@ -160,12 +157,11 @@ def test_an_unreachable_server_is_a_clear_error(free_port, embeddings):
 def test_lessons_survive_a_process_restart(tmp_path):
     folder = tmp_path / "memory"
     write = textwrap.dedent(f"""
-        from reflexion_graph import make_reflection
+        from reflexion_graph import make_lesson
         from reflexion_graph.memory import ChromaReflectionMemory
         memory = ChromaReflectionMemory(path={str(folder)!r}, duplicate_similarity=1.01)
-        lessons = [make_reflection(f"lesson {{i}}", task=f"task number {{i}}", attempt=1)
-                   for i in range(5)]
-        memory.save([{{**l, "outcome": "passed"}} for l in lessons], scope="global")
+        lessons = [make_lesson(f"lesson {{i}}", task=f"task number {{i}}") for i in range(5)]
+        memory.save(lessons, scope="global")
     """)
     read = textwrap.dedent(f"""
         import json
@@ -184,14 +180,14 @@ def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
     host, port = chroma_server
     worker = textwrap.dedent("""
         import sys
-        from reflexion_graph import make_reflection
+        from reflexion_graph import make_lesson
         from reflexion_graph.memory import ChromaReflectionMemory
         name = sys.argv[1]
         memory = ChromaReflectionMemory(host=sys.argv[2], port=int(sys.argv[3]),
                                         collection_prefix="concurrent", duplicate_similarity=1.01)
         for i in range(15):
-            made = make_reflection(f"{name} lesson {i}", task=f"{name} task {i}", attempt=1)
-            memory.save([{**made, "outcome": "passed"}], scope="global")
+            made = make_lesson(f"{name} lesson {i}", task=f"{name} task {i}")
+            memory.save([made], scope="global")
     """)
     workers = [
         subprocess.Popen([sys.executable, "-c", worker, name, host, str(port)])
@@ -208,27 +204,21 @@ def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
     memory = ChromaReflectionMemory(
         host=host, port=port, collection_prefix="counted", duplicate_similarity=1.01
     )
-    shared = [
-        {
-            **make_reflection(f"shared lesson {i}", task=f"shared task {i}", attempt=1),
-            "outcome": "passed",
-        }
-        for i in range(3)
-    ]
+    shared = [lesson(f"shared lesson {i}", task=f"shared task {i}") for i in range(3)]
     memory.save(shared, scope="global")
     ids = [lesson["id"] for lesson in shared]
     rounds, workers = 20, 4
     worker = textwrap.dedent("""
         import sys
-        from reflexion_graph import make_reflection
+        from reflexion_graph import make_lesson
         from reflexion_graph.memory import ChromaReflectionMemory
         name, host, port, rounds, *ids = sys.argv[1:]
         memory = ChromaReflectionMemory(host=host, port=int(port), collection_prefix="counted",
                                         duplicate_similarity=1.01)
         for i in range(int(rounds)):  # a fixed number of rounds: the loop ends by itself
             memory.record_usage(ids, passed=i % 2 == 0, scope="global")
-            made = make_reflection(f"{name} lesson {i}", task=f"{name} task {i}", attempt=1)
-            memory.save([{**made, "outcome": "failed"}], scope="global")
+            made = make_lesson(f"{name} lesson {i}", task=f"{name} task {i}")
+            memory.save([made], scope="global")
     """)
     processes = [
         subprocess.Popen(
@@ -240,8 +230,8 @@ def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
     stored = {lesson["id"]: lesson for lesson in memory.lessons(scope="global")}
     assert len(stored) == 3 + workers * rounds  # 0 lost lessons
     for lesson_id in ids:  # created with recalls 1 / helped 1, then every worker's credits
-        assert stored[lesson_id]["metadata"]["recalls"] == 1 + workers * rounds
-        assert stored[lesson_id]["metadata"]["helped"] == 1 + workers * rounds // 2
+        assert stored[lesson_id]["recalls"] == 1 + workers * rounds
+        assert stored[lesson_id]["helped"] == 1 + workers * rounds // 2
 
 
 def test_a_runs_searches_embed_its_task_once(embeddings, monkeypatch, tmp_path):

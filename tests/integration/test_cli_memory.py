@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reflexion_graph import make_reflection
+from reflexion_graph import make_lesson
 from reflexion_graph.cli import main
 from reflexion_graph.memory import ChromaReflectionMemory
 
@@ -52,7 +52,8 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     assert first.returncode == 0, first.stderr
     assert "recalled:" not in first.stdout
     stored = list(ChromaReflectionMemory(path=memory_dir).lessons())
-    assert len(stored) == 1 and stored[0]["outcome"] == "not_improved"
+    assert len(stored) == 1
+    assert (stored[0]["source"], stored[0]["recalls"], stored[0]["helped"]) == ("failure", 1, 0)
 
     second = run_cli("--tasks", str(second_file), "--max-attempts", "1", env_memory=memory_dir)
     assert second.returncode == 0, second.stderr
@@ -60,7 +61,7 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     assert "recalled:" in shown and " ".join(stored[0]["text"].split())[:30] in shown
     assert "recalled lessons did not help: the first attempt, which saw them, failed" in shown
     [after] = ChromaReflectionMemory(path=memory_dir).lessons()
-    assert after["metadata"]["recalls"] == 2 and after["metadata"]["helped"] == 0
+    assert after["recalls"] == 2 and after["helped"] == 0
 
 
 def test_no_memory_flag_leaves_the_memory_untouched(embedded_server, tmp_path, memory_dir):
@@ -77,14 +78,12 @@ def test_no_memory_flag_leaves_the_memory_untouched(embedded_server, tmp_path, m
 def filled_memory(memory_dir):
     memory = ChromaReflectionMemory(path=memory_dir)
     useful = {
-        **make_reflection("Slice with s[::-1] to reverse.", task="Reverse a string.", attempt=1),
-        "outcome": "passed",
+        **make_lesson("Slice with s[::-1] to reverse.", task="Reverse a string."),
+        **{"recalls": 1, "helped": 1},
     }
     useless = {
-        **make_reflection(
-            "Print the answer instead of returning it.", task="Compute a factorial.", attempt=1
-        ),
-        "outcome": "not_improved",
+        **make_lesson("Print the answer instead of returning it.", task="Compute a factorial."),
+        **{"recalls": 1, "helped": 0},
     }
     memory.save([useful, useless], scope="global")
     for _ in range(3):
@@ -100,6 +99,10 @@ def test_memory_list_search_stats_export_prune(filled_memory, capsys):
     assert main(["memory", "search", "Write a function that reverses text", "-k", "1"]) == 0
     out = capsys.readouterr().out
     assert "Slice with s[::-1]" in out and "factorial" not in out
+
+    assert main(["memory", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "given" in listed and "0.17 retired" in listed  # 4 recalls, no help: (0+1)/(4+2)
 
     assert main(["memory", "stats"]) == 0
     assert "2 lesson(s)" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from reflexion_graph import (
 )
 from reflexion_graph._records import Attempt
 from reflexion_graph.evaluators import CodeTestEvaluator, RegexEvaluator
-from reflexion_graph.graph._remember import memory_lessons
+from reflexion_graph.graph._remember import lesson_of_failure
 from reflexion_graph.models import (
     DEFAULT_MODEL,
     ModelSettings,
@@ -91,6 +91,6 @@ def test_a_lesson_on_a_tool_left_failing_is_blamed_on_that_tool_and_stored_with_
         lesson = LLMReflector(model).reflect(task, attempt)
         assert "Step: <tool name>" in lesson["prompt"]
         assert lesson["metadata"]["step"] == "current_weather", lesson["text"]
-        [stored] = memory_lessons([lesson])
+        stored = lesson_of_failure(lesson)
         if lesson["metadata"]["rule"]:
             assert stored["text"].startswith("When calling current_weather: "), stored["text"]

@@ -43,13 +43,13 @@ def test_a_verified_hindsight_lesson_is_stored_and_a_sibling_task_recalls_it(
             memory=memory,
         )
         result = agent.invoke({"task": GREETING}, context=context)
-        learnt = [r for r in result["learned"] if r["metadata"]["replay"] == "passed"]
+        learnt = [r for r in result["learned"] if r["replay"] == "passed"]
         if learnt:
             break
     assert learnt, "no seed failed, passed and wrote a rule its replay confirmed"
     [lesson] = learnt
     assert "Ahoy" in lesson["text"]  # the rule names the convention
-    assert "Ahoy" in lesson["metadata"]["evidence"]
+    assert "Ahoy" in lesson["evidence"]
     stored = {item["id"]: item for item in memory.lessons()}
     assert stored[lesson["id"]]["text"] == lesson["text"]
 

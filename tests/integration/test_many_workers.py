@@ -132,4 +132,4 @@ def test_workers_share_postgres_and_chroma_and_a_killed_run_resumes_elsewhere(
     lessons = list(memory.lessons())
     tasks = sorted(lesson["task"].split(":")[0].removeprefix("Task ") for lesson in lessons)
     assert tasks == sorted(task for batch in batches for task in batch)  # one lesson per run
-    assert all(lesson["metadata"]["merged"] == 1 for lesson in lessons)  # none stored twice
+    assert all(lesson["merged"] == 1 for lesson in lessons)  # none stored twice

@@ -6,7 +6,7 @@ import asyncio
 import pytest
 from langgraph.store.memory import InMemoryStore
 
-from reflexion_graph import ConfigurationError, make_reflection
+from reflexion_graph import ConfigurationError, make_lesson
 from reflexion_graph.memory import ChromaReflectionMemory, StoreReflectionMemory
 
 pytestmark = pytest.mark.integration
@@ -24,8 +24,8 @@ def memory(request, tmp_path, embeddings):
     return StoreReflectionMemory(store)
 
 
-def lesson(text, task=REVERSE, **metadata):
-    return {**make_reflection(text, task=task, attempt=1, metadata=metadata), "outcome": "passed"}
+def lesson(text, task=REVERSE, **fields):
+    return make_lesson(text, task=task, **fields)
 
 
 def test_a_saved_lesson_is_recalled_by_a_similar_task_only(memory):
@@ -41,20 +41,64 @@ def test_scopes_are_apart_and_k_bounds_the_recall(memory):
     assert len(memory.search(BACKWARDS, k=2, scope="team-a")) == 2
 
 
-def test_a_lessons_metadata_comes_back_with_it(memory):
-    memory.save(
-        [lesson("When reversing, slice.", evidence="assert rev('ab') == 'ba'", step="")],
-        scope="global",
-    )
+def test_a_lesson_comes_back_as_it_was_stored(memory):
+    saved = {
+        **lesson(
+            "When reversing, slice.",
+            rule="When reversing, slice.",
+            evidence="assert rev('ab') == 'ba'",
+            source="contrast",
+            metadata={"model": "m1"},
+        ),
+        "replay": "passed",
+        "recalls": 1,
+        "helped": 1,
+    }
+    memory.save([saved], scope="global")
     [found] = memory.search(BACKWARDS, k=1, scope="global")
-    assert found["metadata"]["evidence"] == "assert rev('ab') == 'ba'"
-    assert found["outcome"] == "passed" and found["task"] == REVERSE
+    assert 0.5 < found["similarity"] <= 1.0 and found["rank"] > 0
+    returned = {key: value for key, value in found.items() if key not in ("similarity", "rank")}
+    assert returned == {**saved, "scope": "global", "prompt": ""}
+
+
+def test_a_lesson_stored_before_the_typed_record_reads_the_same(memory):
+    """Memories written by 0.x kept every field but the counts under ``m.`` metadata keys."""
+    old = {
+        "text": "When reversing, slice.",
+        "scope": "global",
+        "task": REVERSE,
+        "attempt": 1,
+        "outcome": "passed",
+        "created_at": "2026-11-01T00:00:00+00:00",
+        "updated_at": "2026-11-01T00:00:00+00:00",
+        **{"recalls": 1, "helped": 1, "merged": 1},
+        **{"m.kind": "hindsight", "m.rule": "When reversing, slice.", "m.replay": "passed"},
+        **{"m.evidence": "rev('ab') gave 'ab'", "m.step": "", "m.model": "m1"},
+    }
+    if isinstance(memory, ChromaReflectionMemory):
+        memory.collection_for("global").add(
+            ids=["old"],
+            embeddings=[memory.embeddings.embed_query(REVERSE)],
+            documents=[old.pop("text")],
+            metadatas=[old],
+        )
+    else:
+        memory.store.put((*memory.namespace, "global"), "old", old, index=["task"])
+    [found] = memory.search(BACKWARDS, k=1, scope="global")
+    assert (found["id"], found["text"], found["rule"]) == ("old", *["When reversing, slice."] * 2)
+    assert (found["evidence"], found["replay"], found["source"]) == (
+        "rev('ab') gave 'ab'",
+        "passed",
+        "failure",
+    )
+    assert (found["recalls"], found["helped"], found["scope"]) == (1, 1, "global")
+    assert found["metadata"] == {"kind": "hindsight", "model": "m1"}
 
 
 def test_a_lesson_blamed_on_a_step_is_found_by_that_step(memory):
     memory.save([lesson("When calling weather, pass the city id.", step="weather")], scope="s")
     [found] = memory.search_by_step(CAPITAL, ["weather"], k=3, scope="s")  # any task
-    assert found["metadata"]["step"] == "weather"
+    assert found["step"] == "weather"
     assert memory.search_by_step(CAPITAL, ["stocks"], k=3, scope="s") == []
 
 
@@ -62,8 +106,9 @@ def test_usage_is_counted_and_unknown_ids_are_ignored(memory):
     saved = lesson("When reversing text, use slicing.")
     memory.save([saved], scope="global")
     memory.record_usage([saved["id"], "no-such-id"], passed=True, scope="global")
+    memory.record_usage([saved["id"]], passed=False, scope="global")
     [found] = memory.search(BACKWARDS, k=1, scope="global")
-    assert found["id"] == saved["id"]
+    assert (found["id"], found["recalls"], found["helped"]) == (saved["id"], 2, 1)
 
 
 def test_a_malformed_batch_is_refused_whole(memory):
@@ -71,6 +116,8 @@ def test_a_malformed_batch_is_refused_whole(memory):
     bad = {**lesson("When in doubt, slice."), "text": "  "}
     with pytest.raises(ConfigurationError, match="'text'"):
         memory.save([good, bad], scope="global")
+    with pytest.raises(ConfigurationError, match="'recalls' must be an integer >= 0"):
+        memory.save([good, {**lesson("When in doubt, slice."), "recalls": -1}], scope="global")
     assert memory.search(BACKWARDS, k=3, scope="global") == []
 
 

@@ -81,4 +81,4 @@ def test_a_run_killed_after_storing_its_lesson_resumes_without_storing_it_twice(
     again = ChromaReflectionMemory(path=tmp_path / "memory")
     stored = list(again.lessons())
     assert [item["id"] for item in stored] == [lesson["id"]]
-    assert stored[0]["metadata"]["merged"] == 1 and stored[0]["metadata"]["recalls"] == 1
+    assert stored[0]["merged"] == 1 and stored[0]["recalls"] == 1

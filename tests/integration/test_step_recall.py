@@ -15,7 +15,7 @@ from reflexion_graph import (
     ReflexionContext,
     create_reflexion_agent,
     create_tool_actor,
-    make_reflection,
+    make_lesson,
 )
 from reflexion_graph.memory import (
     ChromaReflectionMemory,
@@ -46,8 +46,7 @@ def memory(request, tmp_path, embeddings):
 
 
 def lesson(text, step):
-    made = make_reflection(text, task=WEATHER, attempt=1, metadata={"step": step})
-    return {**made, "outcome": "passed"}
+    return {**make_lesson(text, task=WEATHER, step=step), "recalls": 1, "helped": 1}
 
 
 def test_a_tool_lesson_is_recalled_by_its_tool_on_an_unlike_task(memory):
@@ -59,7 +58,7 @@ def test_a_tool_lesson_is_recalled_by_its_tool_on_an_unlike_task(memory):
 
     [recalled] = memory.search_by_step(UNLIKE, ["geocode", "current_weather"], k=3, scope="global")
     assert recalled["text"] == RULE
-    assert recalled["metadata"]["step"] == "current_weather"
+    assert recalled["step"] == "current_weather"
     assert memory.search_by_step(UNLIKE, ["geocode"], k=3, scope="global") == []
     assert memory.search_by_step(UNLIKE, ["current_weather"], k=3, scope="other") == []
 

@@ -42,7 +42,7 @@ def test_lessons_cross_tasks_through_the_graph_store(store):
         store,
     )
     assert first["reflections"][0]["outcome"] == "passed"
-    assert first["learned"][0]["metadata"]["replay"] == "passed"
+    assert first["learned"][0]["replay"] == "passed"
 
     second, actor = run(
         "Implement a function returning the given text backwards.", ["right"], [], store

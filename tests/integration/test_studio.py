@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from langgraph_sdk import get_client
 
-from reflexion_graph import make_reflection
-from reflexion_graph.memory._lessons import initial_counters, stored_metadata
+from reflexion_graph import make_lesson
+from reflexion_graph.memory._lessons import stored_metadata
 from tests.user_path import user_environment
 
 pytestmark = pytest.mark.integration
@@ -95,13 +95,10 @@ def endpoint_studio(embedded_server, tmp_path_factory):
 
 async def seed_lesson(client) -> None:
     """Put a lesson in the server's store as StoreReflectionMemory.save writes it."""
-    lesson = make_reflection(
-        "Seed lesson: answer with the city name only.",
-        task="What is the capital city of France?",
-        attempt=1,
+    lesson = make_lesson(
+        "Seed lesson: answer with the city name only.", task="What is the capital city of France?"
     )
-    lesson["outcome"] = "passed"
-    seed = {"text": lesson["text"], **stored_metadata(lesson, "global", initial_counters(lesson))}
+    seed = {"text": lesson["text"], **stored_metadata(lesson, "global")}
     await client.store.put_item(LESSONS, "seed", seed, index=["task"])
 
 
@@ -183,7 +180,7 @@ async def test_a_studio_on_a_model_endpoint_streams_and_keeps_lessons_in_the_sto
     assert values["stop_reason"] in ("passed", "max_attempts")
     assert 1 <= len(values["attempts"]) <= 2
     stored = await stored_lessons(client)
-    verified = {r["id"] for r in values["learned"] if r["metadata"]["replay"] == "passed"}
+    verified = {r["id"] for r in values["learned"] if r["replay"] == "passed"}
     assert set(stored) == {"seed"} | verified
     assert stored["seed"]["recalls"] == 2
     assert stored["seed"]["helped"] == 1 + values["attempts"][0]["evaluation"]["passed"]

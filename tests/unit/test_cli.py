@@ -84,11 +84,11 @@ class _GarbageEndpoint(http.server.BaseHTTPRequestHandler):
 
 
 def _store_one_lesson(folder):
-    from reflexion_graph import make_reflection
+    from reflexion_graph import make_lesson
     from reflexion_graph.memory import ChromaReflectionMemory
 
-    lesson = make_reflection("an earlier lesson", task="an earlier task", attempt=1)
-    ChromaReflectionMemory(path=folder).save([{**lesson, "outcome": "passed"}], scope="global")
+    lesson = make_lesson("an earlier lesson", task="an earlier task")
+    ChromaReflectionMemory(path=folder).save([lesson], scope="global")
 
 
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"choices": null}', b"{}"])

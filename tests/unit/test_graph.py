@@ -14,7 +14,7 @@ from reflexion_graph import (
     ReflexionContext,
     create_reflexion_agent,
     make_evaluation,
-    make_reflection,
+    make_lesson,
 )
 from reflexion_graph.reflectors._llm import rule_of
 from tests.fakes import RecordingMemory, ScriptedChatModel
@@ -102,7 +102,7 @@ def test_token_budget_stops_before_the_next_attempt():
 
 
 def test_recalled_lessons_reach_the_prompt_and_memory_is_updated():
-    old = make_reflection("Always return, never print.", task="old task", attempt=1)
+    old = make_lesson("Always return, never print.", task="old task")
     memory = RecordingMemory([old])
     graph, actor, _ = agent(
         ["wrong", "right", "right"], ["new lesson", "When t, say right."], memory=memory
@@ -112,7 +112,8 @@ def test_recalled_lessons_reach_the_prompt_and_memory_is_updated():
     assert result["recalled"] == [old]
     assert memory.usage == [([old["id"]], False, "global")]  # the first attempt failed
     saved = memory.stored["global"][-1]
-    assert saved["text"] == "When t, say right." and saved["outcome"] == "passed"
+    assert saved["text"] == "When t, say right." and saved["replay"] == "passed"
+    assert (saved["recalls"], saved["helped"]) == (1, 1)  # its replay, which passed
 
 
 def test_save_reflections_off_keeps_memory_unchanged():
@@ -327,8 +328,9 @@ def test_memory_keeps_the_rule_and_the_run_keeps_the_whole_lesson():
     assert reflection["text"] == " ".join(lesson.split())  # what the retry saw
     assert reflection["metadata"]["rule"] == "Money is in integer cents."
     [saved] = memory.stored["global"]
-    assert saved["text"] == "Money is in integer cents."
+    assert (saved["text"], saved["rule"]) == ("Money is in integer cents.",) * 2
     assert saved["metadata"]["lesson"] == reflection["text"]
+    assert (saved["source"], saved["recalls"], saved["helped"]) == ("failure", 1, 1)
 
 
 def test_without_a_rule_memory_keeps_the_lesson():

@@ -51,9 +51,9 @@ def test_a_run_that_failed_then_passed_stores_the_rule_its_replay_confirmed():
     assert RULE in replay_prompt and "wrong 1.5" not in replay_prompt
     assert "in-run lesson" not in replay_prompt
     [stored] = memory.stored["global"]
-    assert stored["text"] == RULE and stored["outcome"] == "passed"
-    assert stored["metadata"]["replay"] == "passed"
-    assert "expected 150" in stored["metadata"]["evidence"]
+    assert (stored["text"], stored["rule"], stored["source"]) == (RULE, RULE, "contrast")
+    assert (stored["replay"], stored["recalls"], stored["helped"]) == ("passed", 1, 1)
+    assert "expected 150" in stored["evidence"]
     assert result["learned"] == [stored]
     assert result["usage"]["model_calls"] == 5  # 2 attempts, 1 reflection, 1 rule, 1 replay
 
@@ -66,7 +66,7 @@ def test_a_rule_that_fails_its_replay_is_not_stored_and_the_next_candidate_is_tr
         memory,
     )
     result = graph.invoke({"task": "t"}, context=ReflexionContext(lesson_candidates=2))
-    assert [(r["text"], r["metadata"]["replay"]) for r in result["learned"]] == [
+    assert [(r["text"], r["replay"]) for r in result["learned"]] == [
         ("When asked, guess.", "failed"),
         (RULE, "passed"),
     ]
@@ -77,7 +77,7 @@ def test_nothing_is_stored_when_every_candidate_fails_its_replay():
     memory = RecordingMemory()
     graph, _, _ = agent(["wrong", "right", "wrong again"], ["lesson", RULE], memory)
     result = graph.invoke({"task": "t"}, context=ReflexionContext(lesson_candidates=1))
-    assert [r["metadata"]["replay"] for r in result["learned"]] == ["failed"]
+    assert [r["replay"] for r in result["learned"]] == ["failed"]
     assert memory.stored["global"] == []
 
 
@@ -88,7 +88,7 @@ def test_a_rule_that_gives_the_solution_away_is_refused_without_a_replay():
         ["wrong", "right = compute_the_total_in_cents(prices)"], ["lesson", leaked], memory
     )
     result = graph.invoke({"task": "t"}, context=ReflexionContext(lesson_candidates=1))
-    assert [r["metadata"]["replay"] for r in result["learned"]] == ["refused"]
+    assert [r["replay"] for r in result["learned"]] == ["refused"]
     assert len(actor.prompts) == 2  # no replay
     assert memory.stored["global"] == []
 
@@ -99,7 +99,7 @@ def test_with_the_gate_off_the_rule_is_stored_unreplayed():
     graph.invoke({"task": "t"}, context=ReflexionContext(verify_by_replay=False))
     assert len(actor.prompts) == 2
     [stored] = memory.stored["global"]
-    assert stored["metadata"]["replay"] == "off" and stored["outcome"] == "pending"
+    assert (stored["replay"], stored["recalls"], stored["helped"]) == ("off", 1, 0)
 
 
 def test_a_run_that_never_passes_stores_nothing_unless_every_failure_is_kept():
@@ -138,14 +138,14 @@ def test_the_rule_of_the_lesson_that_led_to_the_pass_is_replayed_first_without_i
     replay_prompt = actor.prompt_text(2)
     assert RULE in replay_prompt and "expected 150" not in replay_prompt
     [stored] = memory.stored["global"]
-    assert stored["text"] == RULE and stored["metadata"]["source"] == "retry"
-    assert "expected 150" in stored["metadata"]["evidence"]
+    assert stored["text"] == RULE and stored["source"] == "retry"
+    assert "expected 150" in stored["evidence"]
     assert result["usage"]["model_calls"] == 4  # 2 attempts, 1 reflection, 1 replay
 
 
 def test_a_recalled_lesson_is_shown_with_the_check_it_was_learnt_from():
     evidence = "total([1.5]) returned 1.5, expected 150"
-    recalled = {**_stored_rule(), "metadata": {"evidence": evidence}}
+    recalled = {**_stored_rule(), "evidence": evidence}
     graph, actor, _ = agent(["right"], [], RecordingMemory([recalled]))
     graph.invoke({"task": "t"})
     assert f"- {RULE} (seen on an earlier task: {evidence})" in actor.prompt_text(0)
@@ -177,8 +177,7 @@ def test_a_hindsight_lesson_keeps_the_step_the_run_blamed():
     lesson = hindsight_lesson(RULE, task="t", failed=failed)
     blamed = {"reflections": [{"metadata": {"step": "current_weather"}}]}
     judged = judged_lesson(lesson, passed, check("t", "right"), ReflexionContext(), blamed)
-    assert judged["metadata"]["step"] == "current_weather"
-    assert judged["metadata"]["replay"] == "passed"
+    assert (judged["step"], judged["replay"]) == ("current_weather", "passed")
 
 
 @pytest.mark.parametrize(
@@ -211,6 +210,6 @@ def test_retirement_is_decided_by_the_counts_alone(recalls, helped, retired):
 
 
 def _stored_rule():
-    from reflexion_graph import make_reflection
+    from reflexion_graph import make_lesson
 
-    return {**make_reflection(RULE, task="t", attempt=1), "outcome": "passed"}
+    return {**make_lesson(RULE, task="t", rule=RULE), "recalls": 1, "helped": 1}

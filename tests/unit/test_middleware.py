@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
-from reflexion_graph import ReflexionMiddleware, make_reflection
+from reflexion_graph import ReflexionMiddleware, make_lesson
 from tests.fakes import RecordingMemory, ScriptedChatModel
 
 RULE = "When a total is asked for, return it in integer cents."
@@ -45,7 +45,7 @@ def test_a_failed_answer_gets_a_critique_and_a_retry_that_passes():
     assert "That answer failed" in retry_prompt and RULE in retry_prompt
     assert len(model.prompts) == 2  # no node looped on itself
     [stored] = memory.stored["global"]  # the retry's rule, replayed (helper's 2nd reply)
-    assert stored["text"] == RULE and stored["metadata"]["replay"] == "passed"
+    assert stored["text"] == RULE and stored["replay"] == "passed"
     assert result["reflexion"]["lessons_saved"] == 1
     replay = helper.prompt_text(1)  # the agent's system prompt, the task and the rule alone
     assert "You are terse." in replay and RULE in replay and "1.5\n" not in replay
@@ -79,7 +79,7 @@ def test_a_call_limit_ends_the_run_as_a_stop_not_an_answer():
 
 
 def test_recalled_lessons_are_in_the_system_prompt_and_credited():
-    old = {**make_reflection(RULE, task="t", attempt=1), "id": "old", "outcome": "passed"}
+    old = {**make_lesson(RULE, task="t"), "id": "old", "recalls": 1, "helped": 1}
     memory = RecordingMemory([old])
     built, model, _ = agent(["150"], [], memory)
     result = ask(built)

@@ -84,6 +84,8 @@ def test_the_top_level_exports_are_pinned_and_each_resolves():
         "BaseEvaluator",
         "BaseReflectionMemory",
         "HindsightWriter",
+        "Lesson",
+        "make_lesson",
     }
     for name in reflexion_graph.__all__:
         assert getattr(reflexion_graph, name) is not None, name

@@ -10,11 +10,12 @@ from reflexion_graph import (
     create_reflexion_agent,
     create_tool_actor,
     make_evaluation,
+    make_lesson,
     make_reflection,
 )
 from reflexion_graph.actors._tools import GraphActor, tools_called, tools_left_failing
 from reflexion_graph.graph._nodes import first_unique
-from reflexion_graph.graph._remember import memory_lessons
+from reflexion_graph.graph._remember import lesson_of_failure
 from reflexion_graph.reflectors._blame import blamed_step
 from tests.fakes import RecordingMemory, ScriptedChatModel
 from tests.tools import call, current_weather, geocode
@@ -54,18 +55,21 @@ def test_a_tool_left_failing_is_blamed_whatever_the_lesson_names():
 
 
 def test_a_tool_lesson_in_memory_says_which_tool_it_is_about():
-    tool_lesson, plain = memory_lessons(
-        [
+    tool_lesson, plain = (
+        lesson_of_failure(reflection)
+        for reflection in [
             lesson("Step: current_weather Rule: pass units='metric'.", "current_weather"),
             lesson("Rule: answer in Celsius.", ""),
         ]
     )
     assert tool_lesson["text"] == "When calling current_weather: pass units='metric'."
-    assert plain["text"] == "answer in Celsius."
+    assert (tool_lesson["step"], tool_lesson["rule"]) == ("current_weather", "pass units='metric'.")
+    assert tool_lesson["metadata"]["lesson"].startswith("Step: current_weather")
+    assert (plain["text"], plain["step"], plain["source"]) == ("answer in Celsius.", "", "failure")
 
 
 def test_recalled_lessons_come_once_each_and_at_most_k():
-    a, b, c = (lesson(f"Rule: {n}.", "") for n in "abc")
+    a, b, c = (make_lesson(f"When {n}, do {n}.", task="t") for n in "abc")
     assert [r["id"] for r in first_unique([a, b, a, c], 2)] == [a["id"], b["id"]]
 
 
@@ -115,7 +119,7 @@ def test_a_failed_tool_run_stores_a_lesson_blamed_on_the_tool():
     assert "Step: <tool name>" in reflector_model.prompt_text(0)
     assert "geocode, current_weather" in reflector_model.prompt_text(0)
     [stored] = memory.stored["global"]
-    assert stored["metadata"]["step"] == "current_weather"
+    assert stored["step"] == "current_weather"
     assert stored["text"] == "When calling current_weather: pass units='metric' for Celsius."
 
 
