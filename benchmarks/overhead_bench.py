@@ -25,6 +25,7 @@ from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
 from reflexion_graph import (
+    AttemptRequest,
     BaseReflectionMemory,
     Lesson,
     LLMActor,
@@ -80,7 +81,8 @@ def plain_loop(actor: LLMActor, reflector: LLMReflector, memory: ListMemory | No
     lessons = memory.search("t", k=3, scope="global") if memory else []
     reflections: list[Reflection] = []
     for number in range(1, ATTEMPTS + 1):
-        answer = actor.act("t", reflections=reflections[-3:], lessons=lessons)
+        request = AttemptRequest(task="t", lessons=lessons, reflections=reflections[-3:])
+        answer = actor.attempt(request.override(number=number))
         verdict = evaluator("t", answer)
         if verdict["passed"]:
             break

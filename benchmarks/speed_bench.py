@@ -21,6 +21,7 @@ from openai import OpenAI
 from reflexion_graph import prompts
 from reflexion_graph._records import Attempt, make_evaluation, make_reflection
 from reflexion_graph.actors._llm import build_messages
+from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.bench import humaneval
 from reflexion_graph.models import DEFAULT_MODEL, ModelSettings, start_embedded_server
 
@@ -62,10 +63,7 @@ def retry_messages(task: str, answer: str) -> list[dict[str, str]]:
     return as_openai(
         build_messages(
             prompts.CODE_ACTOR_SYSTEM_PROMPT,
-            task,
-            reflections=[lesson],
-            lessons=[],
-            last_attempt=attempt,
+            AttemptRequest(task=task, reflections=[lesson], last_attempt=attempt, number=2),
         )
     )
 
@@ -81,9 +79,7 @@ def main() -> None:
     rows: dict[str, list[dict[str, Any]]] = {"first": [], "retry cached": [], "retry uncached": []}
     for task in tasks:
         first = as_openai(
-            build_messages(
-                prompts.CODE_ACTOR_SYSTEM_PROMPT, task.prompt, reflections=[], lessons=[]
-            )
+            build_messages(prompts.CODE_ACTOR_SYSTEM_PROMPT, AttemptRequest(task=task.prompt))
         )
         rows["first"].append(result := call(client, server.alias, first, cache=True))
         retry = retry_messages(task.prompt, result["answer"])

@@ -17,7 +17,7 @@ from typing import Any
 
 from datasets import Dataset
 
-from reflexion_graph import LLMActor, create_chat_model, make_reflection
+from reflexion_graph import AttemptRequest, LLMActor, create_chat_model, make_reflection
 from reflexion_graph.episodes import read_episodes
 from reflexion_graph.tasks import load_tasks
 from reflexion_graph.training import grpo_rows
@@ -54,7 +54,7 @@ def retry_with(tasks_path: str) -> Retry:
 
     def retry(task: str, reflection: str) -> bool:
         lesson = make_reflection(reflection, task=task, attempt=1)
-        answer = actor.act(task, reflections=[lesson], lessons=[])
+        answer = actor.attempt(AttemptRequest(task=task, reflections=[lesson], number=2))
         return evaluators[task].evaluate(task, answer)["passed"]
 
     return retry

@@ -11,6 +11,7 @@ from reflexion_graph._records import (
 )
 from reflexion_graph._usage import TokenUsage
 from reflexion_graph.actors._llm import BaseActor, LLMActor
+from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.actors._tools import GraphActor, create_tool_actor
 from reflexion_graph.errors import (
     ConfigurationError,
@@ -49,6 +50,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Attempt",
+    "AttemptRequest",
     "BaseActor",
     "BaseEvaluator",
     "BaseLessonWriter",

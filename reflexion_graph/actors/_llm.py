@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -12,15 +14,29 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Lesson, Reflection
+from reflexion_graph.actors._request import AttemptRequest
 
 
 class BaseActor(ABC):
-    """Makes one attempt at a task, given what earlier failures taught.
+    """Makes one attempt at a task, given what earlier failures taught (:class:`AttemptRequest`).
 
-    ``lessons`` come from earlier tasks (long-term memory); ``reflections`` are this run's
-    lessons; ``last_attempt`` is the previous attempt with its verdict when the run's retry
-    context shows it (Reflexion's programming setup, Self-Refine), else ``None``.
+    Override :meth:`attempt` (and :meth:`aattempt` for a native async path). Actors written
+    for 0.x override ``act(task, *, reflections, lessons, last_attempt)`` instead: they keep
+    working, with a ``DeprecationWarning`` when the class is defined.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "act" in cls.__dict__ and "attempt" not in cls.__dict__:
+            warnings.warn(
+                f"{cls.__name__} overrides act(task, *, reflections, lessons, last_attempt), "
+                "which is deprecated: override attempt(request: AttemptRequest) instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            cls.attempt = _attempt_by_act  # type: ignore[method-assign]
+            if "aact" in cls.__dict__:
+                cls.aattempt = _aattempt_by_aact  # type: ignore[method-assign]
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -31,6 +47,13 @@ class BaseActor(ABC):
         return ()
 
     @abstractmethod
+    def attempt(self, request: AttemptRequest) -> str:
+        """Return the answer of one attempt."""
+
+    async def aattempt(self, request: AttemptRequest) -> str:
+        """Async twin of :meth:`attempt`; runs it in a worker thread unless overridden."""
+        return await asyncio.to_thread(self.attempt, request)
+
     def act(
         self,
         task: str,
@@ -39,7 +62,12 @@ class BaseActor(ABC):
         lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
-        """Return the answer of one attempt."""
+        """Deprecated: :meth:`attempt` with the request spelled out."""
+        _warn_act("act", "attempt")
+        request = AttemptRequest(
+            task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        )
+        return self.attempt(request)
 
     async def aact(
         self,
@@ -49,10 +77,40 @@ class BaseActor(ABC):
         lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
-        """Async twin of :meth:`act`; runs it in a worker thread unless overridden."""
-        return await asyncio.to_thread(
-            self.act, task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        """Deprecated: :meth:`aattempt` with the request spelled out."""
+        _warn_act("aact", "aattempt")
+        request = AttemptRequest(
+            task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
         )
+        return await self.aattempt(request)
+
+
+def _attempt_by_act(self: BaseActor, request: AttemptRequest) -> str:
+    """``attempt`` of an actor that overrides the 0.x ``act``."""
+    return self.act(
+        request.task,
+        reflections=request.reflections,
+        lessons=request.lessons,
+        last_attempt=request.last_attempt,
+    )
+
+
+async def _aattempt_by_aact(self: BaseActor, request: AttemptRequest) -> str:
+    """``aattempt`` of an actor that overrides the 0.x ``aact``."""
+    return await self.aact(
+        request.task,
+        reflections=request.reflections,
+        lessons=request.lessons,
+        last_attempt=request.last_attempt,
+    )
+
+
+def _warn_act(old: str, new: str) -> None:
+    warnings.warn(
+        f"BaseActor.{old}(task, ...) is deprecated: call {new}(AttemptRequest(task=...))",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class LLMActor(BaseActor):
@@ -64,60 +122,20 @@ class LLMActor(BaseActor):
         self.model = model
         self.system_prompt = system_prompt
 
-    def act(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    def attempt(self, request: AttemptRequest) -> str:
         """Call the model synchronously."""
-        messages = self.messages(
-            task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
-        )
-        return message_text(self.model.invoke(messages).content)
+        return message_text(self.model.invoke(self.messages(request)).content)
 
-    async def aact(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    async def aattempt(self, request: AttemptRequest) -> str:
         """Call the model asynchronously."""
-        messages = self.messages(
-            task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
-        )
-        return message_text((await self.model.ainvoke(messages)).content)
+        return message_text((await self.model.ainvoke(self.messages(request))).content)
 
-    def messages(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> list[BaseMessage]:
+    def messages(self, request: AttemptRequest) -> list[BaseMessage]:
         """The prompt of one attempt."""
-        return build_messages(
-            self.system_prompt,
-            task,
-            reflections=reflections,
-            lessons=lessons,
-            last_attempt=last_attempt,
-        )
+        return build_messages(self.system_prompt, request)
 
 
-def build_messages(
-    system_prompt: str,
-    task: str,
-    *,
-    reflections: Sequence[Reflection],
-    lessons: Sequence[Lesson],
-    last_attempt: Attempt | None = None,
-) -> list[BaseMessage]:
+def build_messages(system_prompt: str, request: AttemptRequest) -> list[BaseMessage]:
     """The prompt of one attempt.
 
     Without a last attempt: the system prompt with recalled lessons and this run's
@@ -127,14 +145,15 @@ def build_messages(
     it).
     """
     system = [system_prompt]
-    if lessons:
-        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(lessons)))
+    if request.lessons:
+        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(request.lessons)))
+    reflections, last_attempt = request.reflections, request.last_attempt
     if last_attempt is None:
         if reflections:
             system.append(
                 prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=bullet_list(reflections))
             )
-        return [SystemMessage("\n\n".join(system)), HumanMessage(task)]
+        return [SystemMessage("\n\n".join(system)), HumanMessage(request.task)]
     notes = (
         prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=bullet_list(reflections))
         if reflections
@@ -143,7 +162,7 @@ def build_messages(
     feedback = last_attempt["evaluation"]["feedback"] or "The answer was judged wrong."
     return [
         SystemMessage("\n\n".join(system)),
-        HumanMessage(task),
+        HumanMessage(request.task),
         AIMessage(last_attempt["answer"]),
         HumanMessage(prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)),
     ]

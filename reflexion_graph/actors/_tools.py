@@ -22,9 +22,9 @@ from langgraph.runtime import Runtime
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import extract_json, message_text
-from reflexion_graph._records import Attempt, Lesson, Reflection
 from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.actors._llm import BaseActor, build_messages
+from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]
@@ -59,16 +59,9 @@ class GraphActor(BaseActor):
                 names.extend(name for name in node.data.tools_by_name if name not in names)
         return tuple(names)
 
-    def act(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    def attempt(self, request: AttemptRequest) -> str:
         """Run the graph once."""
-        messages = self._messages(task, reflections, lessons, last_attempt)
+        messages = build_messages(prompts.TOOL_ACTOR_SYSTEM_PROMPT, request)
         try:
             output = self.graph.invoke(
                 {"messages": messages}, {"recursion_limit": self.recursion_limit}
@@ -77,16 +70,9 @@ class GraphActor(BaseActor):
             return _stopped(self.recursion_limit)
         return transcript(output["messages"][len(messages) :])
 
-    async def aact(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    async def aattempt(self, request: AttemptRequest) -> str:
         """Run the graph once, asynchronously."""
-        messages = self._messages(task, reflections, lessons, last_attempt)
+        messages = build_messages(prompts.TOOL_ACTOR_SYSTEM_PROMPT, request)
         try:
             output = await self.graph.ainvoke(
                 {"messages": messages}, {"recursion_limit": self.recursion_limit}
@@ -94,21 +80,6 @@ class GraphActor(BaseActor):
         except GraphRecursionError:
             return _stopped(self.recursion_limit)
         return transcript(output["messages"][len(messages) :])
-
-    def _messages(
-        self,
-        task: str,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None,
-    ) -> list[BaseMessage]:
-        return build_messages(
-            prompts.TOOL_ACTOR_SYSTEM_PROMPT,
-            task,
-            reflections=reflections,
-            lessons=lessons,
-            last_attempt=last_attempt,
-        )
 
 
 def create_tool_actor(

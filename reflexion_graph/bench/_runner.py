@@ -22,6 +22,7 @@ from langchain_core.messages import BaseMessage
 from reflexion_graph._records import Attempt, Lesson, Reflection, make_lesson, make_reflection
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
+from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.bench._families import family_of, position_of
 from reflexion_graph.bench._lanes import LANES, lane_of
 from reflexion_graph.bench._task import BenchTask
@@ -34,7 +35,7 @@ from reflexion_graph.graph._nodes import best_attempt
 from reflexion_graph.graph._remember import lessons_to_store
 from reflexion_graph.graph._state import ReflexionContext, ReflexionState, RetryContext
 from reflexion_graph.memory._base import BaseReflectionMemory
-from reflexion_graph.models._binding import with_options
+from reflexion_graph.models._binding import ChatRunnable, with_options
 from reflexion_graph.reflectors._llm import BaseReflector
 
 _COUNTED = ("input_tokens", "output_tokens", "model_calls")
@@ -71,28 +72,37 @@ class BenchActor(LLMActor):
         self.calls = 0
         self.used_shared_first = False
 
-    async def aact(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    def attempt(self, request: AttemptRequest) -> str:
         """The shared first answer, or one sample with the next seed."""
-        seed, self.calls = self.seed + self.calls, self.calls + 1
-        if self.calls == 1 and not lessons:
-            self.used_shared_first = True
+        seed = self._next_seed()
+        if self._shares_first(request):
             return self.first_answer
-        messages = self.messages(
-            task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
-        )
-        return await self.sample(messages, seed)
+        return str(self._sampler(seed).invoke(self.messages(request)).content)
+
+    async def aattempt(self, request: AttemptRequest) -> str:
+        """Async twin of :meth:`attempt`."""
+        seed = self._next_seed()
+        if self._shares_first(request):
+            return self.first_answer
+        return await self.sample(self.messages(request), seed)
 
     async def sample(self, messages: list[BaseMessage], seed: int) -> str:
         """One reply to ``messages``, sampled with ``seed`` and stopped at the task's stops."""
-        reply = await with_options(self.model, stop=self.stop, seed=seed).ainvoke(messages)
-        return str(reply.content)
+        return str((await self._sampler(seed).ainvoke(messages)).content)
+
+    def _next_seed(self) -> int:
+        """Each call of a run samples with its own seed: the run's seed plus the call's index."""
+        seed, self.calls = self.seed + self.calls, self.calls + 1
+        return seed
+
+    def _shares_first(self, request: AttemptRequest) -> bool:
+        """Whether this is the run's first call, without recalled lessons to change it."""
+        shared = self.calls == 1 and not request.lessons
+        self.used_shared_first = self.used_shared_first or shared
+        return shared
+
+    def _sampler(self, seed: int) -> ChatRunnable:
+        return with_options(self.model, stop=self.stop, seed=seed)
 
 
 class NoReflection(BaseReflector):
@@ -253,7 +263,7 @@ class BenchRunner:
                     system_prompt=task.system_prompt,
                     stop=task.stop,
                 )
-                messages = actor.messages(task.prompt, reflections=[], lessons=[])
+                messages = actor.messages(AttemptRequest(task=task.prompt))
                 started = time.perf_counter()
                 with metered() as meter:
                     answer = await actor.sample(messages, self.seed)

@@ -17,6 +17,7 @@ from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
+from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._state import (
@@ -72,15 +73,15 @@ class ReflexionNodes:
 
     # actor: one attempt with the recalled lessons and the run's retry context.
     def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        inputs = retry_inputs(state, context_of(runtime))
+        request = attempt_request(state, context_of(runtime))
         with metered() as meter:
-            answer = self.actor.act(state["task"], **inputs)
+            answer = self.actor.attempt(request)
         return {"answer": answer, "usage": meter.usage}
 
     async def aact(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        inputs = retry_inputs(state, context_of(runtime))
+        request = attempt_request(state, context_of(runtime))
         with metered() as meter:
-            answer = await self.actor.aact(state["task"], **inputs)
+            answer = await self.actor.aattempt(request)
         return {"answer": answer, "usage": meter.usage}
 
     # evaluate: judge the attempt, record it, and decide whether the run stops.
@@ -190,18 +191,20 @@ def settle_outcomes(
     return settled
 
 
-def retry_inputs(state: ReflexionState, context: ReflexionContext) -> dict[str, Any]:
+def attempt_request(state: ReflexionState, context: ReflexionContext) -> AttemptRequest:
     """What the next attempt sees: recalled lessons, and the run's retry context."""
     window = context.reflection_window
     reflections = state.get("reflections") or []
     attempts = state.get("attempts") or []
     shows_attempt = context.retry_context != "reflections" and bool(attempts)
     shows_reflections = context.retry_context != "last_attempt" and window > 0
-    return {
-        "reflections": reflections[-window:] if shows_reflections else [],
-        "lessons": state.get("recalled") or [],
-        "last_attempt": attempts[-1] if shows_attempt else None,
-    }
+    return AttemptRequest(
+        task=state["task"],
+        lessons=state.get("recalled") or [],
+        reflections=reflections[-window:] if shows_reflections else [],
+        last_attempt=attempts[-1] if shows_attempt else None,
+        number=len(attempts) + 1,
+    )
 
 
 def first_unique(lessons: Sequence[Lesson], k: int) -> list[Lesson]:

@@ -19,6 +19,7 @@ from langgraph.types import interrupt
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ReplayVerdict
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import BaseActor
+from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator
@@ -68,9 +69,7 @@ class RememberNodes:
                 )
                 verdict = None
                 if work.replayable(lesson):
-                    answer = self.actor.act(
-                        state["task"], reflections=[], lessons=[rule_only(lesson)]
-                    )
+                    answer = self.actor.attempt(replay_request(state, lesson))
                     verdict = self.evaluator.evaluate(state["task"], answer)
                 learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
@@ -87,9 +86,7 @@ class RememberNodes:
                 )
                 verdict = None
                 if work.replayable(lesson):
-                    answer = await self.actor.aact(
-                        state["task"], reflections=[], lessons=[rule_only(lesson)]
-                    )
+                    answer = await self.actor.aattempt(replay_request(state, lesson))
                     verdict = await self.evaluator.aevaluate(state["task"], answer)
                 learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
@@ -213,9 +210,12 @@ def judged_lesson(
     return {**lesson, "replay": verdict, "step": step, "recalls": 1, "helped": helped}
 
 
-def rule_only(lesson: Lesson) -> Lesson:
-    """``lesson`` without its evidence: a replay must not see its own task's failed check."""
-    return {**lesson, "evidence": ""}
+def replay_request(state: ReflexionState, lesson: Lesson) -> AttemptRequest:
+    """A fresh first attempt that sees only the lesson's rule, not its evidence.
+
+    A replay must not see its own task's failed check.
+    """
+    return AttemptRequest(task=state["task"], lessons=[{**lesson, "evidence": ""}])
 
 
 def _refused(lesson: Lesson, passed: Attempt) -> bool:

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 from pydantic import Field
 
-from reflexion_graph import ConfigurationError, prompts
+from reflexion_graph import AttemptRequest, ConfigurationError, prompts
 from reflexion_graph.bench import (
     DEFAULT_STRATEGIES,
     BenchRunner,
@@ -170,9 +170,19 @@ async def test_code_answers_stop_at_their_closing_fence():
     actor = BenchActor(
         model, 0, first_answer="shared", system_prompt=task.system_prompt, stop=task.stop
     )
-    assert await actor.aact(task.prompt, reflections=[], lessons=[]) == "shared"
-    await actor.aact(task.prompt, reflections=[], lessons=[])
+    request = AttemptRequest(task=task.prompt)
+    assert await actor.aattempt(request) == "shared"
+    await actor.aattempt(request.override(number=2))
     assert model.stops == [["\n```\n"]]
+
+
+def test_the_sync_path_shares_the_first_answer_too():
+    task = humaneval(lambda: None, feedback="oracle")[0]
+    model = CyclingModel(replies=["sampled"])
+    actor = BenchActor(model, 0, first_answer="shared", system_prompt=task.system_prompt)
+    request = AttemptRequest(task=task.prompt)
+    assert actor.attempt(request) == "shared" and actor.used_shared_first
+    assert actor.attempt(request.override(number=2)) == "sampled"
 
 
 async def test_the_memory_lane_keeps_task_order_while_other_strategies_run(tmp_path):
