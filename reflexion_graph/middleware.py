@@ -41,6 +41,8 @@ from reflexion_graph.graph._state import (
     ReflexionState,
     RememberPolicy,
     RetryContext,
+    shows_last_attempt,
+    writes_reflections,
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._store import StoreReflectionMemory
@@ -91,8 +93,9 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         recall_k: Lessons recalled per task.
         memory_scope: The memory's scope, or a function of the run's ``Runtime`` giving it.
         retry_context: What a retry sees: ``"last_attempt_and_reflection"`` (the verdict and a
-            lesson), ``"reflections"`` (the lesson only) or ``"last_attempt"`` (the verdict
-            only; no reflector call).
+            lesson), ``"reflections"`` (the lesson only), ``"last_attempt"`` (the verdict
+            only; no reflector call) or ``"none"`` (just "answer again"; no reflector call).
+            The failed answer stays in the conversation whatever the context.
         save_reflections: Store what the run learnt in ``memory``.
         remember, verify_by_replay, lesson_candidates: the remember policy, as in
             :class:`ReflexionContext`. A replay is one call of ``model`` with the task and the
@@ -201,7 +204,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         if why:
             return self._stop(state, runtime, attempts, why)
         lesson = None
-        if self.context.retry_context != "last_attempt":
+        if writes_reflections(self.context.retry_context):
             lesson = self._reflector().reflect(
                 state_task(state), attempt, earlier=state.get("reflexion_reflections") or []
             )
@@ -223,7 +226,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         if why:
             return await self._astop(state, runtime, attempts, why)
         lesson = None
-        if self.context.retry_context != "last_attempt":
+        if writes_reflections(self.context.retry_context):
             lesson = await self._reflector().areflect(
                 state_task(state), attempt, earlier=state.get("reflexion_reflections") or []
             )
@@ -413,10 +416,8 @@ def critique_text(
         if reflections
         else ""
     )
-    if retry_context == "reflections":
+    if not shows_last_attempt(retry_context):
         return f"That answer failed.\n{notes}Answer the task again."
-    if retry_context == "last_attempt":
-        notes = ""
     return prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)
 
 

@@ -23,8 +23,6 @@ class Lane:
     single_attempt: bool = False
     retry_context: RetryContext | None = None
     """What a retry sees; ``None``: the run's ``--retry-context``."""
-    reflects: bool = True
-    """Whether a reflector writes lessons (``retry`` resamples without one)."""
     lessons: Lessons = "none"
     """What the first attempt may recall: nothing, the lane's own memory, the task's oracle
     lesson, or what the memory lane stored on the family's earlier tasks."""
@@ -34,6 +32,11 @@ class Lane:
     """The memory's folder suffix beside the results file (``.memory`` and so on)."""
 
     @property
+    def resamples(self) -> bool:
+        """Whether a retry is a fresh sample that sees nothing of the failure."""
+        return self.retry_context == "none"
+
+    @property
     def keeps_memory(self) -> bool:
         """Whether the lane learns across tasks (it takes the tasks in order)."""
         return self.remember is not None
@@ -41,7 +44,7 @@ class Lane:
 
 LANES = (
     Lane("single", single_attempt=True),
-    Lane("retry", retry_context="reflections", reflects=False),
+    Lane("retry", retry_context="none"),
     Lane("refine", retry_context="last_attempt"),
     Lane("reflexion"),
     Lane("reflexion+memory", lessons="memory", remember="hindsight", memory_folder=".memory"),

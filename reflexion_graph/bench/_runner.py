@@ -19,7 +19,7 @@ from typing import Any, cast
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from reflexion_graph._records import Attempt, Lesson, Reflection, make_lesson, make_reflection
+from reflexion_graph._records import Attempt, Lesson, make_lesson
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.actors._request import AttemptRequest
@@ -36,7 +36,6 @@ from reflexion_graph.graph._remember import lessons_to_store
 from reflexion_graph.graph._state import ReflexionContext, ReflexionState, RetryContext
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models._binding import ChatRunnable, with_options
-from reflexion_graph.reflectors._llm import BaseReflector
 
 _COUNTED = ("input_tokens", "output_tokens", "model_calls")
 """What a record counts of a run's usage (beside its seconds)."""
@@ -103,16 +102,6 @@ class BenchActor(LLMActor):
 
     def _sampler(self, seed: int) -> ChatRunnable:
         return with_options(self.model, stop=self.stop, seed=seed)
-
-
-class NoReflection(BaseReflector):
-    """The "retry" baseline: no lesson is written (and the actor is shown none)."""
-
-    def reflect(
-        self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
-    ) -> Reflection:
-        """A placeholder that costs no model call."""
-        return make_reflection("(retry without reflection)", task=task, attempt=attempt["number"])
 
 
 class FixedLessons(BaseReflectionMemory):
@@ -304,9 +293,9 @@ class BenchRunner:
             self.model,
             evaluator=task.feedback,
             actor=actor,
-            reflector=None if lane.reflects else NoReflection(),
+            reflector=None,
             memory=memory,
-            episode_log=self.episodes if lane.reflects else None,
+            episode_log=None if lane.resamples else self.episodes,
         )
         context = self._context(strategy)
         started = time.perf_counter()
@@ -331,7 +320,7 @@ class BenchRunner:
             "recalled_from": [
                 self._task_ids.get(lesson["task"], lesson["task"]) for lesson in state["recalled"]
             ],
-            "lessons": [lesson["text"] for lesson in state["reflections"] if lane.reflects],
+            "lessons": [lesson["text"] for lesson in state["reflections"]],
             "stored": [
                 lesson["text"]
                 for lesson in lessons_to_store(cast(ReflexionState, state), context)
@@ -360,7 +349,6 @@ class BenchRunner:
         return ReflexionContext(
             max_attempts=1 if lane.single_attempt else self.attempts,
             retry_context=lane.retry_context or self.retry_context,
-            reflection_window=ReflexionContext.reflection_window if lane.reflects else 0,
             remember=lane.remember or "hindsight",
             save_reflections=lane.keeps_memory,
         )

@@ -24,6 +24,8 @@ from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionState,
     StopReason,
+    shows_last_attempt,
+    writes_reflections,
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.reflectors._llm import BaseReflector
@@ -95,10 +97,10 @@ class ReflexionNodes:
             evaluation = await self.evaluator.aevaluate(state["task"], state["answer"])
         return _judged(state, evaluation, meter.usage, context_of(runtime))
 
-    # reflect: write a lesson about the latest failed attempt (unless the retry context
-    # shows the last attempt alone: then the actor refines from the feedback, no lesson).
+    # reflect: write a lesson about the latest failed attempt (unless the retry context shows
+    # none: the actor refines from the feedback alone, or samples afresh).
     def reflect(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        if context_of(runtime).retry_context == "last_attempt":
+        if not writes_reflections(context_of(runtime).retry_context):
             return {}
         with metered() as meter:
             reflection = self.reflector.reflect(
@@ -107,7 +109,7 @@ class ReflexionNodes:
         return {"reflections": [reflection], "usage": meter.usage}
 
     async def areflect(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        if context_of(runtime).retry_context == "last_attempt":
+        if not writes_reflections(context_of(runtime).retry_context):
             return {}
         with metered() as meter:
             reflection = await self.reflector.areflect(
@@ -196,8 +198,8 @@ def attempt_request(state: ReflexionState, context: ReflexionContext) -> Attempt
     window = context.reflection_window
     reflections = state.get("reflections") or []
     attempts = state.get("attempts") or []
-    shows_attempt = context.retry_context != "reflections" and bool(attempts)
-    shows_reflections = context.retry_context != "last_attempt" and window > 0
+    shows_attempt = shows_last_attempt(context.retry_context) and bool(attempts)
+    shows_reflections = writes_reflections(context.retry_context) and window > 0
     return AttemptRequest(
         task=state["task"],
         lessons=state.get("recalled") or [],

@@ -18,10 +18,11 @@ from reflexion_graph.errors import ConfigurationError
 
 StopReason = Literal["passed", "max_attempts", "token_budget", "plateau"]
 
-RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflection"]
+RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflection", "none"]
 """What a retry sees of the run, as in Reflexion's code: the run's reflections; the last
-attempt with its feedback and no reflector call (Self-Refine, self-debugging); or both (the
-Reflexion paper's programming setup)."""
+attempt with its feedback and no reflector call (Self-Refine, self-debugging); both (the
+Reflexion paper's programming setup); or nothing: a fresh sample, no reflector call (the
+resampling baseline)."""
 
 RememberPolicy = Literal["hindsight", "every_failure"]
 """What a run stores across tasks: a lesson written in hindsight from a failed and a passing
@@ -33,7 +34,18 @@ RETRY_CONTEXTS: tuple[RetryContext, ...] = (
     "reflections",
     "last_attempt",
     "last_attempt_and_reflection",
+    "none",
 )
+
+
+def shows_last_attempt(retry_context: RetryContext) -> bool:
+    """Whether a retry sees the failed attempt and its feedback."""
+    return retry_context in ("last_attempt", "last_attempt_and_reflection")
+
+
+def writes_reflections(retry_context: RetryContext) -> bool:
+    """Whether a failure is reflected on: the reflector writes a lesson the retry sees."""
+    return retry_context in ("reflections", "last_attempt_and_reflection")
 
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
@@ -97,8 +109,9 @@ class ReflexionContext:
         default="last_attempt_and_reflection",
         metadata={
             "description": "What a retry sees: 'reflections' (this run's lessons), "
-            "'last_attempt' (the failed answer and its feedback; no reflector call) or "
-            "'last_attempt_and_reflection' (both, as in the Reflexion paper)."
+            "'last_attempt' (the failed answer and its feedback; no reflector call), "
+            "'last_attempt_and_reflection' (both, as in the Reflexion paper) or 'none' "
+            "(a fresh sample; no reflector call)."
         },
     )
     recall_k: int = field(

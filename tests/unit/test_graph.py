@@ -272,6 +272,7 @@ def feedback_evaluator(task, answer):
         ("reflections", False, True, 1),
         ("last_attempt", True, False, 0),
         ("last_attempt_and_reflection", True, True, 1),
+        ("none", False, False, 0),
     ],
 )
 def test_each_retry_context_shows_what_it_names(
@@ -289,6 +290,8 @@ def test_each_retry_context_shows_what_it_names(
     assert ("Mistake: x. Fix: y." in retry_text) is shows_lesson
     assert len(reflector.prompts) == reflector_calls
     assert len(result["reflections"]) == reflector_calls
+    if retry_context == "none":  # resampling: the retry's prompt is the first one
+        assert retry_text == actor.prompt_text(0)
     if shows_answer:  # a conversation: the task, the failed answer, then the feedback
         assert [type(m).__name__ for m in retry][1:] == [
             "HumanMessage",

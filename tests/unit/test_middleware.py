@@ -159,3 +159,12 @@ def test_each_run_streams_what_it_recalled_judged_learnt_and_how_it_ended():
     events = [event["reflexion"] for event in stream]
     assert [event["type"] for event in events] == ["recalled", "verdict", "lesson", "summary"]
     assert events[-1]["passed"] and events[-1]["lessons_saved"] == 1
+
+
+def test_retry_context_none_asks_again_without_a_lesson_or_the_verdict():
+    built, model, helper = agent(["1.5", "150"], retry_context="none", save_reflections=False)
+    result = ask(built)
+    assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
+    critique = model.prompts[1][-1].content
+    assert critique == "That answer failed.\nAnswer the task again."
+    assert helper.prompts == []  # no reflector call

@@ -28,6 +28,7 @@ def test_input_output_and_context_schemas_build_with_their_descriptions():
         "reflections",
         "last_attempt",
         "last_attempt_and_reflection",
+        "none",
     ]
     assert "Attempts before giving up" in context["max_attempts"]["description"]
 
