@@ -5,13 +5,14 @@ from reflexion_graph._records import (
     Evaluation,
     Lesson,
     Reflection,
+    ToolStep,
     make_evaluation,
     make_lesson,
     make_reflection,
 )
 from reflexion_graph._usage import TokenUsage
 from reflexion_graph.actors._llm import BaseActor, LLMActor
-from reflexion_graph.actors._request import AttemptRequest
+from reflexion_graph.actors._request import AttemptRequest, AttemptResult
 from reflexion_graph.actors._tools import GraphActor, create_tool_actor
 from reflexion_graph.errors import (
     ConfigurationError,
@@ -51,6 +52,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Attempt",
     "AttemptRequest",
+    "AttemptResult",
     "BaseActor",
     "BaseEvaluator",
     "BaseLessonWriter",
@@ -75,6 +77,7 @@ __all__ = [
     "ReflexionState",
     "StopReason",
     "TokenUsage",
+    "ToolStep",
     "create_chat_model",
     "create_reflexion_agent",
     "create_tool_actor",

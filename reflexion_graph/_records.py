@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime
-from typing import Literal, NotRequired
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -32,6 +32,19 @@ class Evaluation(TypedDict):
     """Where the verdict came from: ``tests``, ``checker``, ``judge``, ``human``, ..."""
 
 
+class ToolStep(TypedDict):
+    """One tool call an attempt made, and what the tool answered."""
+
+    tool: str
+    """The tool's name."""
+    args: dict[str, Any]
+    """The call's arguments."""
+    result: str
+    """What the tool answered (``""`` when it never answered)."""
+    error: bool
+    """Whether the tool answered with an error (``ToolMessage(status="error")``)."""
+
+
 class Attempt(TypedDict):
     """One try of the actor together with its verdict."""
 
@@ -41,6 +54,8 @@ class Attempt(TypedDict):
     """The actor's full answer."""
     evaluation: Evaluation
     """The evaluator's verdict on ``answer``."""
+    steps: NotRequired[list[ToolStep]]
+    """The tool calls the attempt made, in order (actors with tools)."""
 
 
 class Reflection(TypedDict):

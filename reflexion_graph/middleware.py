@@ -32,6 +32,7 @@ from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, make_evaluation
 from reflexion_graph._usage import empty_usage
 from reflexion_graph.actors._llm import LLMActor, bullet_list, lesson_list
+from reflexion_graph.actors._tools import tool_steps
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
 from reflexion_graph.graph._nodes import settle_outcomes, stop_reason
@@ -235,7 +236,11 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     # -- the steps ----------------------------------------------------------------------
     def _attempt(self, state: ReflexionAgentState, evaluation: Evaluation) -> Attempt:
         number = len(state.get("reflexion_attempts") or []) + 1
-        return Attempt(number=number, answer=final_answer(state), evaluation=evaluation)
+        attempt = Attempt(number=number, answer=final_answer(state), evaluation=evaluation)
+        steps = tool_steps(this_attempt(state["messages"]))
+        if steps:
+            attempt["steps"] = steps
+        return attempt
 
     def _retry(
         self,
@@ -399,6 +404,12 @@ def final_answer(state: ReflexionAgentState) -> str:
         if isinstance(message, AIMessage):
             return message_text(message.content)
     return ""
+
+
+def this_attempt(messages: Sequence[BaseMessage]) -> Sequence[BaseMessage]:
+    """The messages after the last human one (the task, or the critique the retry answers)."""
+    humans = [i for i, message in enumerate(messages) if isinstance(message, HumanMessage)]
+    return messages[humans[-1] + 1 :] if humans else messages
 
 
 def limit_hit(messages: Sequence[BaseMessage]) -> bool:

@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Lesson, Reflection
-from reflexion_graph.actors._request import AttemptRequest
+from reflexion_graph.actors._request import AttemptRequest, AttemptResult, as_result
 
 
 class BaseActor(ABC):
@@ -47,10 +47,10 @@ class BaseActor(ABC):
         return ()
 
     @abstractmethod
-    def attempt(self, request: AttemptRequest) -> str:
-        """Return the answer of one attempt."""
+    def attempt(self, request: AttemptRequest) -> str | AttemptResult:
+        """Make one attempt: its answer, or an :class:`AttemptResult` with its tool steps."""
 
-    async def aattempt(self, request: AttemptRequest) -> str:
+    async def aattempt(self, request: AttemptRequest) -> str | AttemptResult:
         """Async twin of :meth:`attempt`; runs it in a worker thread unless overridden."""
         return await asyncio.to_thread(self.attempt, request)
 
@@ -62,12 +62,12 @@ class BaseActor(ABC):
         lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
-        """Deprecated: :meth:`attempt` with the request spelled out."""
+        """Deprecated: :meth:`attempt` with the request spelled out; returns the answer."""
         _warn_act("act", "attempt")
         request = AttemptRequest(
             task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
         )
-        return self.attempt(request)
+        return as_result(self.attempt(request)).answer
 
     async def aact(
         self,
@@ -77,12 +77,12 @@ class BaseActor(ABC):
         lessons: Sequence[Lesson],
         last_attempt: Attempt | None = None,
     ) -> str:
-        """Deprecated: :meth:`aattempt` with the request spelled out."""
+        """Deprecated: :meth:`aattempt` with the request spelled out; returns the answer."""
         _warn_act("aact", "aattempt")
         request = AttemptRequest(
             task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
         )
-        return await self.aattempt(request)
+        return as_result(await self.aattempt(request)).answer
 
 
 def _attempt_by_act(self: BaseActor, request: AttemptRequest) -> str:

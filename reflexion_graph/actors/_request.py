@@ -1,4 +1,4 @@
-"""What one attempt is given: one request object, as LangChain's ``ModelRequest`` is."""
+"""What one attempt is given (one request object, as LangChain's ``ModelRequest``) and makes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reflexion_graph._records import Attempt, Lesson, Reflection
+from reflexion_graph._records import Attempt, Lesson, Reflection, ToolStep
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,3 +32,21 @@ class AttemptRequest:
     def override(self, **changes: Any) -> AttemptRequest:
         """A copy with ``changes`` applied (``request.override(lessons=[])``)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What an attempt made: its answer, and the tool calls that led to it.
+
+    Actors with tools return one; an actor without tools may return its answer as a string.
+    """
+
+    answer: str
+    """The answer the evaluator judges."""
+    steps: Sequence[ToolStep] = ()
+    """The tool calls, in order, each with what the tool answered."""
+
+
+def as_result(made: str | AttemptResult) -> AttemptResult:
+    """An actor's return value as an :class:`AttemptResult`."""
+    return made if isinstance(made, AttemptResult) else AttemptResult(made)

@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import functools
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,14 +21,13 @@ from langgraph.runtime import Runtime
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import extract_json, message_text
+from reflexion_graph._records import ToolStep
 from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.actors._llm import BaseActor, build_messages
-from reflexion_graph.actors._request import AttemptRequest
+from reflexion_graph.actors._request import AttemptRequest, AttemptResult
 from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]
-
-_TOOL_LINE = re.compile(r"^\[tool (call|result|error)\] ([\w.-]+)[(:]", re.MULTILINE)
 
 
 class GraphActor(BaseActor):
@@ -37,7 +35,8 @@ class GraphActor(BaseActor):
 
     It is invoked with the attempt's prompt as ``{"messages": [...]}``; the attempt's answer is
     the transcript of what it added: tool calls, tool results and the final reply, so the
-    evaluator and the reflector see how the answer came about.
+    evaluator and the reflector see how the answer came about. Its tool steps come with it as
+    records (:func:`tool_steps`), which per-step blame reads.
     """
 
     def __init__(self, graph: Pregel[Any, Any, Any, Any], *, recursion_limit: int = 25) -> None:
@@ -59,7 +58,7 @@ class GraphActor(BaseActor):
                 names.extend(name for name in node.data.tools_by_name if name not in names)
         return tuple(names)
 
-    def attempt(self, request: AttemptRequest) -> str:
+    def attempt(self, request: AttemptRequest) -> AttemptResult:
         """Run the graph once."""
         messages = build_messages(prompts.TOOL_ACTOR_SYSTEM_PROMPT, request)
         try:
@@ -67,10 +66,10 @@ class GraphActor(BaseActor):
                 {"messages": messages}, {"recursion_limit": self.recursion_limit}
             )
         except GraphRecursionError:
-            return _stopped(self.recursion_limit)
-        return transcript(output["messages"][len(messages) :])
+            return AttemptResult(_stopped(self.recursion_limit))
+        return attempt_result(output["messages"][len(messages) :])
 
-    async def aattempt(self, request: AttemptRequest) -> str:
+    async def aattempt(self, request: AttemptRequest) -> AttemptResult:
         """Run the graph once, asynchronously."""
         messages = build_messages(prompts.TOOL_ACTOR_SYSTEM_PROMPT, request)
         try:
@@ -78,8 +77,8 @@ class GraphActor(BaseActor):
                 {"messages": messages}, {"recursion_limit": self.recursion_limit}
             )
         except GraphRecursionError:
-            return _stopped(self.recursion_limit)
-        return transcript(output["messages"][len(messages) :])
+            return AttemptResult(_stopped(self.recursion_limit))
+        return attempt_result(output["messages"][len(messages) :])
 
 
 def create_tool_actor(
@@ -163,20 +162,38 @@ def transcript(messages: Sequence[BaseMessage]) -> str:
     return "\n".join([*lines, reply] if lines else [reply]).strip()
 
 
-def tools_called(text: str) -> list[str]:
-    """The tools a :func:`transcript` shows called, in order of first call."""
-    return list(dict.fromkeys(name for kind, name in _tool_lines(text) if kind == "call"))
+def attempt_result(messages: Sequence[BaseMessage]) -> AttemptResult:
+    """What the actor graph added: its :func:`transcript` and its :func:`tool_steps`."""
+    return AttemptResult(transcript(messages), tool_steps(messages))
 
 
-def tools_left_failing(text: str) -> list[str]:
-    """The tools whose last result in a :func:`transcript` is an error, in order of call."""
-    last = {name: kind for kind, name in _tool_lines(text) if kind != "call"}
-    return [name for name in tools_called(text) if last.get(name) == "error"]
+def tool_steps(messages: Sequence[BaseMessage]) -> list[ToolStep]:
+    """Each tool call in ``messages`` with the tool message that answered it, in call order."""
+    answers = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    steps = []
+    for message in messages:
+        for call in message.tool_calls if isinstance(message, AIMessage) else []:
+            answer = answers.get(call["id"] or "")
+            steps.append(
+                ToolStep(
+                    tool=call["name"],
+                    args=dict(call["args"]),
+                    result=message_text(answer.content) if answer is not None else "",
+                    error=answer is not None and answer.status == "error",
+                )
+            )
+    return steps
 
 
-def _tool_lines(text: str) -> list[tuple[str, str]]:
-    """``(call | result | error, tool name)`` of each tool line of a transcript."""
-    return [(found.group(1), found.group(2)) for found in _TOOL_LINE.finditer(text)]
+def tools_called(steps: Sequence[ToolStep]) -> list[str]:
+    """The tools called, in order of first call."""
+    return list(dict.fromkeys(step["tool"] for step in steps))
+
+
+def tools_left_failing(steps: Sequence[ToolStep]) -> list[str]:
+    """The tools whose last call answered with an error, in order of first call."""
+    last_error = {step["tool"]: step["error"] for step in steps}
+    return [name for name in tools_called(steps) if last_error[name]]
 
 
 def _stopped(limit: int) -> str:

@@ -17,7 +17,7 @@ from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
-from reflexion_graph.actors._request import AttemptRequest
+from reflexion_graph.actors._request import AttemptRequest, as_result
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._state import (
@@ -77,14 +77,14 @@ class ReflexionNodes:
     def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         request = attempt_request(state, context_of(runtime))
         with metered() as meter:
-            answer = self.actor.attempt(request)
-        return {"answer": answer, "usage": meter.usage}
+            made = as_result(self.actor.attempt(request))
+        return {"answer": made.answer, "steps": list(made.steps), "usage": meter.usage}
 
     async def aact(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         request = attempt_request(state, context_of(runtime))
         with metered() as meter:
-            answer = await self.actor.aattempt(request)
-        return {"answer": answer, "usage": meter.usage}
+            made = as_result(await self.actor.aattempt(request))
+        return {"answer": made.answer, "steps": list(made.steps), "usage": meter.usage}
 
     # evaluate: judge the attempt, record it, and decide whether the run stops.
     def evaluate(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
@@ -240,6 +240,7 @@ def _fresh_run(task: str, recalled: list[Lesson]) -> Update:
         "reflections": Overwrite([]),
         "usage": Overwrite(empty_usage()),
         "answer": "",
+        "steps": [],
         "evaluation": None,
         "best": None,
         "stop_reason": None,
@@ -252,6 +253,8 @@ def _judged(
     """Record the attempt with its verdict, and why the run stops now (if it does)."""
     attempts = state.get("attempts") or []
     attempt = Attempt(number=len(attempts) + 1, answer=state["answer"], evaluation=evaluation)
+    if state.get("steps"):
+        attempt["steps"] = state["steps"]
     spent = add_usage(state.get("usage"), usage)
     return {
         "evaluation": evaluation,

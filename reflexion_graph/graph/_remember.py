@@ -19,7 +19,7 @@ from langgraph.types import interrupt
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ReplayVerdict
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import BaseActor
-from reflexion_graph.actors._request import AttemptRequest
+from reflexion_graph.actors._request import AttemptRequest, as_result
 from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator
@@ -69,8 +69,8 @@ class RememberNodes:
                 )
                 verdict = None
                 if work.replayable(lesson):
-                    answer = self.actor.attempt(replay_request(state, lesson))
-                    verdict = self.evaluator.evaluate(state["task"], answer)
+                    made = as_result(self.actor.attempt(replay_request(state, lesson)))
+                    verdict = self.evaluator.evaluate(state["task"], made.answer)
                 learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
 
@@ -86,8 +86,8 @@ class RememberNodes:
                 )
                 verdict = None
                 if work.replayable(lesson):
-                    answer = await self.actor.aattempt(replay_request(state, lesson))
-                    verdict = await self.evaluator.aevaluate(state["task"], answer)
+                    made = as_result(await self.actor.aattempt(replay_request(state, lesson)))
+                    verdict = await self.evaluator.aevaluate(state["task"], made.answer)
                 learned.append(work.judged(lesson, verdict, state))
         return {"learned": learned, "usage": meter.usage}
 

@@ -106,7 +106,7 @@ class LLMReflector(BaseReflector):
         earlier_text = (
             prompts.REFLECTOR_EARLIER_PROMPT.format(lessons=bullet_list(earlier)) if earlier else ""
         )
-        called = tools_called(attempt["answer"])
+        called = tools_called(attempt.get("steps") or [])
         steps_text = prompts.REFLECTOR_STEP_PROMPT.format(tools=", ".join(called)) if called else ""
         user = self.user_prompt.format(
             task=task,
@@ -134,6 +134,6 @@ class LLMReflector(BaseReflector):
                 "model": model_id(self.model),
                 "fallback": fallback,
                 "rule": rule_of(text),
-                "step": blamed_step(text, attempt["answer"]),
+                "step": blamed_step(text, attempt.get("steps") or []),
             },
         )

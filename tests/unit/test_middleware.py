@@ -144,13 +144,13 @@ def test_a_retry_runs_the_agents_tools_again():
         return AIMessage("", tool_calls=[{"name": "price", "args": {"item": "tea"}, "id": f"c{n}"}])
 
     model = ScriptedChatModel(replies=[call(1), "1.5", call(2), "150"])
-    middleware = ReflexionMiddleware(
-        evaluator=cents, model=ScriptedChatModel(replies=[IN_RUN_LESSON]), memory=None
-    )
+    reflector = ScriptedChatModel(replies=[IN_RUN_LESSON])
+    middleware = ReflexionMiddleware(evaluator=cents, model=reflector, memory=None)
     built = create_agent(model, tools=[price], middleware=[middleware])
     result = ask(built)
     assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
     assert looked_up == ["tea", "tea"]  # side effects repeat with the retry
+    assert "The attempt called the tools price." in reflector.prompt_text(0)  # its steps
 
 
 def test_each_run_streams_what_it_recalled_judged_learnt_and_how_it_ended():

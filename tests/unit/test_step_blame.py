@@ -1,5 +1,6 @@
 """Per-step blame in tool graphs: the lesson names the tool, memory recalls it by that tool."""
 
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
@@ -13,40 +14,76 @@ from reflexion_graph import (
     make_lesson,
     make_reflection,
 )
-from reflexion_graph.actors._tools import GraphActor, tools_called, tools_left_failing
+from reflexion_graph.actors._tools import (
+    GraphActor,
+    tool_steps,
+    tools_called,
+    tools_left_failing,
+)
 from reflexion_graph.graph._nodes import first_unique
 from reflexion_graph.graph._remember import lesson_of_failure
 from reflexion_graph.reflectors._blame import blamed_step
 from tests.fakes import RecordingMemory, ScriptedChatModel
 from tests.tools import call, current_weather, geocode
 
-TRANSCRIPT = """[tool call] geocode({"city": "Paris"})
-[tool result] geocode: 48.85,2.35
-[tool call] current_weather({"lat": 48.85, "lon": 2.35})
-[tool error] current_weather: units must be metric or standard
-[tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "standard"})
-[tool result] current_weather: 294.15
-Answer: 294.15"""
-LEFT_FAILING = """[tool call] geocode({"city": "Paris"})
-[tool result] geocode: 48.85,2.35
-[tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "celsius"})
-[tool error] current_weather: units must be 'standard' or 'metric'
-Answer: unknown"""
+
+def answered(name, result, error=False, **args):
+    """A call of tool ``name`` and the tool's answer."""
+    calling = call(name, **args)
+    status = "error" if error else "success"
+    tool_id = calling.tool_calls[0]["id"]
+    return [calling, ToolMessage(result, name=name, tool_call_id=tool_id, status=status)]
 
 
-def test_the_transcript_shows_which_tools_were_called_and_which_were_left_failing():
-    assert tools_called(TRANSCRIPT) == ["geocode", "current_weather"]
-    assert tools_left_failing(TRANSCRIPT) == []  # the error was fixed by the next call
+PARIS = answered("geocode", "48.85,2.35", city="Paris")
+FIXED = tool_steps(
+    [
+        *PARIS,
+        *answered("current_weather", "units must be metric or standard", True, lat=48.85),
+        *answered("current_weather", "294.15", lat=48.85, units="standard"),
+        AIMessage("Answer: 294.15"),
+    ]
+)
+LEFT_FAILING = tool_steps(
+    [
+        *PARIS,
+        *answered("current_weather", "units must be 'standard' or 'metric'", True, units="c"),
+        AIMessage("Answer: unknown"),
+    ]
+)
+
+
+def test_tool_steps_pair_each_call_with_its_answer():
+    assert FIXED[0] == {
+        "tool": "geocode",
+        "args": {"city": "Paris"},
+        "result": "48.85,2.35",
+        "error": False,
+    }
+    assert [(step["tool"], step["error"]) for step in FIXED] == [
+        ("geocode", False),
+        ("current_weather", True),
+        ("current_weather", False),
+    ]
+    unanswered = tool_steps([call("geocode", city="Oslo")])
+    assert unanswered == [
+        {"tool": "geocode", "args": {"city": "Oslo"}, "result": "", "error": False}
+    ]
+    assert tool_steps([AIMessage("Answer: [tool call] geocode( in prose")]) == []
+
+
+def test_the_steps_show_which_tools_were_called_and_which_were_left_failing():
+    assert tools_called(FIXED) == ["geocode", "current_weather"]
+    assert tools_left_failing(FIXED) == []  # the error was fixed by the next call
     assert tools_left_failing(LEFT_FAILING) == ["current_weather"]
-    assert tools_called("Answer: [tool call] geocode( in prose") == []
 
 
 def test_the_step_named_by_the_lesson_is_kept_when_the_attempt_called_it():
-    assert blamed_step("Step: `current_weather`\nMistake: ...", TRANSCRIPT) == "current_weather"
-    assert blamed_step("**Step:** geocode\nRule: ...", TRANSCRIPT) == "geocode"
-    assert blamed_step("Step: get_forecast\nMistake: ...", TRANSCRIPT) == ""  # never called
-    assert blamed_step("Step: answer\nMistake: rounded", TRANSCRIPT) == ""
-    assert blamed_step("Mistake: wrong units", TRANSCRIPT) == ""
+    assert blamed_step("Step: `current_weather`\nMistake: ...", FIXED) == "current_weather"
+    assert blamed_step("**Step:** geocode\nRule: ...", FIXED) == "geocode"
+    assert blamed_step("Step: get_forecast\nMistake: ...", FIXED) == ""  # never called
+    assert blamed_step("Step: answer\nMistake: rounded", FIXED) == ""
+    assert blamed_step("Mistake: wrong units", FIXED) == ""
 
 
 def test_a_tool_left_failing_is_blamed_whatever_the_lesson_names():
@@ -116,6 +153,11 @@ def test_a_failed_tool_run_stores_a_lesson_blamed_on_the_tool():
     )
 
     assert result["stop_reason"] == "passed"
+    first = result["attempts"][0]
+    assert [(step["tool"], step["result"]) for step in first["steps"]] == [
+        ("geocode", "48.85,2.35"),
+        ("current_weather", "294.15"),
+    ]
     assert "Step: <tool name>" in reflector_model.prompt_text(0)
     assert "geocode, current_weather" in reflector_model.prompt_text(0)
     [stored] = memory.stored["global"]
