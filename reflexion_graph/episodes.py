@@ -61,13 +61,9 @@ class EpisodeLog:
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
 
-    def read(self) -> Iterator[Episode]:
-        """Every episode in the file; a malformed line is an error naming its number."""
-        return read_episodes(self.path)
-
 
 def read_episodes(path: str | Path) -> Iterator[Episode]:
-    """Read an episode log."""
+    """Every episode in a log; a malformed line is an error naming its number."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as error:

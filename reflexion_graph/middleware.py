@@ -421,14 +421,14 @@ def critique_text(
     evaluation: Evaluation, reflections: Sequence[Reflection], retry_context: RetryContext
 ) -> str:
     """The message a retry starts from: the verdict, the lessons, or both."""
-    feedback = evaluation["feedback"] or "The answer was judged wrong."
+    feedback = evaluation["feedback"] or prompts.NO_FEEDBACK
     notes = (
         prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=bullet_list(reflections))
         if reflections
         else ""
     )
     if not shows_last_attempt(retry_context):
-        return f"That answer failed.\n{notes}Answer the task again."
+        return prompts.AGENT_RETRY_PROMPT.format(notes=notes)
     return prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)
 
 

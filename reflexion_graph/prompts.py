@@ -123,3 +123,21 @@ and literal values; do not write the function itself.
 
 Task:
 {task}"""
+
+NO_FEEDBACK = "The answer was judged wrong."
+"""What a retry is told when the evaluator gave no feedback."""
+
+NO_FEEDBACK_FOR_REFLECTION = "The attempt was judged wrong."
+"""What a reflector or the hindsight writer is told when the evaluator gave no feedback."""
+
+FALLBACK_LESSON = "The previous attempt failed: {feedback}"
+"""The lesson kept when the reflector answered with nothing: the verdict's own feedback."""
+
+RECALLED_EXAMPLE = " (seen on an earlier task: {evidence})"
+"""How a recalled lesson shows the check it was learnt from."""
+
+TOOL_RULE = "When calling {step}: {rule}"
+"""How memory states a rule blamed on a tool (recalled whenever the tool is in play)."""
+
+AGENT_RETRY_PROMPT = "That answer failed.\n{notes}Answer the task again."
+"""The agent's critique when the retry context shows no verdict (the middleware)."""

@@ -1,4 +1,14 @@
-"""Actors: the LLM actor, and tool-using or whole-graph actors.
+"""Actors: what an attempt is given and makes, the LLM actor, and tool-using or graph actors."""
 
-Import the public names from :mod:`reflexion_graph`; this package only groups the modules.
-"""
+from reflexion_graph.actors._llm import BaseActor, LLMActor
+from reflexion_graph.actors._request import AttemptRequest, AttemptResult
+from reflexion_graph.actors._tools import GraphActor, create_tool_actor
+
+__all__ = [
+    "AttemptRequest",
+    "AttemptResult",
+    "BaseActor",
+    "GraphActor",
+    "LLMActor",
+    "create_tool_actor",
+]

@@ -159,7 +159,7 @@ def build_messages(system_prompt: str, request: AttemptRequest) -> list[BaseMess
         if reflections
         else ""
     )
-    feedback = last_attempt["evaluation"]["feedback"] or "The answer was judged wrong."
+    feedback = last_attempt["evaluation"]["feedback"] or prompts.NO_FEEDBACK
     return [
         SystemMessage("\n\n".join(system)),
         HumanMessage(request.task),
@@ -186,6 +186,6 @@ def lesson_list(lessons: Sequence[Lesson]) -> str:
     lines = []
     for lesson in lessons:
         evidence = " ".join(lesson["evidence"].split())
-        example = f" (seen on an earlier task: {evidence[:MAX_SHOWN_EVIDENCE_CHARS]})"
+        example = prompts.RECALLED_EXAMPLE.format(evidence=evidence[:MAX_SHOWN_EVIDENCE_CHARS])
         lines.append(f"- {lesson['text']}{example if evidence else ''}")
     return "\n".join(lines)

@@ -133,9 +133,10 @@ class RunDisplay:
                 self._show_answer(values["answer"])
                 self._set_status(f"{spec.id}: evaluating attempt {self._attempt}")
             elif node == "evaluate":
+                verdict = values["attempts"][-1]["evaluation"]
                 if self._attempt == 1:
-                    self._first_passed = bool(values["evaluation"]["passed"])
-                self._show_verdict(values["evaluation"])
+                    self._first_passed = bool(verdict["passed"])
+                self._show_verdict(verdict)
                 self._set_status(f"{spec.id}: reflecting")
             elif node == "reflect":
                 text = values["reflections"][-1]["text"]

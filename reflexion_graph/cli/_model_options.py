@@ -8,13 +8,8 @@ from typing import Any
 
 from langchain_openai import ChatOpenAI
 
-from reflexion_graph.models import (
-    CATALOGUE,
-    DEFAULT_MODEL,
-    ModelSettings,
-    check_endpoint,
-    create_chat_model,
-)
+from reflexion_graph.models import CATALOGUE, DEFAULT_MODEL, ModelSettings, create_chat_model
+from reflexion_graph.models._settings import check_endpoint
 
 
 def add_model_arguments(parser: Any) -> None:

@@ -1,4 +1,23 @@
-"""The LangGraph wiring: the graph factory, its node functions and its state and context.
+"""The LangGraph wiring: the graph factory, and the run's state, schemas and context."""
 
-Import the public names from :mod:`reflexion_graph`; this package only groups the modules.
-"""
+from reflexion_graph.graph._factory import create_reflexion_agent
+from reflexion_graph.graph._state import (
+    ReflexionContext,
+    ReflexionInput,
+    ReflexionOutput,
+    ReflexionState,
+    RememberPolicy,
+    RetryContext,
+    StopReason,
+)
+
+__all__ = [
+    "ReflexionContext",
+    "ReflexionInput",
+    "ReflexionOutput",
+    "ReflexionState",
+    "RememberPolicy",
+    "RetryContext",
+    "StopReason",
+    "create_reflexion_agent",
+]

@@ -241,7 +241,6 @@ def _fresh_run(task: str, recalled: list[Lesson]) -> Update:
         "usage": Overwrite(empty_usage()),
         "answer": "",
         "steps": [],
-        "evaluation": None,
         "best": None,
         "stop_reason": None,
     }
@@ -257,7 +256,6 @@ def _judged(
         attempt["steps"] = state["steps"]
     spent = add_usage(state.get("usage"), usage)
     return {
-        "evaluation": evaluation,
         "attempts": [attempt],
         "usage": usage,
         "stop_reason": stop_reason([*attempts, attempt], spent, context),

@@ -16,6 +16,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from reflexion_graph import prompts
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ReplayVerdict
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import BaseActor
@@ -251,7 +252,7 @@ def lesson_of_failure(reflection: Reflection) -> Lesson:
     text = reflection["text"]
     if rule:
         metadata["lesson"] = text
-        text = f"When calling {step}: {rule}" if step else rule
+        text = prompts.TOOL_RULE.format(step=step, rule=rule) if step else rule
     return Lesson(
         id=reflection["id"],
         text=text,

@@ -12,7 +12,7 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ToolStep
+from reflexion_graph._records import Attempt, Lesson, Reflection, ToolStep
 from reflexion_graph._usage import TokenUsage, add_usage
 from reflexion_graph.errors import ConfigurationError
 
@@ -92,8 +92,6 @@ class ReflexionState(ReflexionOutput):
     """The answer of the attempt in progress, before it is judged."""
     steps: list[ToolStep]
     """The tool calls of the attempt in progress."""
-    evaluation: Evaluation | None
-    """The verdict on the latest attempt."""
 
 
 @dataclass(kw_only=True)

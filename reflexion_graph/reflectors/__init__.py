@@ -1,4 +1,6 @@
-"""Reflectors: the in-run reflector and the hindsight writer of cross-task lessons.
+"""Reflectors: the in-run reflector and the hindsight writer of cross-task lessons."""
 
-Import the public names from :mod:`reflexion_graph`; this package only groups the modules.
-"""
+from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter
+from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
+
+__all__ = ["BaseLessonWriter", "BaseReflector", "HindsightWriter", "LLMReflector"]

@@ -76,7 +76,7 @@ class HindsightWriter(BaseLessonWriter):
         user = self.user_prompt.format(
             task=task,
             failed=failed["answer"],
-            feedback=evidence_of(failed) or "The attempt was judged wrong.",
+            feedback=evidence_of(failed) or prompts.NO_FEEDBACK_FOR_REFLECTION,
             passed=passed["answer"],
         )
         return [SystemMessage(self.system_prompt), HumanMessage(user)]

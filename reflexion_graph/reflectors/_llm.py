@@ -102,7 +102,7 @@ class LLMReflector(BaseReflector):
     def _messages(
         self, task: str, attempt: Attempt, earlier: Sequence[Reflection]
     ) -> list[BaseMessage]:
-        feedback = attempt["evaluation"]["feedback"] or "The attempt was judged wrong."
+        feedback = attempt["evaluation"]["feedback"] or prompts.NO_FEEDBACK_FOR_REFLECTION
         earlier_text = (
             prompts.REFLECTOR_EARLIER_PROMPT.format(lessons=bullet_list(earlier)) if earlier else ""
         )
@@ -123,7 +123,7 @@ class LLMReflector(BaseReflector):
         text = _without_code(message_text(content))[:_MAX_LESSON_CHARS]
         fallback = not text
         if fallback:  # small models sometimes answer with nothing; keep the concrete feedback
-            text = f"The previous attempt failed: {attempt['evaluation']['feedback']}"
+            text = prompts.FALLBACK_LESSON.format(feedback=attempt["evaluation"]["feedback"])
         prompt = "\n\n".join(message_text(m.content) for m in messages)
         return make_reflection(
             text,

@@ -4,14 +4,9 @@ from dataclasses import replace
 import pytest
 
 from reflexion_graph import ConfigurationError, ModelSettings, ModelUnavailableError
-from reflexion_graph.models import (
-    CATALOGUE,
-    DEFAULT_MODEL,
-    check_endpoint,
-    create_chat_model,
-    ensure_server,
-    model_path,
-)
+from reflexion_graph.models import CATALOGUE, DEFAULT_MODEL, create_chat_model, model_path
+from reflexion_graph.models._server import ensure_server
+from reflexion_graph.models._settings import check_endpoint
 
 
 def test_settings_from_env_and_overrides(monkeypatch):

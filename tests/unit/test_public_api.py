@@ -1,4 +1,5 @@
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,6 @@ def test_the_package_imports_public_langgraph_and_langchain_apis_only():
 
 
 def test_importing_the_studio_module_starts_no_model(monkeypatch):
-    import importlib
     import sys
 
     import reflexion_graph.models as models
@@ -92,3 +92,117 @@ def test_the_top_level_exports_are_pinned_and_each_resolves():
         assert getattr(reflexion_graph, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         reflexion_graph.Nope  # noqa: B018
+
+
+EXPORTS = {
+    "reflexion_graph.bench": [
+        "DEFAULT_STRATEGIES",
+        "STRATEGIES",
+        "BenchRunner",
+        "BenchTask",
+        "countdown",
+        "family_tasks",
+        "humaneval",
+        "load_dataset",
+        "load_families",
+        "markdown",
+        "paired",
+        "plot",
+        "summary",
+        "transfer_markdown",
+    ],
+    "reflexion_graph.cli": [
+        "main",
+    ],
+    "reflexion_graph.evaluators": [
+        "DEFAULT_ASPECTS",
+        "AllOf",
+        "BaseEvaluator",
+        "CallableEvaluator",
+        "CodeTestEvaluator",
+        "CountdownEvaluator",
+        "EvaluatorFunction",
+        "ExactMatchEvaluator",
+        "FunctionCallEvaluator",
+        "HumanEvaluator",
+        "JSONSchemaEvaluator",
+        "LLMJudge",
+        "RegexEvaluator",
+        "RubricJudge",
+        "SandboxLimits",
+        "SelfTestEvaluator",
+        "Weighted",
+        "as_evaluator",
+        "probe_isolation",
+        "to_evaluation",
+    ],
+    "reflexion_graph.actors": [
+        "AttemptRequest",
+        "AttemptResult",
+        "BaseActor",
+        "GraphActor",
+        "LLMActor",
+        "create_tool_actor",
+    ],
+    "reflexion_graph.graph": [
+        "ReflexionContext",
+        "ReflexionInput",
+        "ReflexionOutput",
+        "ReflexionState",
+        "RememberPolicy",
+        "RetryContext",
+        "StopReason",
+        "create_reflexion_agent",
+    ],
+    "reflexion_graph.reflectors": [
+        "BaseLessonWriter",
+        "BaseReflector",
+        "HindsightWriter",
+        "LLMReflector",
+    ],
+    "reflexion_graph.memory": [
+        "DEFAULT_MEMORY_DIR",
+        "MEMORY_DIR_ENV",
+        "BaseReflectionMemory",
+        "ChromaReflectionMemory",
+        "ChromaStore",
+        "MiniLMEmbeddings",
+        "StoreReflectionMemory",
+    ],
+    "reflexion_graph.models": [
+        "CATALOGUE",
+        "DEFAULT_MODEL",
+        "CatalogueModel",
+        "EmbeddedServer",
+        "ModelSettings",
+        "cache_dir",
+        "catalogue_model",
+        "create_chat_model",
+        "model_id",
+        "model_path",
+        "start_embedded_server",
+    ],
+}
+"""Every subpackage's public names (the rule: ``__all__`` holds what a user of that area
+needs; plumbing stays in its private modules)."""
+
+
+@pytest.mark.parametrize("package", sorted(EXPORTS))
+def test_each_subpackage_exports_exactly_its_pinned_names(package):
+    module = importlib.import_module(package)
+    assert module.__all__ == EXPORTS[package]
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    shared = set(module.__all__) & set(reflexion_graph.__all__)
+    for name in shared:  # the top level re-exports the very same object
+        assert getattr(reflexion_graph, name) is getattr(module, name), name
+
+
+def test_server_plumbing_moved_out_of_models_still_imports_with_a_warning():
+    from reflexion_graph import models
+    from reflexion_graph.models._server import ensure_server
+
+    with pytest.warns(DeprecationWarning, match="ensure_server is internal"):
+        assert models.ensure_server is ensure_server
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        models.nope  # noqa: B018

@@ -43,7 +43,7 @@ def log(tmp_path):
 
 
 def test_every_run_is_logged_with_reflection_prompts_and_model(log):
-    episodes = list(log.read())
+    episodes = list(read_episodes(log.path))
     assert [e["task"] for e in episodes] == ["t1", "t2", "t3", "t4"]
     assert episodes[0]["model"] == "ScriptedChatModel"
     assert episodes[1]["reflections"][0]["prompt"].count("was bad") == 1
@@ -51,7 +51,7 @@ def test_every_run_is_logged_with_reflection_prompts_and_model(log):
 
 
 def test_grpo_rows_reward_only_reflections_whose_retry_passed(log):
-    rows = list(grpo_rows(log.read()))
+    rows = list(grpo_rows(read_episodes(log.path)))
     assert [(r["task"], r["completion"], r["reward"]) for r in rows] == [
         ("t1", "lesson 1", 1.0),
         ("t2", "lesson 2a", 0.0),
@@ -62,18 +62,18 @@ def test_grpo_rows_reward_only_reflections_whose_retry_passed(log):
 
 
 def test_dpo_rows_prefer_the_refined_attempt(log):
-    rows = list(dpo_rows(log.read()))
+    rows = list(dpo_rows(read_episodes(log.path)))
     assert [(r["prompt"], r["chosen"], r["rejected"]) for r in rows] == [
         ("t1", "good", "bad"),
         ("t2", "meh", "bad"),
         ("t2", "good", "bad"),
         ("t2", "good", "meh"),
     ]
-    assert len(list(dpo_rows(log.read(), per_aspect=True))) == 4
+    assert len(list(dpo_rows(read_episodes(log.path), per_aspect=True))) == 4
 
 
 def test_sft_rows_keep_successful_reflections(log):
-    assert [r["completion"] for r in sft_rows(log.read())] == ["lesson 1", "lesson 2b"]
+    assert [r["completion"] for r in sft_rows(read_episodes(log.path))] == ["lesson 1", "lesson 2b"]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_sft_rows_keep_successful_reflections(log):
 )
 def test_exports_load_in_datasets_as_they_are(log, tmp_path, export, columns):
     path = tmp_path / "export.jsonl"
-    count = write_jsonl(export(log.read()), path)
+    count = write_jsonl(export(read_episodes(log.path)), path)
     loaded = datasets.load_dataset("json", data_files=str(path), split="train")
     assert len(loaded) == count > 0
     assert columns <= set(loaded.column_names)
