@@ -14,6 +14,10 @@ from reflexion_graph.graph._state import RETRY_CONTEXTS, RememberPolicy, RetryCo
 
 Lessons = Literal["none", "memory", "oracle", "family"]
 
+SINGLE, RETRY, REFINE, REFLEXION = "single", "retry", "refine", "reflexion"
+MEMORY, ORACLE = "reflexion+memory", "oracle-lesson"
+EVERY_FAILURE, FAMILY_LESSONS = "reflexion+memory:every-failure", "family-lessons"
+
 
 @dataclass(frozen=True)
 class Lane:
@@ -43,19 +47,19 @@ class Lane:
 
 
 LANES = (
-    Lane("single", single_attempt=True),
-    Lane("retry", retry_context="none"),
-    Lane("refine", retry_context="last_attempt"),
-    Lane("reflexion"),
-    Lane("reflexion+memory", lessons="memory", remember="hindsight", memory_folder=".memory"),
-    Lane("oracle-lesson", lessons="oracle"),
+    Lane(SINGLE, single_attempt=True),
+    Lane(RETRY, retry_context="none"),
+    Lane(REFINE, retry_context="last_attempt"),
+    Lane(REFLEXION),
+    Lane(MEMORY, lessons="memory", remember="hindsight", memory_folder=".memory"),
+    Lane(ORACLE, lessons="oracle"),
     Lane(
-        "reflexion+memory:every-failure",
+        EVERY_FAILURE,
         lessons="memory",
         remember="every_failure",
         memory_folder=".every-failure.memory",
     ),
-    Lane("family-lessons", lessons="family"),
+    Lane(FAMILY_LESSONS, lessons="family"),
 )
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
 no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
@@ -68,7 +72,7 @@ retrieval (a diagnostic: what writing lessons loses, against what retrieving the
 and ``reflexion+memory:<retry context>`` are Reflexion with that retry context."""
 
 _BY_NAME = {lane.name: lane for lane in LANES}
-_WITH_CONTEXT = ("reflexion", "reflexion+memory")
+_WITH_CONTEXT = (REFLEXION, MEMORY)
 
 
 def lane_of(name: str) -> Lane:

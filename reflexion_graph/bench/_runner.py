@@ -24,7 +24,7 @@ from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.bench._families import family_of, position_of
-from reflexion_graph.bench._lanes import LANES, lane_of
+from reflexion_graph.bench._lanes import FAMILY_LESSONS, LANES, MEMORY, lane_of
 from reflexion_graph.bench._task import BenchTask
 from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
@@ -39,9 +39,6 @@ from reflexion_graph.models._binding import ChatRunnable, with_options
 
 _COUNTED = ("input_tokens", "output_tokens", "model_calls")
 """What a record counts of a run's usage (beside its seconds)."""
-MEMORY_STRATEGY = "reflexion+memory"
-ORACLE_STRATEGY = "oracle-lesson"
-FAMILY_LESSONS_STRATEGY = "family-lessons"
 STRATEGIES = tuple(lane.name for lane in LANES)
 """The named lanes (see :data:`LANES`); ``reflexion:<retry context>`` lanes come on top."""
 DEFAULT_STRATEGIES = STRATEGIES[:5]
@@ -335,12 +332,12 @@ class BenchRunner:
         """What ``reflexion+memory`` stored on the earlier tasks of ``task``'s family."""
         family, position = family_of(task.id), position_of(task.id)
         earlier = [f"{family}/{n}" for n in range(1, position)]
-        lane = self.records.get(MEMORY_STRATEGY, {})
+        lane = self.records.get(MEMORY, {})
         missing = [task_id for task_id in earlier if task_id not in lane]
         if missing:
             raise ConfigurationError(
-                f"{FAMILY_LESSONS_STRATEGY!r} needs the {MEMORY_STRATEGY!r} records of "
-                f"{missing}: run {MEMORY_STRATEGY!r} first, with the same --results"
+                f"{FAMILY_LESSONS!r} needs the {MEMORY!r} records of "
+                f"{missing}: run {MEMORY!r} first, with the same --results"
             )
         return [lesson for task_id in earlier for lesson in lane[task_id]["stored"]]
 

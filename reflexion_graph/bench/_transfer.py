@@ -12,11 +12,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from reflexion_graph.bench._families import Family, family_of, position_of
+from reflexion_graph.bench._lanes import (
+    EVERY_FAILURE,
+    FAMILY_LESSONS,
+    MEMORY,
+    ORACLE,
+    REFLEXION,
+    RETRY,
+)
 from reflexion_graph.bench._report import Records, paired_row
 
-BASELINE, MEMORY, ORACLE = "reflexion", "reflexion+memory", "oracle-lesson"
-EVERY_FAILURE = "reflexion+memory:every-failure"
-FAMILY_LESSONS = "family-lessons"
+BASELINE = REFLEXION
+"""The lane without memory that transfer is measured against."""
 MEMORY_LANES = (MEMORY, EVERY_FAILURE)
 _PAIRS = (
     (MEMORY, BASELINE),
@@ -25,7 +32,7 @@ _PAIRS = (
     (MEMORY, ORACLE),
     (MEMORY, FAMILY_LESSONS),
     (FAMILY_LESSONS, BASELINE),
-    (MEMORY, "retry"),
+    (MEMORY, RETRY),
     (ORACLE, BASELINE),
 )
 
