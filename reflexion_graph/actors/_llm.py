@@ -63,10 +63,7 @@ class BaseActor(ABC):
         last_attempt: Attempt | None = None,
     ) -> str:
         """Deprecated: :meth:`attempt` with the request spelled out; returns the answer."""
-        _warn_act("act", "attempt")
-        request = AttemptRequest(
-            task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
-        )
+        request = _deprecated("act", "attempt", task, reflections, lessons, last_attempt)
         return as_result(self.attempt(request)).answer
 
     async def aact(
@@ -78,10 +75,7 @@ class BaseActor(ABC):
         last_attempt: Attempt | None = None,
     ) -> str:
         """Deprecated: :meth:`aattempt` with the request spelled out; returns the answer."""
-        _warn_act("aact", "aattempt")
-        request = AttemptRequest(
-            task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
-        )
+        request = _deprecated("aact", "aattempt", task, reflections, lessons, last_attempt)
         return as_result(await self.aattempt(request)).answer
 
 
@@ -105,11 +99,22 @@ async def _aattempt_by_aact(self: BaseActor, request: AttemptRequest) -> str:
     )
 
 
-def _warn_act(old: str, new: str) -> None:
+def _deprecated(
+    old: str,
+    new: str,
+    task: str,
+    reflections: Sequence[Reflection],
+    lessons: Sequence[Lesson],
+    last_attempt: Attempt | None,
+) -> AttemptRequest:
+    """The request a 0.x ``act``/``aact`` call spells out, with a warning naming the new call."""
     warnings.warn(
         f"BaseActor.{old}(task, ...) is deprecated: call {new}(AttemptRequest(task=...))",
         DeprecationWarning,
         stacklevel=3,
+    )
+    return AttemptRequest(
+        task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
     )
 
 
