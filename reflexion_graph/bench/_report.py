@@ -12,7 +12,7 @@ from reflexion_graph._extras import require_extra
 Records = dict[str, dict[str, dict[str, Any]]]
 
 
-def summary(records: Records, attempts: int) -> list[dict[str, Any]]:
+def summary_rows(records: Records, attempts: int) -> list[dict[str, Any]]:
     """Per strategy: success after attempt 1..k, tokens, model calls, wall time."""
     rows = []
     for strategy, by_task in records.items():
@@ -46,7 +46,7 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     return float(min(1.0, 2 * tail))
 
 
-def paired(records: Records) -> list[dict[str, Any]]:
+def paired_rows(records: Records) -> list[dict[str, Any]]:
     """For each pair of strategies: tasks solved (at the full budget) by one and not the other."""
     solved = {
         s: {t: bool(r["success_at"][-1]) for t, r in by_task.items()}
@@ -70,7 +70,7 @@ def paired_row(a: str, b: str, first: dict[str, bool], second: dict[str, bool]) 
     }
 
 
-def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
+def results_markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
     """The tables printed at the end of ``reflexion-graph bench``."""
     header = " | ".join(f"@{k}" for k in range(1, attempts + 1))
     lines = [
@@ -81,7 +81,7 @@ def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
         "| tokens / solved | seconds / solved |",
         "|---|---|" + "---|" * attempts + "---|---|---|---|---|---|",
     ]
-    for row in summary(records, attempts):
+    for row in summary_rows(records, attempts):
         rates = " | ".join(f"{rate:.2f}" for rate in row["success_at"])
         tokens = row["input_tokens"] + row["output_tokens"]
         per_solved = (
@@ -99,7 +99,7 @@ def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
         "| exact McNemar p | verdict |",
         "|---|---|---|---|---|---|",
     ]
-    for row in paired(records):
+    for row in paired_rows(records):
         verdict = "significant" if row["p_value"] < 0.05 else "no significant difference"
         lines.append(
             f"| {row['a']} vs {row['b']} | {row['tasks']} | {len(row['only_a'])} | "
@@ -108,7 +108,7 @@ def markdown(records: Records, attempts: int, config: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot(records: Records, attempts: int, path: Path, title: str) -> None:
+def plot_success(records: Records, attempts: int, path: Path, title: str) -> None:
     """Success rate after each attempt, one line per strategy."""
     require_extra("matplotlib", "bench", "--plot")
     import matplotlib
@@ -118,7 +118,7 @@ def plot(records: Records, attempts: int, path: Path, title: str) -> None:
 
     figure, axes = plt.subplots(figsize=(6, 4))
     steps = list(range(1, attempts + 1))
-    for row in summary(records, attempts):
+    for row in summary_rows(records, attempts):
         label = f"{row['strategy']} (n={row['tasks']})"
         axes.plot(steps, row["success_at"], marker="o", label=label)
     axes.set(

@@ -17,8 +17,8 @@ from reflexion_graph.bench import (
     BenchRunner,
     load_dataset,
     load_families,
-    markdown,
-    plot,
+    plot_success,
+    results_markdown,
     transfer_markdown,
 )
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
@@ -197,13 +197,13 @@ def bench(args: argparse.Namespace, console: Console) -> int:
             progress.update(bar, advance=1, description=f"{strategy}: {record['task']} {solved}")
 
         asyncio.run(runner.run(advance))
-    console.print(markdown(runner.records, args.attempts, runner.config), markup=False)
+    console.print(results_markdown(runner.records, args.attempts, runner.config), markup=False)
     if args.dataset.startswith("families"):
         console.print("\n" + transfer_markdown(runner.records, load_families()), markup=False)
     console.print(f"results: {args.results}")
     if args.plot:
         title = f"{args.dataset} ({args.feedback} feedback)"
-        plot(runner.records, args.attempts, args.plot, title)
+        plot_success(runner.records, args.attempts, args.plot, title)
         console.print(f"plot: {args.plot}")
     return 0
 

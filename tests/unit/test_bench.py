@@ -11,10 +11,10 @@ from reflexion_graph.bench import (
     BenchRunner,
     countdown,
     humaneval,
-    markdown,
-    paired,
-    plot,
-    summary,
+    paired_rows,
+    plot_success,
+    results_markdown,
+    summary_rows,
 )
 from reflexion_graph.bench._datasets import load_dataset, select_tasks
 from reflexion_graph.bench._report import mcnemar_exact
@@ -115,7 +115,7 @@ async def test_every_strategy_runs_with_its_budget(tmp_path):
     assert calls["reflexion"] == calls["reflexion+memory"] == [3, 3, 3]
     for records in runner.records.values():
         assert all(len(r["success_at"]) == 2 for r in records.values())
-    table = markdown(runner.records, 2, runner.config)
+    table = results_markdown(runner.records, 2, runner.config)
     assert "| retry | 3 | 0.00 | 0.00 |" in table
     assert "retry vs reflexion | 3 | 0 | 0 | 1.000 | no significant difference |" in table
 
@@ -223,7 +223,7 @@ def test_paired_comparison_and_plot(tmp_path):
         "a": {"t1": {"success_at": [True]}, "t2": {"success_at": [False]}},
         "b": {"t1": {"success_at": [False]}, "t2": {"success_at": [False]}},
     }
-    assert paired(records) == [
+    assert paired_rows(records) == [
         {"a": "a", "b": "b", "tasks": 2, "only_a": ["t1"], "only_b": [], "p_value": 1.0}
     ]
     full = {
@@ -233,8 +233,8 @@ def test_paired_comparison_and_plot(tmp_path):
         }
         for name, by_task in records.items()
     }
-    assert summary(full, 1)[0]["success_at"] == [0.5]
-    plot(full, 1, tmp_path / "plot.png", "test")
+    assert summary_rows(full, 1)[0]["success_at"] == [0.5]
+    plot_success(full, 1, tmp_path / "plot.png", "test")
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -105,10 +105,10 @@ EXPORTS = {
         "humaneval",
         "load_dataset",
         "load_families",
-        "markdown",
-        "paired",
-        "plot",
-        "summary",
+        "paired_rows",
+        "plot_success",
+        "results_markdown",
+        "summary_rows",
         "transfer_markdown",
     ],
     "reflexion_graph.cli": [
@@ -206,3 +206,10 @@ def test_server_plumbing_moved_out_of_models_still_imports_with_a_warning():
         assert models.ensure_server is ensure_server
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         models.nope  # noqa: B018
+
+
+def test_the_benchs_renamed_report_functions_still_import_with_a_warning():
+    from reflexion_graph import bench
+
+    with pytest.warns(DeprecationWarning, match="use results_markdown"):
+        assert bench.markdown is bench.results_markdown
