@@ -427,7 +427,7 @@ def critique_text(
         if reflections
         else ""
     )
-    if not shows_last_attempt(retry_context):
+    if not shows_last_attempt(retry_context, evaluation):
         return prompts.AGENT_RETRY_PROMPT.format(notes=notes)
     return prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)
 

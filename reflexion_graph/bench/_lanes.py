@@ -14,6 +14,11 @@ from reflexion_graph.graph._state import RETRY_CONTEXTS, RememberPolicy, RetryCo
 
 Lessons = Literal["none", "memory", "oracle", "family"]
 
+PAPER_RETRY_CONTEXT: RetryContext = "last_attempt_and_reflection"
+"""What the ``reflexion`` lanes' retries see unless ``--retry-context`` says otherwise: the
+Reflexion paper's programming setup (fixed here, whatever the library's default, so a results
+file stays resumable)."""
+
 SINGLE, RETRY, REFINE, REFLEXION = "single", "retry", "refine", "reflexion"
 MEMORY, ORACLE = "reflexion+memory", "oracle-lesson"
 EVERY_FAILURE, FAMILY_LESSONS = "reflexion+memory:every-failure", "family-lessons"

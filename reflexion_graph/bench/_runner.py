@@ -24,7 +24,13 @@ from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.actors._request import AttemptRequest
 from reflexion_graph.bench._families import family_of, position_of
-from reflexion_graph.bench._lanes import FAMILY_LESSONS, LANES, MEMORY, lane_of
+from reflexion_graph.bench._lanes import (
+    FAMILY_LESSONS,
+    LANES,
+    MEMORY,
+    PAPER_RETRY_CONTEXT,
+    lane_of,
+)
 from reflexion_graph.bench._task import BenchTask
 from reflexion_graph.bench._transfer import lessons_by_family
 from reflexion_graph.episodes import EpisodeLog
@@ -133,7 +139,7 @@ class BenchRunner:
         seed: int,
         results: Path,
         config: dict[str, Any],
-        retry_context: RetryContext = ReflexionContext.retry_context,
+        retry_context: RetryContext = PAPER_RETRY_CONTEXT,
         concurrency: int = 1,
         episodes: EpisodeLog | None = None,
         memory_from: Path | None = None,

@@ -22,11 +22,11 @@ from reflexion_graph.bench import (
     transfer_markdown,
 )
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
-from reflexion_graph.bench._lanes import lane_of
+from reflexion_graph.bench._lanes import PAPER_RETRY_CONTEXT, lane_of
 from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.graph._state import RETRY_CONTEXTS, ReflexionContext
+from reflexion_graph.graph._state import RETRY_CONTEXTS
 from reflexion_graph.models import model_id
 from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl
 
@@ -81,9 +81,9 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument(
         "--retry-context",
         choices=RETRY_CONTEXTS,
-        default=ReflexionContext.retry_context,
+        default=PAPER_RETRY_CONTEXT,
         help="what the reflexion strategies' retries see "
-        f"(default {ReflexionContext.retry_context})",
+        f"(default {PAPER_RETRY_CONTEXT}, the Reflexion paper's)",
     )
     parser.add_argument(
         "--tasks",

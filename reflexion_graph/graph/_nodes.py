@@ -198,13 +198,16 @@ def attempt_request(state: ReflexionState, context: ReflexionContext) -> Attempt
     window = context.reflection_window
     reflections = state.get("reflections") or []
     attempts = state.get("attempts") or []
-    shows_attempt = shows_last_attempt(context.retry_context) and bool(attempts)
+    last = attempts[-1] if attempts else None
+    shows_attempt = last is not None and shows_last_attempt(
+        context.retry_context, last["evaluation"]
+    )
     shows_reflections = writes_reflections(context.retry_context) and window > 0
     return AttemptRequest(
         task=state["task"],
         lessons=state.get("recalled") or [],
         reflections=reflections[-window:] if shows_reflections else [],
-        last_attempt=attempts[-1] if shows_attempt else None,
+        last_attempt=last if shows_attempt else None,
         number=len(attempts) + 1,
     )
 

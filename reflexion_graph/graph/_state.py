@@ -12,17 +12,19 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from reflexion_graph._records import Attempt, Lesson, Reflection, ToolStep
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ToolStep
 from reflexion_graph._usage import TokenUsage, add_usage
 from reflexion_graph.errors import ConfigurationError
 
 StopReason = Literal["passed", "max_attempts", "token_budget", "plateau"]
 
-RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflection", "none"]
+RetryContext = Literal["reflections", "last_attempt", "last_attempt_and_reflection", "none", "auto"]
 """What a retry sees of the run, as in Reflexion's code: the run's reflections; the last
 attempt with its feedback and no reflector call (Self-Refine, self-debugging); both (the
-Reflexion paper's programming setup); or nothing: a fresh sample, no reflector call (the
-resampling baseline)."""
+Reflexion paper's programming setup); nothing: a fresh sample, no reflector call (the
+resampling baseline); or ``auto``: both, unless the verdict came from the model's own tests,
+then the reflections alone (shown its failed code under its own tests, a small model copies
+it)."""
 
 RememberPolicy = Literal["hindsight", "every_failure"]
 """What a run stores across tasks: a lesson written in hindsight from a failed and a passing
@@ -35,17 +37,25 @@ RETRY_CONTEXTS: tuple[RetryContext, ...] = (
     "last_attempt",
     "last_attempt_and_reflection",
     "none",
+    "auto",
 )
 
+SELF_JUDGED_SOURCES = ("self-tests",)
+"""Verdict sources written by the model itself: under ``auto``, a retry does not see its
+failed attempt (measured on HumanEval with self-written tests: README, "Does reflection help?")."""
 
-def shows_last_attempt(retry_context: RetryContext) -> bool:
-    """Whether a retry sees the failed attempt and its feedback."""
+
+def shows_last_attempt(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
+    """Whether a retry sees the failed attempt and its feedback (``verdict``: the attempt's)."""
+    if retry_context == "auto":
+        sources = verdict["source"].split("+") if verdict is not None else []
+        return not any(source in SELF_JUDGED_SOURCES for source in sources)
     return retry_context in ("last_attempt", "last_attempt_and_reflection")
 
 
 def writes_reflections(retry_context: RetryContext) -> bool:
     """Whether a failure is reflected on: the reflector writes a lesson the retry sees."""
-    return retry_context in ("reflections", "last_attempt_and_reflection")
+    return retry_context in ("reflections", "last_attempt_and_reflection", "auto")
 
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
@@ -110,8 +120,9 @@ class ReflexionContext:
         metadata={
             "description": "What a retry sees: 'reflections' (this run's lessons), "
             "'last_attempt' (the failed answer and its feedback; no reflector call), "
-            "'last_attempt_and_reflection' (both, as in the Reflexion paper) or 'none' "
-            "(a fresh sample; no reflector call)."
+            "'last_attempt_and_reflection' (both, as in the Reflexion paper), 'none' "
+            "(a fresh sample; no reflector call) or 'auto' (both, unless the verdict came "
+            "from the model's own tests: then the lessons alone)."
         },
     )
     recall_k: int = field(

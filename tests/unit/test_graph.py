@@ -398,3 +398,17 @@ def test_none_turns_a_limit_off_and_zero_still_does_with_a_warning():
     assert (old.max_total_tokens, old.plateau_patience) == (None, None)
     with pytest.raises(ConfigurationError, match="plateau_patience"):
         ReflexionContext(plateau_patience=-2)
+
+
+@pytest.mark.parametrize("source,shows_answer", [("tests", True), ("self-tests", False)])
+def test_auto_hides_the_failed_attempt_only_under_the_models_own_tests(source, shows_answer):
+    def judged(task, answer):
+        passed = answer == "right"
+        return make_evaluation(passed, feedback="" if passed else "f() returned 1", source=source)
+
+    graph, actor, reflector = agent(["first-try", "right"], ["Mistake: x."], evaluator=judged)
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(retry_context="auto"))
+    assert result["stop_reason"] == "passed"
+    retry_text = actor.prompt_text(1)
+    assert ("first-try" in retry_text) is shows_answer
+    assert "Mistake: x." in retry_text and len(reflector.prompts) == 1  # the lesson, always

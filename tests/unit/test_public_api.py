@@ -30,6 +30,7 @@ def test_input_output_and_context_schemas_build_with_their_descriptions():
         "last_attempt",
         "last_attempt_and_reflection",
         "none",
+        "auto",
     ]
     assert "Attempts before giving up" in context["max_attempts"]["description"]
 
