@@ -93,9 +93,11 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         max_attempts: Answers the agent may give per run (the first included).
         recall_k: Lessons recalled per task.
         memory_scope: The memory's scope, or a function of the run's ``Runtime`` giving it.
-        retry_context: What a retry sees: ``"last_attempt_and_reflection"`` (the verdict and a
-            lesson), ``"reflections"`` (the lesson only), ``"last_attempt"`` (the verdict
-            only; no reflector call) or ``"none"`` (just "answer again"; no reflector call).
+        retry_context: What a retry sees: ``"auto"`` (the verdict and a lesson, unless the
+            verdict came from the model's own tests: then the lesson only),
+            ``"last_attempt_and_reflection"`` (the verdict and a lesson), ``"reflections"``
+            (the lesson only), ``"last_attempt"`` (the verdict only; no reflector call) or
+            ``"none"`` (just "answer again"; no reflector call).
             The failed answer stays in the conversation whatever the context.
         save_reflections: Store what the run learnt in ``memory``.
         remember, verify_by_replay, lesson_candidates: the remember policy, as in
@@ -120,7 +122,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         max_attempts: int = 3,
         recall_k: int = 3,
         memory_scope: str | Callable[[Runtime[Any]], str] = "global",
-        retry_context: RetryContext = "last_attempt_and_reflection",
+        retry_context: RetryContext = "auto",
         save_reflections: bool = True,
         remember: RememberPolicy = "hindsight",
         verify_by_replay: bool = True,

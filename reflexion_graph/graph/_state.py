@@ -116,7 +116,7 @@ class ReflexionContext:
         metadata={"description": "How many of this run's latest reflections the actor sees."},
     )
     retry_context: RetryContext = field(
-        default="last_attempt_and_reflection",
+        default="auto",
         metadata={
             "description": "What a retry sees: 'reflections' (this run's lessons), "
             "'last_attempt' (the failed answer and its feedback; no reflector call), "
