@@ -51,6 +51,7 @@ _LIMITS = {
 }
 _WRITABLE = ("/tmp", "/dev/shm")  # everything a sandboxed child can write to
 _PR_SET_DUMPABLE = 4
+_HOME_PREFIX = "reflexion-worker-"  # the trusted worker's folder (``_warm.HOME_PREFIX``)
 
 
 def main() -> None:
@@ -59,6 +60,15 @@ def main() -> None:
     if sandboxed:
         _not_traceable()
     home = "/tmp" if sandboxed else os.getcwd()  # the trusted worker's folder, made for it
+    try:
+        _serve(control, home, sandboxed)
+    finally:  # the evaluator is gone, maybe killed before it could remove the folder it made
+        if not sandboxed and os.path.basename(home).startswith(_HOME_PREFIX):
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _serve(control: socket.socket, home: str, sandboxed: bool) -> None:
+    """Fork one child per run request until the evaluator closes the control socket."""
     _send(control, {"ready": True})
     while True:
         message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)

@@ -37,6 +37,10 @@ class WarmStartFailed(RuntimeError):
     """A fork server could not be started here."""
 
 
+HOME_PREFIX = "reflexion-worker-"
+"""The trusted worker's folder; the worker removes it when its owner is gone (killed, say)."""
+
+
 def warm_enabled() -> bool:
     """Whether runs start warm (the default), or cold as ``REFLEXION_GRAPH_SANDBOX=cold`` asks."""
     return os.environ.get("REFLEXION_GRAPH_SANDBOX", "warm") != "cold"
@@ -56,7 +60,7 @@ class ForkServer:
         self._owner = os.getpid()
         """The process that started it (a forked child must not kill or clean it up)."""
         self._errors = tempfile.TemporaryFile()
-        self._home = tempfile.mkdtemp(prefix="reflexion-worker-") if mode == "trusted" else None
+        self._home = tempfile.mkdtemp(prefix=HOME_PREFIX) if mode == "trusted" else None
         """The trusted worker's folder, where its runs' folders go (the sandbox uses its /tmp)."""
         try:
             self.process = subprocess.Popen(

@@ -1,9 +1,13 @@
 """The warm sandbox: each run is a fork that can neither see nor leave anything for the next."""
 
+import ast
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -149,3 +153,27 @@ def test_a_forked_process_starts_workers_of_its_own():
     assert passed and childs and not set(childs) & set(parents)
     assert judge("def f():\n    return 3", "assert f() == 3")["passed"]
     assert _sandbox.warm_worker_pids() == parents  # the child left the parent's worker alone
+
+
+def test_a_killed_owner_leaves_no_trusted_worker_folder_behind(tmp_path):
+    """A process killed by a signal cannot remove its worker's folder: the worker does."""
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import sys, time\n"
+        "from reflexion_graph.evaluators import CodeTestEvaluator\n"
+        "CodeTestEvaluator('assert f() == 3').evaluate('t', 'def f():\\n    return 3')\n"
+        "from reflexion_graph.evaluators import _warm\n"
+        "print([server._home for server in _warm.trusted_pool()._idle], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
+    homes = ast.literal_eval(owner.stdout.readline())
+    assert homes and all(os.path.isdir(home) for home in homes)
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(home) for home in homes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(os.path.exists(home) for home in homes)
