@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -70,3 +74,19 @@ class RecordingMemory(BaseReflectionMemory):
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         self.usage.append((list(ids), passed, scope))
+
+
+class BagOfWordsEmbeddings(Embeddings):
+    """Hashed bag-of-words vectors: texts that share words are similar, and nothing loads."""
+
+    size: int = 384
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = [0.0] * self.size
+        for word in re.findall(r"\w+", text.lower()):
+            vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % self.size] += 1.0
+        norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+        return [x / norm for x in vector]

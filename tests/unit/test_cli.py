@@ -84,14 +84,11 @@ class _GarbageEndpoint(http.server.BaseHTTPRequestHandler):
 
 
 def _store_one_lesson(folder):
-    from langchain_core.embeddings import DeterministicFakeEmbedding
-
     from reflexion_graph import make_lesson
     from reflexion_graph.memory import ChromaReflectionMemory
 
     lesson = make_lesson("an earlier lesson", task="an earlier task")
-    memory = ChromaReflectionMemory(path=folder, embeddings=DeterministicFakeEmbedding(size=384))
-    memory.save([lesson], scope="global")  # no embedding model loads in a unit test
+    ChromaReflectionMemory(path=folder).save([lesson], scope="global")
 
 
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"choices": null}', b"{}"])
