@@ -1,6 +1,7 @@
 """What needs a capable model runs on the default one (Qwen2.5-Coder-1.5B-Instruct)."""
 
 import pytest
+from langchain_core.messages import AIMessage
 
 from reflexion_graph import (
     LLMReflector,
@@ -9,6 +10,7 @@ from reflexion_graph import (
     make_evaluation,
 )
 from reflexion_graph._records import Attempt
+from reflexion_graph.actors._tools import attempt_result
 from reflexion_graph.evaluators import CodeTestEvaluator, RegexEvaluator
 from reflexion_graph.graph._remember import lesson_of_failure
 from reflexion_graph.models import (
@@ -17,6 +19,7 @@ from reflexion_graph.models import (
     catalogue_model,
     create_chat_model,
 )
+from tests.tools import answered
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +71,19 @@ def test_the_default_model_calls_a_real_tool(default_model):
     assert "[tool result] lookup_population: 2" in answer
 
 
-LEFT_FAILING = (  # the weather call's units were refused, and the attempt gave up
-    '[tool call] geocode({"city": "Paris"})\n[tool result] geocode: 48.85,2.35\n'
-    '[tool call] current_weather({"lat": 48.85, "lon": 2.35, "units": "celsius"})\n'
-    "[tool error] current_weather: units must be 'standard' or 'metric'\nAnswer: unknown"
+LEFT_FAILING = attempt_result(  # the weather call's units were refused, and the attempt gave up
+    [
+        *answered("geocode", "48.85,2.35", city="Paris"),
+        *answered(
+            "current_weather",
+            "units must be 'standard' or 'metric'",
+            True,
+            lat=48.85,
+            lon=2.35,
+            units="celsius",
+        ),
+        AIMessage("Answer: unknown"),
+    ]
 )
 
 
@@ -81,8 +93,9 @@ def test_a_lesson_on_a_tool_left_failing_is_blamed_on_that_tool_and_stored_with_
     task = "What is the temperature in Paris now, in degrees Celsius?"
     attempt = Attempt(
         number=1,
-        answer=LEFT_FAILING,
+        answer=LEFT_FAILING.answer,
         evaluation=make_evaluation(False, feedback="Expected 21.0 (degrees Celsius), got none."),
+        steps=list(LEFT_FAILING.steps),
     )
     for seed in (1, 2):  # whatever tool the model's own Step line names (see blame_bench.py)
         model = create_chat_model(

@@ -94,11 +94,15 @@ def endpoint_studio(embedded_server, tmp_path_factory):
 
 
 async def seed_lesson(client) -> None:
-    """Put a lesson in the server's store as StoreReflectionMemory.save writes it."""
+    """Put a lesson in the server's store as StoreReflectionMemory.save writes it.
+
+    It was used once, by a retry that passed (one recall, one help).
+    """
     lesson = make_lesson(
         "Seed lesson: answer with the city name only.", task="What is the capital city of France?"
     )
-    seed = {"text": lesson["text"], **stored_metadata(lesson, "global")}
+    used_once = {**lesson, "recalls": 1, "helped": 1}
+    seed = {"text": lesson["text"], **stored_metadata(used_once, "global")}
     await client.store.put_item(LESSONS, "seed", seed, index=["task"])
 
 

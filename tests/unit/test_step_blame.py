@@ -1,6 +1,6 @@
 """Per-step blame in tool graphs: the lesson names the tool, memory recalls it by that tool."""
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
@@ -24,16 +24,7 @@ from reflexion_graph.graph._nodes import first_unique
 from reflexion_graph.graph._remember import lesson_of_failure
 from reflexion_graph.reflectors._blame import blamed_step
 from tests.fakes import RecordingMemory, ScriptedChatModel
-from tests.tools import call, current_weather, geocode
-
-
-def answered(name, result, error=False, **args):
-    """A call of tool ``name`` and the tool's answer."""
-    calling = call(name, **args)
-    status = "error" if error else "success"
-    tool_id = calling.tool_calls[0]["id"]
-    return [calling, ToolMessage(result, name=name, tool_call_id=tool_id, status=status)]
-
+from tests.tools import answered, call, current_weather, geocode
 
 PARIS = answered("geocode", "48.85,2.35", city="Paris")
 FIXED = tool_steps(
