@@ -39,7 +39,9 @@ def replay(records: dict[str, dict], split: str, embeddings: MiniLMEmbeddings) -
             path=folder, embeddings=embeddings, max_lessons_per_scope=None
         )
         stored_families: list[str] = []
-        for task in family_tasks(split):
+        tasks = family_tasks(split)
+        family_by_prompt = {task.prompt: family_of(task.id) for task in tasks}
+        for task in tasks:
             record = records.get(task.id)
             if record is None:
                 continue
@@ -48,7 +50,7 @@ def replay(records: dict[str, dict], split: str, embeddings: MiniLMEmbeddings) -
                 available = family in stored_families
                 for k in KS:
                     found = memory.search(task.prompt, k=k, scope="global")
-                    origins = [family_of(ids_by_prompt[lesson["task"]]) for lesson in found]
+                    origins = [family_by_prompt[lesson["task"]] for lesson in found]
                     own = family in origins
                     row = counts[k]
                     row["later"] += 1
@@ -66,9 +68,6 @@ def replay(records: dict[str, dict], split: str, embeddings: MiniLMEmbeddings) -
     return counts
 
 
-ids_by_prompt: dict[str, str] = {}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -83,7 +82,6 @@ def main() -> None:
     for path in args.results:
         payload = json.loads(path.read_text())
         split = payload["config"]["dataset"].partition(":")[2] or None
-        ids_by_prompt.update({task.prompt: task.id for task in family_tasks(split)})
         for lane in LANES:
             if lane not in payload["records"]:
                 continue
