@@ -18,8 +18,9 @@ import argparse
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from reflexion_graph import make_lesson
+from reflexion_graph import Lesson, make_lesson
 from reflexion_graph.bench import family_tasks
 from reflexion_graph.bench._families import family_of, position_of
 from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
@@ -29,7 +30,9 @@ LANES = ("reflexion+memory", "reflexion+memory:every-failure")
 KS = (1, 2, 3, 4, 5)
 
 
-def replay(records: dict[str, dict], split: str, embeddings: MiniLMEmbeddings) -> dict[int, dict]:
+def replay(
+    records: dict[str, dict[str, Any]], split: str | None, embeddings: MiniLMEmbeddings
+) -> dict[int, dict[str, int]]:
     """Per ``k``: later tasks with an own-family lesson shown, and other families' lessons shown."""
     counts = {
         k: {"later": 0, "available": 0, "own": 0, "own_when_available": 0, "other": 0} for k in KS
@@ -58,10 +61,11 @@ def replay(records: dict[str, dict], split: str, embeddings: MiniLMEmbeddings) -
                     row["own"] += own
                     row["own_when_available"] += own and available
                     row["other"] += sum(origin != family for origin in origins)
-            lessons = [
-                {**make_lesson(text, task=task.prompt), "recalls": 1, "helped": 1}
-                for text in record.get("stored") or []
-            ]
+            lessons: list[Lesson] = []
+            for text in record.get("stored") or []:
+                lesson = make_lesson(text, task=task.prompt)
+                lesson["recalls"] = lesson["helped"] = 1  # verified: its replay passed
+                lessons.append(lesson)
             if lessons:
                 memory.save(lessons, scope="global")
                 stored_families.extend([family] * len(lessons))
