@@ -120,7 +120,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         model: BaseChatModel | None = None,
         memory: BaseReflectionMemory | None = None,
         max_attempts: int = 3,
-        recall_k: int = 3,
+        recall_k: int = 2,
         memory_scope: str | Callable[[Runtime[Any]], str] = "global",
         retry_context: RetryContext = "auto",
         save_reflections: bool = True,

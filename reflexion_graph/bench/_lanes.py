@@ -19,6 +19,12 @@ PAPER_RETRY_CONTEXT: RetryContext = "last_attempt_and_reflection"
 Reflexion paper's programming setup (fixed here, whatever the library's default, so a results
 file stays resumable)."""
 
+MEMORY_SETTINGS = ("recall_k", "lesson_candidates", "verify_by_replay")
+"""The run settings that change what a memory lane recalls and keeps: a results file records
+them (the library's defaults unless the bench is told otherwise)."""
+UNRECORDED_MEMORY_SETTINGS = {"recall_k": 3, "lesson_candidates": 3, "verify_by_replay": True}
+"""What every results file written before its config recorded the memory settings ran with."""
+
 SINGLE, RETRY, REFINE, REFLEXION = "single", "retry", "refine", "reflexion"
 MEMORY, ORACLE = "reflexion+memory", "oracle-lesson"
 EVERY_FAILURE, FAMILY_LESSONS = "reflexion+memory:every-failure", "family-lessons"

@@ -12,7 +12,7 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,7 +28,9 @@ from reflexion_graph.bench._lanes import (
     FAMILY_LESSONS,
     LANES,
     MEMORY,
+    MEMORY_SETTINGS,
     PAPER_RETRY_CONTEXT,
+    UNRECORDED_MEMORY_SETTINGS,
     lane_of,
 )
 from reflexion_graph.bench._task import BenchTask
@@ -126,6 +128,32 @@ class FixedLessons(BaseReflectionMemory):
         """Count nothing."""
 
 
+def saved_config_of(saved: dict[str, Any]) -> dict[str, Any]:
+    """A results file's config, with the memory settings it ran with.
+
+    A file written before configs recorded them ran with :data:`UNRECORDED_MEMORY_SETTINGS`.
+    """
+    config = saved.get("config")
+    if not isinstance(config, dict):
+        return {}
+    return {"memory": UNRECORDED_MEMORY_SETTINGS, **config}
+
+
+def recorded_memory_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The memory settings a run uses and records: ``settings`` over the library's defaults.
+
+    Checked as a :class:`ReflexionContext` checks them; a name that is not a memory setting
+    is refused.
+    """
+    unknown = sorted(set(settings) - set(MEMORY_SETTINGS))
+    if unknown:
+        raise ConfigurationError(
+            f"not memory settings: {', '.join(unknown)}; known: {', '.join(MEMORY_SETTINGS)}"
+        )
+    context = ReflexionContext(**settings)
+    return {name: getattr(context, name) for name in MEMORY_SETTINGS}
+
+
 class BenchRunner:
     """Runs every (strategy, task) pair once, saving each record as it finishes."""
 
@@ -143,6 +171,7 @@ class BenchRunner:
         concurrency: int = 1,
         episodes: EpisodeLog | None = None,
         memory_from: Path | None = None,
+        memory_settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.lanes = {strategy: lane_of(strategy) for strategy in strategies}
         for lane in self.lanes.values():
@@ -165,12 +194,18 @@ class BenchRunner:
                 f"--memory-from {str(memory_from)!r} is not a Chroma memory folder "
                 "(no chroma.sqlite3 in it)"
             )
+        saved = self._saved()
+        saved_config = saved_config_of(saved)
+        self.memory_settings = recorded_memory_settings(
+            saved_config.get("memory", {}) if memory_settings is None else memory_settings
+        )
         self.config = {
             **config,
             **({"memory_from": memory_from.name} if memory_from else {}),
             "attempts": attempts,
             "seed": seed,
             "retry_context": self.retry_context,
+            "memory": self.memory_settings,
         }
         self.records: dict[str, dict[str, Record]] = {s: {} for s in self.strategies}
         self.other_records: dict[str, dict[str, Record]] = {}
@@ -179,7 +214,7 @@ class BenchRunner:
         self.self_tests: dict[str, list[str]] = {}
         self._first_locks: dict[str, asyncio.Lock] = {}
         self._task_ids = {task.prompt: task.id for task in tasks}
-        self._resume()
+        self._resume(saved, saved_config)
 
     def pending(self) -> int:
         """How many (strategy, task) runs are still to do."""
@@ -354,6 +389,7 @@ class BenchRunner:
             retry_context=lane.retry_context or self.retry_context,
             remember=lane.remember or "hindsight",
             save_reflections=lane.keeps_memory,
+            **self.memory_settings,
         )
 
     async def _success_at(self, task: BenchTask, attempts: list[Attempt]) -> list[bool]:
@@ -383,19 +419,29 @@ class BenchRunner:
             shutil.copytree(self.memory_from, folder)
         return ChromaReflectionMemory(path=folder)
 
-    def _resume(self) -> None:
+    def _saved(self) -> dict[str, Any]:
+        """The results file's payload; empty when there is none yet."""
         if not self.results.exists():
-            return
+            return {}
         try:
             saved = json.loads(self.results.read_text())
         except (OSError, json.JSONDecodeError) as error:
             raise ConfigurationError(
                 f"cannot resume from {str(self.results)!r}: {error}"
             ) from error
-        if saved.get("config") != self.config:
+        if not isinstance(saved, dict):
+            raise ConfigurationError(
+                f"cannot resume from {str(self.results)!r}: not a results file"
+            )
+        return saved
+
+    def _resume(self, saved: dict[str, Any], saved_config: dict[str, Any]) -> None:
+        if not saved:
+            return
+        if saved_config != self.config:
             raise ConfigurationError(
                 f"{str(self.results)!r} holds a run with another configuration "
-                f"({saved.get('config')}); give another --results file"
+                f"({saved_config}); give another --results file"
             )
         for strategy, done in saved.get("records", {}).items():
             if strategy in self.records:

@@ -86,6 +86,12 @@ def add_parsers(commands: Any) -> None:
         f"(default {PAPER_RETRY_CONTEXT}, the Reflexion paper's)",
     )
     parser.add_argument(
+        "--recall-k",
+        type=int,
+        help="lessons a memory lane recalls per task (default: the library's, "
+        "or the one the --results file ran with; recorded in the file)",
+    )
+    parser.add_argument(
         "--tasks",
         nargs="+",
         metavar="ID",
@@ -182,6 +188,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         concurrency=args.concurrency,
         episodes=EpisodeLog(args.episodes) if args.episodes else None,
         memory_from=args.memory_from,
+        memory_settings=None if args.recall_k is None else {"recall_k": args.recall_k},
     )
     columns = (
         TextColumn("{task.description}"),

@@ -126,7 +126,12 @@ class ReflexionContext:
         },
     )
     recall_k: int = field(
-        default=3, metadata={"description": "Lessons recalled from long-term memory per task."}
+        default=2,
+        metadata={
+            "description": "Lessons recalled from long-term memory per task (2: as often "
+            "the task family's own lesson as 3, with half the lessons of other families; "
+            "benchmarks/recall_k_bench.py)."
+        },
     )
     memory_scope: str = field(
         default="global",

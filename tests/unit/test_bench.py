@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 from pydantic import Field
 
-from reflexion_graph import AttemptRequest, ConfigurationError, prompts
+from reflexion_graph import AttemptRequest, ConfigurationError, ReflexionContext, prompts
 from reflexion_graph.bench import (
     DEFAULT_STRATEGIES,
     BenchRunner,
@@ -17,6 +17,7 @@ from reflexion_graph.bench import (
     summary_rows,
 )
 from reflexion_graph.bench._datasets import load_dataset, select_tasks
+from reflexion_graph.bench._lanes import UNRECORDED_MEMORY_SETTINGS
 from reflexion_graph.bench._report import mcnemar_exact
 from reflexion_graph.bench._runner import BenchActor
 from tests.fakes import ScriptedChatModel
@@ -92,7 +93,7 @@ def test_unknown_dataset_and_feedback_are_named():
         load_dataset("countdown", lambda: None, feedback="vibes", seed=0, difficulty=3)
 
 
-def make_runner(tmp_path, strategies, model=None, concurrency=1, **config):
+def make_runner(tmp_path, strategies, model=None, concurrency=1, memory_settings=None, **config):
     tasks = countdown(3, seed=0)
     return BenchRunner(
         model or CyclingModel(replies=["Answer: 1 + 1", "a lesson"]),
@@ -103,6 +104,7 @@ def make_runner(tmp_path, strategies, model=None, concurrency=1, **config):
         results=tmp_path / "results.json",
         concurrency=concurrency,
         config={"dataset": "countdown", "feedback": "honest", "model": "fake", **config},
+        memory_settings=memory_settings,
     )
 
 
@@ -216,6 +218,38 @@ async def test_a_resumed_run_continues_where_it_stopped(tmp_path):
     assert set(saved["records"]) == {"single", "retry"}
     with pytest.raises(ConfigurationError, match="another configuration"):
         make_runner(tmp_path, ["single"], model_id="other")
+
+
+async def test_the_results_file_records_the_memory_settings_and_holds_a_resume_to_them(tmp_path):
+    first = make_runner(tmp_path, ["single"], memory_settings={"recall_k": 1})
+    await first.run()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["config"]["memory"] == {
+        "recall_k": 1,
+        "lesson_candidates": ReflexionContext().lesson_candidates,
+        "verify_by_replay": True,
+    }
+    resumed = make_runner(tmp_path, ["reflexion+memory"])  # no settings given: the file's
+    assert resumed._context("reflexion+memory").recall_k == 1
+    with pytest.raises(ConfigurationError, match="another configuration"):
+        make_runner(tmp_path, ["single"], memory_settings={"recall_k": 2})
+    with pytest.raises(ConfigurationError, match="not memory settings: max_attempts"):
+        make_runner(tmp_path / "x", ["single"], memory_settings={"max_attempts": 2})
+
+
+async def test_a_results_file_from_before_memory_settings_were_recorded_resumes_with_its_own(
+    tmp_path,
+):
+    await make_runner(tmp_path, ["single"]).run()
+    results = tmp_path / "results.json"
+    saved = json.loads(results.read_text())
+    del saved["config"]["memory"]
+    results.write_text(json.dumps(saved))
+    resumed = make_runner(tmp_path, ["single", "retry"])
+    assert resumed.config["memory"] == UNRECORDED_MEMORY_SETTINGS
+    assert resumed.pending() == 3
+    with pytest.raises(ConfigurationError, match="another configuration"):
+        make_runner(tmp_path, ["single"], memory_settings={"recall_k": 5})
 
 
 def test_paired_comparison_and_plot(tmp_path):
