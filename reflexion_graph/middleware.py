@@ -100,7 +100,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             ``"none"`` (just "answer again"; no reflector call).
             The failed answer stays in the conversation whatever the context.
         save_reflections: Store what the run learnt in ``memory``.
-        remember, verify_by_replay, lesson_candidates: the remember policy, as in
+        remember, verify_by_replay, lesson_candidates, replay_unsolved: the remember policy, as in
             :class:`ReflexionContext`. A replay is one call of ``model`` with the task and the
             rule alone, without the agent's tools.
         prune_failed_attempts: Drop the failed answers and critiques from the returned
@@ -127,6 +127,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         remember: RememberPolicy = "hindsight",
         verify_by_replay: bool = True,
         lesson_candidates: int = 3,
+        replay_unsolved: bool = False,
         prune_failed_attempts: bool = False,
         name: str = "ReflexionMiddleware",
     ) -> None:
@@ -146,6 +147,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             remember=remember,
             verify_by_replay=verify_by_replay,
             lesson_candidates=lesson_candidates,
+            replay_unsolved=replay_unsolved,
         )
         self._system_prompt = prompts.ACTOR_SYSTEM_PROMPT
 

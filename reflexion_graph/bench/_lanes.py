@@ -28,6 +28,7 @@ UNRECORDED_MEMORY_SETTINGS = {"recall_k": 3, "lesson_candidates": 3, "verify_by_
 SINGLE, RETRY, REFINE, REFLEXION = "single", "retry", "refine", "reflexion"
 MEMORY, ORACLE = "reflexion+memory", "oracle-lesson"
 EVERY_FAILURE, FAMILY_LESSONS = "reflexion+memory:every-failure", "family-lessons"
+REPLAY_UNSOLVED = "reflexion+memory:replay-unsolved"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Lane:
     """A memory lane's policy; its memory starts empty and lives beside the results file."""
     memory_folder: str = ""
     """The memory's folder suffix beside the results file (``.memory`` and so on)."""
+    replay_unsolved: bool = False
+    """A hindsight memory lane that also replays the rules of runs that never passed."""
 
     @property
     def resamples(self) -> bool:
@@ -71,6 +74,13 @@ LANES = (
         memory_folder=".every-failure.memory",
     ),
     Lane(FAMILY_LESSONS, lessons="family"),
+    Lane(
+        REPLAY_UNSOLVED,
+        lessons="memory",
+        remember="hindsight",
+        memory_folder=".replay-unsolved.memory",
+        replay_unsolved=True,
+    ),
 )
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,
 no reflection: Self-Refine); Reflexion with this run's lessons; Reflexion plus cross-task
@@ -78,7 +88,8 @@ memory (starting empty; the library's remember policy: verified hindsight lesson
 recalling the task's oracle lesson (the families' convention: the ceiling for memory); the
 memory lane with the earlier policy (every lesson stored as written at failure time); Reflexion
 shown the lessons ``reflexion+memory`` stored on the earlier tasks of the task's family, without
-retrieval (a diagnostic: what writing lessons loses, against what retrieving them loses).
+retrieval (a diagnostic: what writing lessons loses, against what retrieving them loses); the
+memory lane that also keeps an unsolved run's in-run rule once its replay passes.
 ``retry`` and ``refine`` are the baselines Reflexion must beat. ``reflexion:<retry context>``
 and ``reflexion+memory:<retry context>`` are Reflexion with that retry context."""
 

@@ -389,6 +389,7 @@ class BenchRunner:
             retry_context=lane.retry_context or self.retry_context,
             remember=lane.remember or "hindsight",
             save_reflections=lane.keeps_memory,
+            replay_unsolved=lane.replay_unsolved,
             **self.memory_settings,
         )
 

@@ -18,15 +18,19 @@ from reflexion_graph.bench._lanes import (
     MEMORY,
     ORACLE,
     REFLEXION,
+    REPLAY_UNSOLVED,
     RETRY,
 )
 from reflexion_graph.bench._report import Records, paired_row
 
 BASELINE = REFLEXION
 """The lane without memory that transfer is measured against."""
-MEMORY_LANES = (MEMORY, EVERY_FAILURE)
+MEMORY_LANES = (MEMORY, EVERY_FAILURE, REPLAY_UNSOLVED)
 _PAIRS = (
     (MEMORY, BASELINE),
+    (REPLAY_UNSOLVED, BASELINE),
+    (REPLAY_UNSOLVED, MEMORY),
+    (REPLAY_UNSOLVED, ORACLE),
     (MEMORY, EVERY_FAILURE),
     (EVERY_FAILURE, BASELINE),
     (MEMORY, ORACLE),

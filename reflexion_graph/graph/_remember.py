@@ -59,37 +59,31 @@ class RememberNodes:
 
     # hindsight: write the rule the passing attempt followed, and replay it before it is kept.
     def hindsight(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
-        work = self._contrast(state, context_of(runtime))
+        work = self._work(state, context_of(runtime))
         if work is None:
             return {"learned": []}
         learned: list[Lesson] = []
         with metered() as meter:
-            while work.wants_another(learned):
-                lesson = work.retry_rule(learned) or work.writer.write(
-                    state["task"], work.failed, work.passed
-                )
-                verdict = None
+            while (lesson := work.next_candidate(state["task"], learned)) is not None:
+                replay = None
                 if work.replayable(lesson):
                     made = as_result(self.actor.attempt(replay_request(state, lesson)))
-                    verdict = self.evaluator.evaluate(state["task"], made.answer)
-                learned.append(work.judged(lesson, verdict, state))
+                    replay = made.answer, self.evaluator.evaluate(state["task"], made.answer)
+                learned.append(work.judged(lesson, replay, state))
         return {"learned": learned, "usage": meter.usage}
 
     async def ahindsight(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
-        work = self._contrast(state, context_of(runtime))
+        work = self._work(state, context_of(runtime))
         if work is None:
             return {"learned": []}
         learned: list[Lesson] = []
         with metered() as meter:
-            while work.wants_another(learned):
-                lesson = work.retry_rule(learned) or await work.writer.awrite(
-                    state["task"], work.failed, work.passed
-                )
-                verdict = None
+            while (lesson := await work.anext_candidate(state["task"], learned)) is not None:
+                replay = None
                 if work.replayable(lesson):
                     made = as_result(await self.actor.aattempt(replay_request(state, lesson)))
-                    verdict = await self.evaluator.aevaluate(state["task"], made.answer)
-                learned.append(work.judged(lesson, verdict, state))
+                    replay = made.answer, await self.evaluator.aevaluate(state["task"], made.answer)
+                learned.append(work.judged(lesson, replay, state))
         return {"learned": learned, "usage": meter.usage}
 
     # remember: store what the run learnt, credit the recalled lessons, log the episode.
@@ -121,21 +115,26 @@ class RememberNodes:
         self._log(state)
         return {}
 
-    def _contrast(self, state: ReflexionState, context: ReflexionContext) -> _Hindsight | None:
-        """What the hindsight node works from, when the run has a lesson to write."""
+    def _work(self, state: ReflexionState, context: ReflexionContext) -> _Hindsight | None:
+        """What the hindsight node works from, when the run has a lesson to write or replay."""
         if not self.memory or not context.save_reflections or context.remember != "hindsight":
             return None
-        contrast = contrast_of(state.get("attempts") or [])
+        attempts = state.get("attempts") or []
+        reflections = state.get("reflections") or []
+        contrast = contrast_of(attempts)
         if contrast is None:
-            return None
+            if not context.replay_unsolved or not attempts or attempts[-1]["evaluation"]["passed"]:
+                return None
+            return _Hindsight(context, unsolved_rules(state["task"], attempts, reflections))
         if self.writer is None:
             raise ConfigurationError(
                 "remember='hindsight' needs a lesson writer: pass model= or lesson_writer= "
                 "to create_reflexion_agent, or run with remember='every_failure'"
             )
-        reflections = state.get("reflections") or []
+        failed, passed = contrast
         guide = reflections[-1] if reflections else None
-        return _Hindsight(self.writer, *contrast, context, guide)
+        given = () if guide is None else retry_rule(guide, failed)
+        return _Hindsight(context, given, (self.writer, failed, passed))
 
     def _log(self, state: ReflexionState) -> None:
         if self.episode_log is not None:
@@ -149,47 +148,97 @@ def contrast_of(attempts: Sequence[Attempt]) -> tuple[Attempt, Attempt] | None:
     return attempts[-2], attempts[-1]
 
 
+def retry_rule(guide: Reflection, failed: Attempt) -> tuple[Lesson, ...]:
+    """The rule of the in-run lesson the passing attempt saw, when it states one.
+
+    It led to the pass. No model call writes it; the replay still decides whether it stands on
+    its own.
+    """
+    rule = str(guide["metadata"].get("rule") or "").strip()
+    if not rule:
+        return ()
+    return (hindsight_lesson(rule, task=guide["task"], failed=failed, source="retry"),)
+
+
+def unsolved_rules(
+    task: str, attempts: Sequence[Attempt], reflections: Sequence[Reflection]
+) -> tuple[Lesson, ...]:
+    """A run that never passed: the distinct rules of its in-run lessons, latest first.
+
+    Each keeps, as its evidence, the check of the attempt it was written about.
+    """
+    by_number = {attempt["number"]: attempt for attempt in attempts}
+    rules: dict[str, Lesson] = {}
+    for reflection in reversed(reflections):
+        rule = str(reflection["metadata"].get("rule") or "").strip()
+        failed = by_number.get(reflection["attempt"], attempts[-1])
+        if rule and rule not in rules:
+            rules[rule] = hindsight_lesson(rule, task=task, failed=failed, source="failure")
+    return tuple(rules.values())
+
+
 @dataclass(frozen=True)
 class _Hindsight:
-    """One run's hindsight work: its writer, the contrast, and the gate's settings."""
+    """One run's hindsight work: its candidate rules, and the gate's settings.
 
-    writer: BaseLessonWriter
-    failed: Attempt
-    passed: Attempt
+    First the ``given`` rules, which no model call writes; then, for a run that failed and
+    passed, rules the writer writes from the ``contrast`` (the last failed attempt and the
+    passing one).
+    """
+
     context: ReflexionContext
-    guide: Reflection | None = None
-    """The in-run lesson the passing attempt was shown: its rule is the first candidate."""
+    given: tuple[Lesson, ...] = ()
+    contrast: tuple[BaseLessonWriter, Attempt, Attempt] | None = None
 
-    def retry_rule(self, learned: Sequence[Lesson]) -> Lesson | None:
-        """The first candidate, when the guiding lesson states a rule: it led to the pass.
+    def next_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
+        """The next rule to replay; ``None`` once one was kept or no candidate is left."""
+        if not self._wants_another(learned):
+            return None
+        if len(learned) < len(self.given):
+            return self.given[len(learned)]
+        if self.contrast is None:
+            return None
+        writer, failed, passed = self.contrast
+        return writer.write(task, failed, passed)
 
-        No model call writes it; the replay still decides whether it stands on its own.
+    async def anext_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
+        """Async twin of :meth:`next_candidate`."""
+        if not self._wants_another(learned):
+            return None
+        if len(learned) < len(self.given):
+            return self.given[len(learned)]
+        if self.contrast is None:
+            return None
+        writer, failed, passed = self.contrast
+        return await writer.awrite(task, failed, passed)
+
+    def replayable(self, lesson: Lesson) -> bool:
+        """Whether the gate is on and the rule may be shown to a replay at all."""
+        return self.context.verify_by_replay and not _refused(lesson, self._solution(""))
+
+    def judged(
+        self, lesson: Lesson, replay: tuple[str, Evaluation] | None, state: ReflexionState
+    ) -> Lesson:
+        """The rule with its replay verdict, and the step the run's last reflection blamed.
+
+        ``replay`` is the replay's answer and verdict. A run that never passed has no solution
+        but its replay's: a rule that gives that away is refused.
         """
-        if learned or self.guide is None:
-            return None
-        rule = str(self.guide["metadata"].get("rule") or "").strip()
-        if not rule:
-            return None
-        return hindsight_lesson(rule, task=self.guide["task"], failed=self.failed, source="retry")
+        answer, verdict = replay if replay else ("", None)
+        return judged_lesson(lesson, self._solution(answer), verdict, self.context, state)
 
-    def wants_another(self, learned: Sequence[Lesson]) -> bool:
-        """Whether to write another candidate rule: none stored yet, and candidates left."""
+    def _wants_another(self, learned: Sequence[Lesson]) -> bool:
         if any(lesson["replay"] in STORED_VERDICTS for lesson in learned):
             return False
         return len(learned) < self.context.lesson_candidates
 
-    def replayable(self, lesson: Lesson) -> bool:
-        """Whether the gate is on and the rule may be shown to a replay at all."""
-        return self.context.verify_by_replay and not _refused(lesson, self.passed)
-
-    def judged(self, lesson: Lesson, replay: Evaluation | None, state: ReflexionState) -> Lesson:
-        """The rule with its replay verdict, and the step the run's last reflection blamed."""
-        return judged_lesson(lesson, self.passed, replay, self.context, state)
+    def _solution(self, replay_answer: str) -> str:
+        return self.contrast[2]["answer"] if self.contrast else replay_answer
 
 
 def judged_lesson(
     lesson: Lesson,
-    passed: Attempt,
+    solution: str,
     replay: Evaluation | None,
     context: ReflexionContext,
     state: ReflexionState,
@@ -199,7 +248,7 @@ def judged_lesson(
     Its replay is its first recall, and a help when it passed.
     """
     verdict: ReplayVerdict
-    if _refused(lesson, passed):
+    if _refused(lesson, solution):
         verdict = "refused"
     elif not context.verify_by_replay:
         verdict = "off"
@@ -219,9 +268,9 @@ def replay_request(state: ReflexionState, lesson: Lesson) -> AttemptRequest:
     return AttemptRequest(task=state["task"], lessons=[{**lesson, "evidence": ""}])
 
 
-def _refused(lesson: Lesson, passed: Attempt) -> bool:
-    """An empty rule, or one that gives the passing answer away."""
-    return not lesson["text"] or leaks_solution(lesson["text"], passed["answer"])
+def _refused(lesson: Lesson, solution: str) -> bool:
+    """An empty rule, or one that gives the passing answer (``solution``) away."""
+    return not lesson["text"] or leaks_solution(lesson["text"], solution)
 
 
 def lessons_to_store(state: ReflexionState, context: ReflexionContext) -> list[Lesson]:

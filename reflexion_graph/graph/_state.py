@@ -164,6 +164,14 @@ class ReflexionContext:
             "contrast."
         },
     )
+    replay_unsolved: bool = field(
+        default=False,
+        metadata={
+            "description": "With 'hindsight', also a run that never passed: replay the rules "
+            "of its in-run lessons (latest first, up to lesson_candidates) and store the "
+            "first whose replay passes. Needs verify_by_replay."
+        },
+    )
     approve_lessons: bool = field(
         default=False,
         metadata={
@@ -214,6 +222,11 @@ class ReflexionContext:
             raise ConfigurationError(
                 f"context 'retry_context' must be one of {RETRY_CONTEXTS}, "
                 f"got {self.retry_context!r}"
+            )
+        if self.replay_unsolved and not self.verify_by_replay:
+            raise ConfigurationError(
+                "context 'replay_unsolved' needs verify_by_replay=True: an unsolved run's "
+                "rules stored unreplayed are remember='every_failure'"
             )
         if self.remember not in REMEMBER_POLICIES:
             raise ConfigurationError(

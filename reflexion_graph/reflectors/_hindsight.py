@@ -105,7 +105,8 @@ def hindsight_lesson(
     """A hindsight lesson: the rule as its text, the failed check as its evidence.
 
     ``source`` says where the rule came from: ``"contrast"`` (written from the failed and the
-    passing attempt) or ``"retry"`` (the rule of the in-run lesson the passing attempt saw).
+    passing attempt), ``"retry"`` (the rule of the in-run lesson the passing attempt saw) or
+    ``"failure"`` (an in-run lesson's rule of a run that never passed).
     """
     return make_lesson(
         rule,

@@ -114,6 +114,67 @@ def test_a_run_that_never_passes_stores_nothing_unless_every_failure_is_kept():
     assert [r["text"] for r in memory.stored["global"]] == ["lesson one"]
 
 
+def in_run(rule):
+    return f"Mistake: returned dollars.\nRule: {rule}\nFix: multiply by 100."
+
+
+def test_an_unsolved_run_stores_the_in_run_rule_its_replay_confirmed_when_asked():
+    memory = RecordingMemory()
+    graph, actor, reflector = agent(["wrong 1.5", "wrong 2", "right 150"], [in_run(RULE)], memory)
+    result = graph.invoke(
+        {"task": "total of the prices"},
+        context=ReflexionContext(max_attempts=2, replay_unsolved=True),
+    )
+    assert not result["attempts"][-1]["evaluation"]["passed"]
+    replay_prompt = actor.prompt_text(2)  # the task and the rule alone
+    assert RULE in replay_prompt and "wrong" not in replay_prompt
+    assert "expected 150" not in replay_prompt
+    assert len(reflector.prompts) == 1  # no hindsight call: there is no passing attempt
+    [stored] = memory.stored["global"]
+    assert (stored["text"], stored["source"], stored["replay"]) == (RULE, "failure", "passed")
+    assert "'wrong 1.5'" in stored["evidence"]  # the check the rule was written about
+    assert result["usage"]["model_calls"] == 4  # 2 attempts, 1 reflection, 1 replay
+
+
+def test_an_unsolved_run_replays_its_distinct_rules_latest_first_and_stores_none_that_fail():
+    memory = RecordingMemory()
+    other = "When a total is asked for, round it."
+    graph, actor, _ = agent(
+        ["w1", "w2", "w3", "w4", "w5", "w6"],
+        [in_run(RULE), in_run(other), in_run(other)],
+        memory,
+    )
+    result = graph.invoke(
+        {"task": "t"}, context=ReflexionContext(max_attempts=4, replay_unsolved=True)
+    )
+    assert [(r["text"], r["replay"]) for r in result["learned"]] == [
+        (other, "failed"),
+        (RULE, "failed"),
+    ]
+    assert memory.stored["global"] == []
+    assert len(actor.prompts) == 6  # 4 attempts, 2 replays (one per distinct rule)
+
+
+def test_an_unsolved_rule_that_gives_its_replay_answer_away_is_refused():
+    memory = RecordingMemory()
+    leaked = "When asked, write: right = compute_the_total_in_cents(prices)"
+    graph, _, _ = agent(
+        ["wrong", "wrong again", "right = compute_the_total_in_cents(prices)"],
+        [in_run(leaked)],
+        memory,
+    )
+    result = graph.invoke(
+        {"task": "t"}, context=ReflexionContext(max_attempts=2, replay_unsolved=True)
+    )
+    assert [r["replay"] for r in result["learned"]] == ["refused"]
+    assert memory.stored["global"] == []
+
+
+def test_replaying_unsolved_runs_needs_the_replay_gate():
+    with pytest.raises(ConfigurationError, match=r"replay_unsolved' needs verify_by_replay"):
+        ReflexionContext(replay_unsolved=True, verify_by_replay=False)
+
+
 def test_a_first_attempt_pass_writes_no_lesson_and_credits_the_recalled_ones():
     memory = RecordingMemory()
     graph, _, _ = agent(["right"], [RULE], memory)
@@ -176,7 +237,9 @@ def test_a_hindsight_lesson_keeps_the_step_the_run_blamed():
     passed = {"number": 2, "answer": "right", "evaluation": check("t", "right")}
     lesson = hindsight_lesson(RULE, task="t", failed=failed)
     blamed = {"reflections": [{"metadata": {"step": "current_weather"}}]}
-    judged = judged_lesson(lesson, passed, check("t", "right"), ReflexionContext(), blamed)
+    judged = judged_lesson(
+        lesson, passed["answer"], check("t", "right"), ReflexionContext(), blamed
+    )
     assert (judged["step"], judged["replay"]) == ("current_weather", "passed")
 
 
