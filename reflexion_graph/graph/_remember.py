@@ -177,6 +177,10 @@ def unsolved_rules(
     return tuple(rules.values())
 
 
+_Contrast = tuple[BaseLessonWriter, Attempt, Attempt]
+"""A solved run's writer, its last failed attempt and its passing one."""
+
+
 @dataclass(frozen=True)
 class _Hindsight:
     """One run's hindsight work: its candidate rules, and the gate's settings.
@@ -188,28 +192,22 @@ class _Hindsight:
 
     context: ReflexionContext
     given: tuple[Lesson, ...] = ()
-    contrast: tuple[BaseLessonWriter, Attempt, Attempt] | None = None
+    contrast: _Contrast | None = None
 
     def next_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """The next rule to replay; ``None`` once one was kept or no candidate is left."""
-        if not self._wants_another(learned):
-            return None
-        if len(learned) < len(self.given):
-            return self.given[len(learned)]
-        if self.contrast is None:
-            return None
-        writer, failed, passed = self.contrast
+        due = self._due(learned)
+        if due is None or not isinstance(due, tuple):
+            return due
+        writer, failed, passed = due
         return writer.write(task, failed, passed)
 
     async def anext_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """Async twin of :meth:`next_candidate`."""
-        if not self._wants_another(learned):
-            return None
-        if len(learned) < len(self.given):
-            return self.given[len(learned)]
-        if self.contrast is None:
-            return None
-        writer, failed, passed = self.contrast
+        due = self._due(learned)
+        if due is None or not isinstance(due, tuple):
+            return due
+        writer, failed, passed = due
         return await writer.awrite(task, failed, passed)
 
     def replayable(self, lesson: Lesson) -> bool:
@@ -227,10 +225,13 @@ class _Hindsight:
         answer, verdict = replay if replay else ("", None)
         return judged_lesson(lesson, self._solution(answer), verdict, self.context, state)
 
-    def _wants_another(self, learned: Sequence[Lesson]) -> bool:
+    def _due(self, learned: Sequence[Lesson]) -> Lesson | _Contrast | None:
+        """The given rule due next, else the contrast to write one from; ``None``: stop."""
         if any(lesson["replay"] in STORED_VERDICTS for lesson in learned):
-            return False
-        return len(learned) < self.context.lesson_candidates
+            return None
+        if len(learned) >= self.context.lesson_candidates:
+            return None
+        return self.given[len(learned)] if len(learned) < len(self.given) else self.contrast
 
     def _solution(self, replay_answer: str) -> str:
         return self.contrast[2]["answer"] if self.contrast else replay_answer
