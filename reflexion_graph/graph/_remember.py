@@ -2,7 +2,8 @@
 
 ``hindsight`` writes the run's cross-task lesson once a failed task has passed, from the
 contrast of the last failed and the passing attempt, and replays it: a fresh attempt shown
-only that lesson, judged by the same evaluator. ``remember`` stores what passed (after a
+only that lesson, judged by the same evaluator (with ``replay_unsolved``, a run that never
+passed has its in-run rules replayed the same way). ``remember`` stores what passed (after a
 human's approval when asked), credits the recalled lessons and logs the episode. The model
 never rewrites a stored lesson; merging and credit are the memory's deterministic counts.
 """
@@ -197,7 +198,7 @@ class _Hindsight:
     def next_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """The next rule to replay; ``None`` once one was kept or no candidate is left."""
         due = self._due(learned)
-        if due is None or not isinstance(due, tuple):
+        if not isinstance(due, tuple):
             return due
         writer, failed, passed = due
         return writer.write(task, failed, passed)
@@ -205,7 +206,7 @@ class _Hindsight:
     async def anext_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """Async twin of :meth:`next_candidate`."""
         due = self._due(learned)
-        if due is None or not isinstance(due, tuple):
+        if not isinstance(due, tuple):
             return due
         writer, failed, passed = due
         return await writer.awrite(task, failed, passed)
