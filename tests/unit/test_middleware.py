@@ -66,6 +66,18 @@ def test_the_run_stops_at_max_attempts_and_stores_nothing_it_did_not_verify():
     assert len(model.prompts) == 3 and memory.stored["global"] == []
 
 
+def test_with_replay_unsolved_an_unsolved_run_keeps_the_rule_its_replay_passed():
+    memory = RecordingMemory()
+    built, _, helper = agent(
+        ["1", "2"], [IN_RUN_LESSON, "150"], memory, max_attempts=2, replay_unsolved=True
+    )
+    result = ask(built)
+    assert not result["reflexion"]["passed"] and result["reflexion"]["lessons_saved"] == 1
+    [stored] = memory.stored["global"]
+    assert (stored["text"], stored["source"], stored["replay"]) == (RULE, "failure", "passed")
+    assert RULE in helper.prompt_text(1)  # the replay: the task and the rule alone
+
+
 def test_a_call_limit_ends_the_run_as_a_stop_not_an_answer():
     model = ScriptedChatModel(replies=["1.5", "150"])
     middleware = ReflexionMiddleware(
