@@ -56,6 +56,8 @@ CRITIQUE_TAG = "reflexion"
 CALL_LIMIT_PREFIX = "Model call limits exceeded"
 """How ``ModelCallLimitMiddleware`` ends a run: a stop, not an answer to judge."""
 _NO_USAGE = empty_usage()
+_DEFAULTS = ReflexionContext()
+"""The graph's per-run defaults: the middleware's settings default to the same values."""
 
 
 class ReflexionSummary(TypedDict):
@@ -119,15 +121,15 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         reflector: BaseReflector | None = None,
         model: BaseChatModel | None = None,
         memory: BaseReflectionMemory | None = None,
-        max_attempts: int = 3,
-        recall_k: int = 2,
+        max_attempts: int = _DEFAULTS.max_attempts,
+        recall_k: int = _DEFAULTS.recall_k,
         memory_scope: str | Callable[[Runtime[Any]], str] = "global",
-        retry_context: RetryContext = "auto",
-        save_reflections: bool = True,
-        remember: RememberPolicy = "hindsight",
-        verify_by_replay: bool = True,
-        lesson_candidates: int = 3,
-        replay_unsolved: bool = False,
+        retry_context: RetryContext = _DEFAULTS.retry_context,
+        save_reflections: bool = _DEFAULTS.save_reflections,
+        remember: RememberPolicy = _DEFAULTS.remember,
+        verify_by_replay: bool = _DEFAULTS.verify_by_replay,
+        lesson_candidates: int = _DEFAULTS.lesson_candidates,
+        replay_unsolved: bool = _DEFAULTS.replay_unsolved,
         prune_failed_attempts: bool = False,
         name: str = "ReflexionMiddleware",
     ) -> None:
