@@ -108,9 +108,32 @@ def lessons_by_family(records: Records, lane: str = MEMORY) -> dict[str, list[st
     """What a memory lane stored, grouped by family (older results: the lessons written)."""
     grouped: dict[str, list[str]] = defaultdict(list)
     for task, record in sorted(records.get(lane, {}).items()):
-        stored = record["stored"] if "stored" in record else record.get("lessons", [])
-        grouped[family_of(task)].extend(stored)
+        grouped[family_of(task)].extend(_stored(record))
     return dict(grouped)
+
+
+def where_transfer_is_lost(records: Records, lane: str = MEMORY) -> dict[str, int]:
+    """The later tasks a lesson could reach, step by step: written, recalled, helped.
+
+    ``written``: an earlier task of the family stored a lesson (what writing loses is the
+    rest); ``recalled``: of those, the task recalled its family's lesson (retrieval loses the
+    difference); ``helped``: of those, the first attempt passed.
+    """
+    by_task = records.get(lane, {})
+    later = written = recalled = helped = 0
+    for task, record in later_tasks(by_task).items():
+        family, position = family_of(task), position_of(task)
+        later += 1
+        if not any(
+            family_of(other) == family and position_of(other) < position and _stored(earlier)
+            for other, earlier in by_task.items()
+        ):
+            continue
+        written += 1
+        if family in {family_of(source) for source in record.get("recalled_from", [])}:
+            recalled += 1
+            helped += bool(record["success_at"][0])
+    return {"later_tasks": later, "written": written, "recalled": recalled, "helped": helped}
 
 
 def replay_counts(records: Records, lane: str = MEMORY) -> dict[str, int]:
@@ -120,6 +143,12 @@ def replay_counts(records: Records, lane: str = MEMORY) -> dict[str, int]:
         for lesson in record.get("learned") or []:
             counts[lesson["replay"]] += 1
     return dict(counts)
+
+
+def _stored(record: dict[str, Any]) -> list[str]:
+    """The lessons a record stored (older results: the lessons written)."""
+    stored: list[str] = record["stored"] if "stored" in record else record.get("lessons", [])
+    return stored
 
 
 def naming_the_convention(
@@ -172,6 +201,7 @@ def _memory_lane_lines(records: Records, lane: str, families: Sequence[Family]) 
     recovered = oracle_gain_recovered(records, lane)
     precision = recall_precision(records, lane)
     named, stored = naming_the_convention(records, families, lane)
+    reach = where_transfer_is_lost(records, lane)
     replays = ", ".join(
         f"{n} {verdict}" for verdict, n in sorted(replay_counts(records, lane).items())
     )
@@ -183,4 +213,7 @@ def _memory_lane_lines(records: Records, lane: str, families: Sequence[Family]) 
         f"{precision['later_tasks']} later tasks recalled one",
         f"{lane}: {named} of {stored} stored lessons name their family's convention"
         + (f"; hindsight replays: {replays}" if replays else ""),
+        f"{lane}: of {reach['later_tasks']} later tasks, {reach['written']} had a lesson of "
+        f"their family stored before them, {reach['recalled']} of those recalled it, and "
+        f"{reach['helped']} of those passed first time",
     ]

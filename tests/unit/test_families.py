@@ -13,6 +13,7 @@ from reflexion_graph.bench._transfer import (
     transfer_markdown,
     transfer_pairs,
     transfer_rows,
+    where_transfer_is_lost,
 )
 from reflexion_graph.evaluators import FunctionCallEvaluator
 from tests.fakes import ScriptedChatModel
@@ -175,6 +176,14 @@ def test_transfer_report_pairs_lanes_on_later_tasks_and_measures_the_oracle_gain
         "later_tasks_recalling_own_family": 1,
     }
     assert lessons_by_family(records) == {"a": ["use cents"], "b": [], "c": []}
+    # a/2 is the one later task whose family stored a lesson before it; it recalled and passed.
+    assert where_transfer_is_lost(records) == {
+        "later_tasks": 3,
+        "written": 1,
+        "recalled": 1,
+        "helped": 1,
+    }
     table = transfer_markdown(records)
     assert "| reflexion+memory | 3 | 0.67 | 0.67 | 0.75 |" in table
     assert "reflexion+memory: fraction of the oracle's gain recovered: 0.50" in table
+    assert "of 3 later tasks, 1 had a lesson of their family stored before them" in table
