@@ -21,7 +21,7 @@ from reflexion_graph.bench._lanes import (
     REPLAY_UNSOLVED,
     RETRY,
 )
-from reflexion_graph.bench._report import Records, paired_row
+from reflexion_graph.bench._report import Records, mcnemar_exact, paired_row, summary_rows
 
 BASELINE = REFLEXION
 """The lane without memory that transfer is measured against."""
@@ -81,7 +81,82 @@ def transfer_pairs(records: Records) -> list[dict[str, Any]]:
 def oracle_gain_recovered(records: Records, lane: str = MEMORY) -> float | None:
     """(memory - no memory) / (oracle - no memory) on first-attempt transfer; None if no gain."""
     rates = {row["strategy"]: row["transfer_at_1"] for row in transfer_rows(records)}
-    if not {BASELINE, lane, ORACLE} <= set(rates):
+    return _share_of_ceiling(rates, lane)
+
+
+def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
+    """Transfer over several runs (seeds) of the same lanes, pooled.
+
+    Rates are over all the runs' later tasks; paired counts are summed within runs (a task is
+    paired with itself in the same seed only) and tested with one exact McNemar; cost is the
+    runs' tokens and seconds over the tasks they solved within budget.
+    """
+    passed: dict[str, int] = defaultdict(int)
+    later: dict[str, int] = defaultdict(int)
+    tokens: dict[str, int] = defaultdict(int)
+    seconds: dict[str, float] = defaultdict(float)
+    solved: dict[str, int] = defaultdict(int)
+    for records in runs:
+        for lane, by_task in records.items():
+            for record in later_tasks(by_task).values():
+                later[lane] += 1
+                passed[lane] += bool(record["success_at"][0])
+        for row in summary_rows(records, attempts=1):
+            lane = row["strategy"]
+            tokens[lane] += row["input_tokens"] + row["output_tokens"]
+            seconds[lane] += row["seconds"]
+            solved[lane] += row["solved"]
+    rates = {lane: passed[lane] / count for lane, count in later.items() if count}
+    rows = [
+        {
+            "strategy": lane,
+            "later_tasks": later[lane],
+            "transfer_at_1": rate,
+            "oracle_gain_recovered": _share_of_ceiling(rates, lane),
+            "tokens_per_solved": tokens[lane] / solved[lane] if solved[lane] else None,
+            "seconds_per_solved": seconds[lane] / solved[lane] if solved[lane] else None,
+        }
+        for lane, rate in rates.items()
+    ]
+    pairs = []
+    for a, b in _PAIRS:
+        per_run = [
+            row
+            for records in runs
+            for row in transfer_pairs(records)
+            if (row["a"], row["b"]) == (a, b)
+        ]
+        if not per_run:
+            continue
+        only_a = sum(len(row["only_a"]) for row in per_run)
+        only_b = sum(len(row["only_b"]) for row in per_run)
+        pairs.append(
+            {
+                "a": a,
+                "b": b,
+                "runs": len(per_run),
+                "tasks": sum(row["tasks"] for row in per_run),
+                "only_a": only_a,
+                "only_b": only_b,
+                "p_value": mcnemar_exact(only_a, only_b),
+            }
+        )
+    reach = {
+        lane: {
+            key: sum(
+                where_transfer_is_lost(records, lane)[key] for records in runs if lane in records
+            )
+            for key in ("later_tasks", "written", "recalled", "helped")
+        }
+        for lane in MEMORY_LANES
+        if any(lane in records for records in runs)
+    }
+    return {"runs": len(runs), "lanes": rows, "pairs": pairs, "where_lost": reach}
+
+
+def _share_of_ceiling(rates: dict[str, float], lane: str) -> float | None:
+    """(lane - no memory) / (oracle - no memory); None without both or without a ceiling."""
+    if lane not in rates or not {BASELINE, ORACLE} <= set(rates):
         return None
     ceiling = rates[ORACLE] - rates[BASELINE]
     return None if ceiling <= 0 else (rates[lane] - rates[BASELINE]) / ceiling

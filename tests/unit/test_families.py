@@ -9,6 +9,7 @@ from reflexion_graph.bench._families import family_of, position_of
 from reflexion_graph.bench._transfer import (
     lessons_by_family,
     oracle_gain_recovered,
+    pooled_transfer,
     recall_precision,
     transfer_markdown,
     transfer_pairs,
@@ -187,3 +188,58 @@ def test_transfer_report_pairs_lanes_on_later_tasks_and_measures_the_oracle_gain
     assert "| reflexion+memory | 3 | 0.67 | 0.67 | 0.75 |" in table
     assert "reflexion+memory: fraction of the oracle's gain recovered: 0.50" in table
     assert "of 3 later tasks, 1 had a lesson of their family stored before them" in table
+
+
+def _costed(record, tokens=100, seconds=10.0):
+    return {
+        **record,
+        "input_tokens": tokens,
+        "output_tokens": 0,
+        "model_calls": 1,
+        "seconds": seconds,
+    }
+
+
+def test_pooled_transfer_sums_seeds_pairs_within_each_seed_and_keeps_lessons_in_their_run():
+    seed_1 = {
+        "reflexion": {"a/1": _costed(_record(False, True)), "a/2": _costed(_record(False, False))},
+        "reflexion+memory": {
+            "a/1": _costed(_record(False, True, lessons=["use cents"])),
+            "a/2": _costed(_record(True, True, recalled_from=["a/1"]), tokens=300),
+        },
+        "oracle-lesson": {
+            "a/1": _costed(_record(False, True)),
+            "a/2": _costed(_record(True, True)),
+        },
+    }
+    # Seed 2 stores nothing on a/1: seed 1's lesson must not count as written for its a/2.
+    seed_2 = {
+        "reflexion": {"a/1": _costed(_record(False, False)), "a/2": _costed(_record(True, True))},
+        "reflexion+memory": {
+            "a/1": _costed(_record(False, False)),
+            "a/2": _costed(_record(False, False)),
+        },
+        "oracle-lesson": {
+            "a/1": _costed(_record(False, True)),
+            "a/2": _costed(_record(True, True)),
+        },
+    }
+    pooled = pooled_transfer([seed_1, seed_2])
+    lanes = {row["strategy"]: row for row in pooled["lanes"]}
+    assert lanes["reflexion"]["transfer_at_1"] == 0.5
+    assert lanes["reflexion+memory"]["transfer_at_1"] == 0.5
+    assert lanes["oracle-lesson"]["transfer_at_1"] == 1.0
+    assert lanes["reflexion+memory"]["oracle_gain_recovered"] == 0.0
+    # 600 tokens over the two tasks solved within budget (seed 1's a/1 and a/2)
+    assert lanes["reflexion+memory"]["tokens_per_solved"] == 300.0
+    pairs = {(p["a"], p["b"]): p for p in pooled["pairs"]}
+    memory_vs_none = pairs[("reflexion+memory", "reflexion")]
+    assert (memory_vs_none["runs"], memory_vs_none["tasks"]) == (2, 2)
+    assert (memory_vs_none["only_a"], memory_vs_none["only_b"]) == (1, 1)
+    assert memory_vs_none["p_value"] == 1.0
+    assert pooled["where_lost"]["reflexion+memory"] == {
+        "later_tasks": 2,
+        "written": 1,
+        "recalled": 1,
+        "helped": 1,
+    }
