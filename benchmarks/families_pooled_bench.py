@@ -50,8 +50,8 @@ def markdown(title: str, pooled: dict[str, Any]) -> str:
     lines += [
         "",
         "| paired (first attempt, tasks 2-4) | tasks | only a | only b | exact McNemar p |",
+        "|---|---|---|---|---|",
     ]
-    lines.append("|---|---|---|---|---|")
     for pair in pooled["pairs"]:
         lines.append(
             f"| {pair['a']} vs {pair['b']} | {pair['tasks']} | {pair['only_a']} | "

@@ -91,6 +91,16 @@ def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
     paired with itself in the same seed only) and tested with one exact McNemar; cost is the
     runs' tokens and seconds over the tasks they solved within budget.
     """
+    return {
+        "runs": len(runs),
+        "lanes": _pooled_lanes(runs),
+        "pairs": _pooled_pairs(runs),
+        "where_lost": _pooled_reach(runs),
+    }
+
+
+def _pooled_lanes(runs: Sequence[Records]) -> list[dict[str, Any]]:
+    """Per lane: first-attempt transfer over every run's later tasks, its cost per solved."""
     passed: dict[str, int] = defaultdict(int)
     later: dict[str, int] = defaultdict(int)
     tokens: dict[str, int] = defaultdict(int)
@@ -107,7 +117,7 @@ def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
             seconds[lane] += row["seconds"]
             solved[lane] += row["solved"]
     rates = {lane: passed[lane] / count for lane, count in later.items() if count}
-    rows = [
+    return [
         {
             "strategy": lane,
             "later_tasks": later[lane],
@@ -118,40 +128,38 @@ def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
         }
         for lane, rate in rates.items()
     ]
-    pairs = []
-    for a, b in _PAIRS:
-        per_run = [
-            row
-            for records in runs
-            for row in transfer_pairs(records)
-            if (row["a"], row["b"]) == (a, b)
-        ]
-        if not per_run:
-            continue
-        only_a = sum(len(row["only_a"]) for row in per_run)
-        only_b = sum(len(row["only_b"]) for row in per_run)
-        pairs.append(
-            {
-                "a": a,
-                "b": b,
-                "runs": len(per_run),
-                "tasks": sum(row["tasks"] for row in per_run),
-                "only_a": only_a,
-                "only_b": only_b,
-                "p_value": mcnemar_exact(only_a, only_b),
-            }
-        )
-    reach = {
-        lane: {
-            key: sum(
-                where_transfer_is_lost(records, lane)[key] for records in runs if lane in records
+
+
+def _pooled_pairs(runs: Sequence[Records]) -> list[dict[str, Any]]:
+    """Each pair's discordant counts summed over the runs that have both lanes."""
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for records in runs:
+        for row in transfer_pairs(records):
+            total = totals.setdefault(
+                (row["a"], row["b"]),
+                {"a": row["a"], "b": row["b"], "runs": 0, "tasks": 0, "only_a": 0, "only_b": 0},
             )
-            for key in ("later_tasks", "written", "recalled", "helped")
-        }
-        for lane in MEMORY_LANES
-        if any(lane in records for records in runs)
-    }
-    return {"runs": len(runs), "lanes": rows, "pairs": pairs, "where_lost": reach}
+            total["runs"] += 1
+            total["tasks"] += row["tasks"]
+            total["only_a"] += len(row["only_a"])
+            total["only_b"] += len(row["only_b"])
+    return [
+        {**total, "p_value": mcnemar_exact(total["only_a"], total["only_b"])}
+        for total in totals.values()
+    ]
+
+
+def _pooled_reach(runs: Sequence[Records]) -> dict[str, dict[str, int]]:
+    """Per memory lane: :func:`where_transfer_is_lost` summed over the runs."""
+    reach: dict[str, dict[str, int]] = {}
+    for records in runs:
+        for lane in MEMORY_LANES:
+            if lane not in records:
+                continue
+            total = reach.setdefault(lane, defaultdict(int))
+            for key, count in where_transfer_is_lost(records, lane).items():
+                total[key] += count
+    return {lane: dict(counts) for lane, counts in reach.items()}
 
 
 def _share_of_ceiling(rates: dict[str, float], lane: str) -> float | None:
