@@ -203,14 +203,16 @@ def where_transfer_is_lost(records: Records, lane: str = MEMORY) -> dict[str, in
     difference); ``helped``: of those, the first attempt passed.
     """
     by_task = records.get(lane, {})
+    first_stored: dict[str, int] = {}  # family -> position of its first task that stored one
+    for task, record in by_task.items():
+        if _stored(record):
+            family, position = family_of(task), position_of(task)
+            first_stored[family] = min(position, first_stored.get(family, position))
     later = written = recalled = helped = 0
     for task, record in later_tasks(by_task).items():
         family, position = family_of(task), position_of(task)
         later += 1
-        if not any(
-            family_of(other) == family and position_of(other) < position and _stored(earlier)
-            for other, earlier in by_task.items()
-        ):
+        if first_stored.get(family, position) >= position:
             continue
         written += 1
         if family in {family_of(source) for source in record.get("recalled_from", [])}:
