@@ -85,12 +85,15 @@ def oracle_gain_recovered(records: Records, lane: str = MEMORY) -> float | None:
 
 
 def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
-    """Transfer over several runs (seeds) of the same lanes, pooled.
+    """Transfer over several runs (seeds), pooled over the lanes every run has.
 
     Rates are over all the runs' later tasks; paired counts are summed within runs (a task is
     paired with itself in the same seed only) and tested with one exact McNemar; cost is the
-    runs' tokens and seconds over the tasks they solved within budget.
+    runs' tokens and seconds over the tasks they solved within budget. A lane missing from a
+    run is left out: its rate would be set against a baseline and ceiling of other seeds.
     """
+    shared = set.intersection(*(set(records) for records in runs)) if runs else set()
+    runs = [{lane: records[lane] for lane in records if lane in shared} for records in runs]
     return {
         "runs": len(runs),
         "lanes": _pooled_lanes(runs),

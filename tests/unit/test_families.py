@@ -243,3 +243,22 @@ def test_pooled_transfer_sums_seeds_pairs_within_each_seed_and_keeps_lessons_in_
         "recalled": 1,
         "helped": 1,
     }
+
+
+def test_pooled_transfer_leaves_out_a_lane_that_not_every_seed_ran():
+    def run(first_try_passes):
+        return {
+            lane: {"a/1": _costed(_record(False, True)), "a/2": _costed(_record(passed, True))}
+            for lane, passed in first_try_passes.items()
+        }
+
+    seed_1 = run({"reflexion": False, "oracle-lesson": True, "retry": True})
+    seed_2 = run({"reflexion": True, "oracle-lesson": True})
+    pooled = pooled_transfer([seed_1, seed_2])
+    assert [row["strategy"] for row in pooled["lanes"]] == ["reflexion", "oracle-lesson"]
+    assert {(pair["a"], pair["b"]) for pair in pooled["pairs"]} == {("oracle-lesson", "reflexion")}
+    assert [row["strategy"] for row in pooled_transfer([seed_1])["lanes"]] == [
+        "reflexion",
+        "oracle-lesson",
+        "retry",
+    ]
