@@ -90,15 +90,27 @@ def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
     Rates are over all the runs' later tasks; paired counts are summed within runs (a task is
     paired with itself in the same seed only) and tested with one exact McNemar; cost is the
     runs' tokens and seconds over the tasks they solved within budget. A lane missing from a
-    run is left out: its rate would be set against a baseline and ceiling of other seeds.
+    run is left out: its rate would be set against a baseline and ceiling of other seeds. Rates
+    and pairs take, in each run, only the tasks every lane ran (a run still in progress has
+    lanes at different tasks); where transfer is lost is read off each lane's whole record.
     """
     shared = set.intersection(*(set(records) for records in runs)) if runs else set()
     runs = [{lane: records[lane] for lane in records if lane in shared} for records in runs]
+    common = [_tasks_every_lane_ran(records) for records in runs]
     return {
         "runs": len(runs),
-        "lanes": _pooled_lanes(runs),
-        "pairs": _pooled_pairs(runs),
+        "lanes": _pooled_lanes(common),
+        "pairs": _pooled_pairs(common),
         "where_lost": _pooled_reach(runs),
+    }
+
+
+def _tasks_every_lane_ran(records: Records) -> Records:
+    """The records cut down to the tasks that every lane has a record of."""
+    tasks = set.intersection(*(set(by_task) for by_task in records.values())) if records else set()
+    return {
+        lane: {task: record for task, record in by_task.items() if task in tasks}
+        for lane, by_task in records.items()
     }
 
 

@@ -262,3 +262,20 @@ def test_pooled_transfer_leaves_out_a_lane_that_not_every_seed_ran():
         "oracle-lesson",
         "retry",
     ]
+
+
+def test_pooled_transfer_rates_a_run_in_progress_on_the_tasks_every_lane_ran():
+    ahead = {
+        "a/1": _costed(_record(False, True, lessons=["use cents"])),
+        "a/2": _costed(_record(False, False, recalled_from=["a/1"])),
+        "a/3": _costed(_record(True, True, recalled_from=["a/1"])),
+    }
+    behind = {"a/1": _costed(_record(False, True)), "a/2": _costed(_record(False, True))}
+    pooled = pooled_transfer([{"reflexion": behind, "reflexion+memory": ahead}])
+    lanes = {row["strategy"]: row for row in pooled["lanes"]}
+    assert (
+        lanes["reflexion+memory"]["later_tasks"],
+        lanes["reflexion+memory"]["transfer_at_1"],
+    ) == (1, 0.0)
+    assert pooled["pairs"][0]["tasks"] == 1
+    assert pooled["where_lost"]["reflexion+memory"]["helped"] == 1
