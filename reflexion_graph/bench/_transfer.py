@@ -8,7 +8,7 @@ lane brought to the task (recalled lessons, or the oracle's statement) can raise
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from reflexion_graph.bench._families import Family, family_of, position_of
@@ -94,7 +94,7 @@ def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
     and pairs take, in each run, only the tasks every lane ran (a run still in progress has
     lanes at different tasks); where transfer is lost is read off each lane's whole record.
     """
-    shared = set.intersection(*(set(records) for records in runs)) if runs else set()
+    shared = _in_every(set(records) for records in runs)
     runs = [{lane: records[lane] for lane in records if lane in shared} for records in runs]
     common = [_tasks_every_lane_ran(records) for records in runs]
     return {
@@ -107,11 +107,17 @@ def pooled_transfer(runs: Sequence[Records]) -> dict[str, Any]:
 
 def _tasks_every_lane_ran(records: Records) -> Records:
     """The records cut down to the tasks that every lane has a record of."""
-    tasks = set.intersection(*(set(by_task) for by_task in records.values())) if records else set()
+    tasks = _in_every(set(by_task) for by_task in records.values())
     return {
         lane: {task: record for task, record in by_task.items() if task in tasks}
         for lane, by_task in records.items()
     }
+
+
+def _in_every(keys: Iterable[set[str]]) -> set[str]:
+    """The keys that every one of the sets holds (none for no sets)."""
+    sets = list(keys)
+    return set.intersection(*sets) if sets else set()
 
 
 def _pooled_lanes(runs: Sequence[Records]) -> list[dict[str, Any]]:
