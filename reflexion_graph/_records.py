@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired
 
@@ -15,6 +16,26 @@ Outcome = Literal["pending", "passed", "improved", "not_improved", "unused"]
 """What happened on the attempt that followed a reflection."""
 
 Primitive = str | int | float | bool
+
+CheckKind = Literal["value", "condition", "argument", "answer"]
+"""What a failed check tested: the value a call returns; a condition that had to hold; an
+argument of a tool call; or a final answer."""
+
+
+class FailedCheck(TypedDict):
+    """One check an attempt failed, as its evaluator saw it (never parsed back from feedback)."""
+
+    kind: CheckKind
+    """What the check tested."""
+    check: str
+    """The call (``line_total(3.5, 2)``), the condition (``assert is_valid('x')``), the
+    argument (``set_temperature(target=...)``) or the answer checked."""
+    expected: str
+    """What it had to give, as Python writes it; ``""`` when the check states no value."""
+    actual: str
+    """What the attempt gave instead; ``""`` when it raised or gave nothing to show."""
+    error: str
+    """The error raised instead (``ValueError: invalid price``); ``""`` when none."""
 
 
 class Evaluation(TypedDict):
@@ -30,6 +51,8 @@ class Evaluation(TypedDict):
     """Per-aspect scores in ``[0, 1]`` (rubric judges); empty for plain checks."""
     source: str
     """Where the verdict came from: ``tests``, ``checker``, ``judge``, ``human``, ..."""
+    checks: NotRequired[list[FailedCheck]]
+    """The checks the attempt failed, as records (evaluators that run checks fill it)."""
 
 
 class ToolStep(TypedDict):
@@ -79,9 +102,10 @@ class Reflection(TypedDict):
     """Primitive metadata (model id, scope, score change, ...)."""
 
 
-LessonSource = Literal["contrast", "retry", "failure", "given"]
+LessonSource = Literal["contrast", "retry", "failure", "given", "evidence"]
 """Where a lesson's rule came from: the contrast of a failed and a passing attempt; the in-run
-lesson the passing attempt saw; a lesson written at failure time; or handed in by a caller."""
+lesson the passing attempt saw; a lesson written at failure time; handed in by a caller; or
+no rule at all: an evidence lesson, the checks a run failed, written from a template."""
 
 ReplayVerdict = Literal["passed", "failed", "refused", "off", "none"]
 """A hindsight lesson's replay: passed or failed; ``refused`` (it gives the solution away);
@@ -162,6 +186,11 @@ def make_lesson(
     )
 
 
+def is_evidence(lesson: Lesson) -> bool:
+    """Whether a lesson is an evidence lesson: the checks a run failed, no rule."""
+    return lesson["source"] == "evidence"
+
+
 def make_evaluation(
     passed: bool,
     score: float | None = None,
@@ -169,6 +198,7 @@ def make_evaluation(
     feedback: str = "",
     aspects: dict[str, float] | None = None,
     source: str = "checker",
+    checks: Sequence[FailedCheck] = (),
 ) -> Evaluation:
     """Build a validated :class:`Evaluation`; ``score`` defaults to 1.0 / 0.0 from ``passed``."""
     if score is None:
@@ -182,7 +212,51 @@ def make_evaluation(
         feedback=feedback,
         aspects=dict(aspects or {}),
         source=source,
+        checks=[as_failed_check(check) for check in checks],
     )
+
+
+def make_check(
+    kind: CheckKind, check: str, *, expected: str = "", actual: str = "", error: str = ""
+) -> FailedCheck:
+    """Build a :class:`FailedCheck`; long values are cut (a check is an example, not a dump)."""
+    return as_failed_check(
+        {"kind": kind, "check": check, "expected": expected, "actual": actual, "error": error}
+    )
+
+
+CHECK_KINDS: tuple[CheckKind, ...] = ("value", "condition", "argument", "answer")
+MAX_CHECK_CHARS = 200
+"""How much of each part of a check is kept."""
+
+
+def as_failed_check(check: Mapping[str, Any]) -> FailedCheck:
+    """``check`` validated as a :class:`FailedCheck`, each part at most ``MAX_CHECK_CHARS``."""
+    if not isinstance(check, Mapping) or check.get("kind") not in CHECK_KINDS:
+        raise ConfigurationError(
+            f"a failed check must be a mapping with 'kind' in {CHECK_KINDS}, got {check!r}"
+        )
+    part = {name: _part(check, name) for name in ("check", "expected", "actual", "error")}
+    if not part["check"]:
+        raise ConfigurationError("a failed check must say what was checked ('check')")
+    return FailedCheck(
+        kind=check["kind"],
+        check=part["check"],
+        expected=part["expected"],
+        actual=part["actual"],
+        error=part["error"],
+    )
+
+
+def _part(check: Mapping[str, Any], name: str) -> str:
+    value = check.get(name, "")
+    if not isinstance(value, str):
+        raise ConfigurationError(f"failed check {name!r} must be a string, got {value!r}")
+    return _cut(" ".join(value.split()))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_CHECK_CHARS else text[: MAX_CHECK_CHARS - 3] + "..."
 
 
 def make_reflection(

@@ -31,11 +31,17 @@ from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, make_evaluation
 from reflexion_graph._usage import empty_usage
-from reflexion_graph.actors._llm import LLMActor, bullet_list, lesson_list
+from reflexion_graph.actors._llm import LLMActor, bullet_list, recalled_sections
 from reflexion_graph.actors._tools import tool_steps
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
-from reflexion_graph.graph._nodes import settle_outcomes, stop_reason
+from reflexion_graph.graph._nodes import (
+    recalled_lessons,
+    recalls_any,
+    search_width,
+    settle_outcomes,
+    stop_reason,
+)
 from reflexion_graph.graph._remember import RememberNodes, lessons_to_store
 from reflexion_graph.graph._state import (
     ReflexionContext,
@@ -93,7 +99,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         memory: Lessons shared across runs and threads; defaults to the agent's store
             (``create_agent(..., store=...)``) when it has one, else none.
         max_attempts: Answers the agent may give per run (the first included).
-        recall_k: Lessons recalled per task.
+        recall_k: Rules recalled per task.
+        recall_evidence: Evidence lessons (checks earlier tasks failed) recalled per task.
         memory_scope: The memory's scope, or a function of the run's ``Runtime`` giving it.
         retry_context: What a retry sees: ``"auto"`` (the verdict and a lesson, unless the
             verdict came from the model's own tests: then the lesson only),
@@ -123,6 +130,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         memory: BaseReflectionMemory | None = None,
         max_attempts: int = _DEFAULTS.max_attempts,
         recall_k: int = _DEFAULTS.recall_k,
+        recall_evidence: int = _DEFAULTS.recall_evidence,
         memory_scope: str | Callable[[Runtime[Any]], str] = "global",
         retry_context: RetryContext = _DEFAULTS.retry_context,
         save_reflections: bool = _DEFAULTS.save_reflections,
@@ -144,6 +152,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         self.context = ReflexionContext(
             max_attempts=max_attempts,
             recall_k=recall_k,
+            recall_evidence=recall_evidence,
             retry_context=retry_context,
             save_reflections=save_reflections,
             remember=remember,
@@ -163,10 +172,10 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         """Recall the lessons of similar earlier tasks; start the run's count."""
         task = task_of(state["messages"])
         memory, context = self._memory(runtime), self._context(runtime)
-        recalled = (
-            memory.search(task, k=context.recall_k, scope=context.memory_scope) if memory else []
-        )
-        return fresh_run(runtime, task, recalled)
+        if memory is None or not recalls_any(context):
+            return fresh_run(runtime, task, [])
+        found = memory.search(task, k=search_width(context), scope=context.memory_scope)
+        return fresh_run(runtime, task, recalled_lessons(task, [], found, context))
 
     async def abefore_agent(
         self, state: ReflexionAgentState, runtime: Runtime[Any]
@@ -174,12 +183,10 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         """Async twin of :meth:`before_agent`."""
         task = task_of(state["messages"])
         memory, context = self._memory(runtime), self._context(runtime)
-        recalled = (
-            await memory.asearch(task, k=context.recall_k, scope=context.memory_scope)
-            if memory
-            else []
-        )
-        return fresh_run(runtime, task, recalled)
+        if memory is None or not recalls_any(context):
+            return fresh_run(runtime, task, [])
+        found = await memory.asearch(task, k=search_width(context), scope=context.memory_scope)
+        return fresh_run(runtime, task, recalled_lessons(task, [], found, context))
 
     # wrap_model_call: the recalled lessons in the system prompt (fixed within a run).
     def wrap_model_call(
@@ -348,10 +355,11 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         lessons = cast(list[Lesson], request.state.get("reflexion_recalled") or [])
         if not lessons:
             return request
-        shown = prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(lessons))
         base = message_text(request.system_message.content) if request.system_message else ""
         return request.override(
-            system_message=SystemMessage("\n\n".join(filter(None, [base, shown])))
+            system_message=SystemMessage(
+                "\n\n".join(filter(None, [base, *recalled_sections(lessons)]))
+            )
         )
 
     def _reflector(self) -> BaseReflector:

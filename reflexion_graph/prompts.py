@@ -22,6 +22,10 @@ ACTOR_LESSONS_PROMPT = """Rules learnt from failures on earlier, similar tasks (
 when they apply):
 {lessons}"""
 
+ACTOR_EVIDENCE_PROMPT = """Checks that attempts at earlier, similar tasks failed. Their expected \
+values follow conventions this task may share (a unit, a format, letter case, an edge case):
+{examples}"""
+
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:
 {reflections}
 Use these notes. Do not repeat the same mistake."""
@@ -135,6 +139,24 @@ FALLBACK_LESSON = "The previous attempt failed: {feedback}"
 
 RECALLED_EXAMPLE = " (seen on an earlier task: {evidence})"
 """How a recalled lesson shows the check it was learnt from."""
+
+EVIDENCE_LESSON = "seen on an earlier task: {checks}"
+"""An evidence lesson: the checks a run failed, joined by ``; ``, written with no model call."""
+
+EVIDENCE_CHECKS = {
+    "value": "`{check}` had to return `{expected}`",
+    "condition": "`{check}` had to hold",
+    "argument": "`{check}` had to be `{expected}`",
+    "answer": "{check} had to be `{expected}`",
+}
+"""One failed check of an evidence lesson, by its kind."""
+
+EVIDENCE_LEFT_OUT = "`{check}` had to be left out"
+"""An argument that no parameter takes (a check of kind ``argument`` with no expected value)."""
+
+EVIDENCE_ACTUAL = ", not `{actual}`"
+EVIDENCE_ERROR = ", not raise `{error}`"
+"""What the attempt gave instead: a value, or an error."""
 
 TOOL_RULE = "When calling {step}: {rule}"
 """How memory states a rule blamed on a tool (recalled whenever the tool is in play)."""

@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Lesson, Reflection
+from reflexion_graph._records import Attempt, Lesson, Reflection, is_evidence
 from reflexion_graph.actors._request import AttemptRequest, AttemptResult, as_result
 
 
@@ -149,9 +149,7 @@ def build_messages(system_prompt: str, request: AttemptRequest) -> list[BaseMess
     keeps the system prompt and the task as a stable prefix (the server's prompt cache reuses
     it).
     """
-    system = [system_prompt]
-    if request.lessons:
-        system.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(request.lessons)))
+    system = [system_prompt, *recalled_sections(request.lessons)]
     reflections, last_attempt = request.reflections, request.last_attempt
     if last_attempt is None:
         if reflections:
@@ -180,6 +178,22 @@ def bullet_list(reflections: Sequence[Reflection]) -> str:
 
 MAX_SHOWN_EVIDENCE_CHARS = 200
 """How much of a recalled lesson's evidence (the check it was learnt from) an attempt sees."""
+
+
+def recalled_sections(lessons: Sequence[Lesson]) -> list[str]:
+    """The system prompt's parts for recalled lessons: the rules, then the evidence.
+
+    Evidence lessons are examples, not rules: they come under a heading of their own.
+    """
+    rules = [lesson for lesson in lessons if not is_evidence(lesson)]
+    evidence = [lesson for lesson in lessons if is_evidence(lesson)]
+    sections = []
+    if rules:
+        sections.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(rules)))
+    if evidence:
+        examples = "\n".join(f"- {lesson['text']}" for lesson in evidence)
+        sections.append(prompts.ACTOR_EVIDENCE_PROMPT.format(examples=examples))
+    return sections
 
 
 def lesson_list(lessons: Sequence[Lesson]) -> str:

@@ -10,7 +10,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.graph._state import RETRY_CONTEXTS, RememberPolicy, RetryContext
+from reflexion_graph.graph._state import (
+    RETRY_CONTEXTS,
+    ReflexionContext,
+    RememberPolicy,
+    RetryContext,
+)
 
 Lessons = Literal["none", "memory", "oracle", "family"]
 
@@ -29,6 +34,8 @@ SINGLE, RETRY, REFINE, REFLEXION = "single", "retry", "refine", "reflexion"
 MEMORY, ORACLE = "reflexion+memory", "oracle-lesson"
 EVERY_FAILURE, FAMILY_LESSONS = "reflexion+memory:every-failure", "family-lessons"
 REPLAY_UNSOLVED = "reflexion+memory:replay-unsolved"
+EVIDENCE = "reflexion+memory:evidence"
+EVIDENCE_AND_HINDSIGHT = "reflexion+memory:evidence-and-hindsight"
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,9 @@ class Lane:
     """The memory's folder suffix beside the results file (``.memory`` and so on)."""
     replay_unsolved: bool = False
     """A hindsight memory lane that also replays the rules of runs that never passed."""
+    recall_evidence: int = 0
+    """Evidence lessons its first attempt recalls (none for the lanes that keep no evidence,
+    so their runs recall as they did before evidence existed)."""
 
     @property
     def resamples(self) -> bool:
@@ -59,6 +69,12 @@ class Lane:
         """Whether the lane learns across tasks (it takes the tasks in order)."""
         return self.remember is not None
 
+
+_DEFAULT_EVIDENCE = ReflexionContext().recall_evidence
+_EVIDENCE_POLICIES: tuple[tuple[str, RememberPolicy], ...] = (
+    (EVIDENCE, "evidence"),
+    (EVIDENCE_AND_HINDSIGHT, "evidence_and_hindsight"),
+)
 
 LANES = (
     Lane(SINGLE, single_attempt=True),
@@ -80,6 +96,17 @@ LANES = (
         remember="hindsight",
         memory_folder=".replay-unsolved.memory",
         replay_unsolved=True,
+    ),
+    *(
+        Lane(
+            f"{name}{suffix}",
+            lessons="memory",
+            remember=policy,
+            memory_folder=f".{name.partition(':')[2]}{suffix}.memory",
+            recall_evidence=k,
+        )
+        for name, policy in _EVIDENCE_POLICIES
+        for suffix, k in (("", _DEFAULT_EVIDENCE), ("-k1", 1), ("-k2", 2), ("-k3", 3))
     ),
 )
 """single attempt; resampling (no feedback shown); refine (the last attempt and its feedback,

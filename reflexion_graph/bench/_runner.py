@@ -390,6 +390,7 @@ class BenchRunner:
             remember=lane.remember or "hindsight",
             save_reflections=lane.keeps_memory,
             replay_unsolved=lane.replay_unsolved,
+            recall_evidence=lane.recall_evidence,
             **self.memory_settings,
         )
 

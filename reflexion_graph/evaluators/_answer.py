@@ -6,7 +6,7 @@ import re
 import string
 
 from reflexion_graph._parsing import extract_final_answer, has_answer_marker
-from reflexion_graph._records import Evaluation, make_evaluation
+from reflexion_graph._records import Evaluation, make_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
 
@@ -42,8 +42,18 @@ class ExactMatchEvaluator(BaseEvaluator):
             if self.normalize
             else final == self.expected
         )
-        feedback = "" if same else f"{_describe(answer, final)} is not the correct answer."
-        return make_evaluation(same, feedback=feedback, source="checker")
+        if same:
+            return make_evaluation(True, source="checker")
+        return make_evaluation(
+            False,
+            feedback=f"{_describe(answer, final)} is not the correct answer.",
+            source="checker",
+            checks=[
+                make_check(
+                    "answer", "the final answer", expected=repr(self.expected), actual=repr(final)
+                )
+            ],
+        )
 
 
 class RegexEvaluator(BaseEvaluator):
@@ -59,5 +69,18 @@ class RegexEvaluator(BaseEvaluator):
         """Search the final answer line for the pattern."""
         final = extract_final_answer(answer)
         found = self.pattern.search(final) is not None
-        feedback = "" if found else f"{_describe(answer, final)} does not have the expected form."
-        return make_evaluation(found, feedback=feedback, source="checker")
+        if found:
+            return make_evaluation(True, source="checker")
+        return make_evaluation(
+            False,
+            feedback=f"{_describe(answer, final)} does not have the expected form.",
+            source="checker",
+            checks=[
+                make_check(
+                    "answer",
+                    "the final answer",
+                    expected=f"a match of {self.pattern.pattern!r}",
+                    actual=repr(final),
+                )
+            ],
+        )

@@ -60,6 +60,7 @@ def to_evaluation(
             feedback=str(result.get("feedback", "")),
             aspects=dict(result.get("aspects") or {}),
             source=str(result.get("source", source)),
+            checks=list(result.get("checks") or []),
         )
     raise ConfigurationError(
         f"{origin} returned {type(result).__name__}; "

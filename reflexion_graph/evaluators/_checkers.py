@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from reflexion_graph._parsing import extract_final_answer, extract_json
-from reflexion_graph._records import Evaluation, make_evaluation
+from reflexion_graph._records import Evaluation, FailedCheck, make_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
 
@@ -94,7 +94,10 @@ class CountdownEvaluator(BaseEvaluator):
             return self._fail(f"The equation must use every number of {self.numbers}.")
         if value != self.target:
             shown = value if value.denominator != 1 else value.numerator
-            return self._fail(f"The equation {expression!r} equals {shown}, not {self.target}.")
+            return self._fail(
+                f"The equation {expression!r} equals {shown}, not {self.target}.",
+                make_check("answer", expression, expected=str(self.target), actual=str(shown)),
+            )
         return make_evaluation(True, source="checker")
 
     def _value(self, node: ast.expr) -> tuple[Fraction, list[int]]:
@@ -112,8 +115,8 @@ class CountdownEvaluator(BaseEvaluator):
         raise _Invalid("may only combine the given numbers with + - * /")
 
     @staticmethod
-    def _fail(feedback: str) -> Evaluation:
-        return make_evaluation(False, feedback=feedback, source="checker")
+    def _fail(feedback: str, *checks: FailedCheck) -> Evaluation:
+        return make_evaluation(False, feedback=feedback, source="checker", checks=checks)
 
 
 class _Invalid(Exception):
@@ -137,6 +140,9 @@ def _equation_of(text: str) -> str | None:
             if re.search(r"\d", stripped) and re.search(r"[+\-*/]", stripped):
                 candidates.append(stripped)
     return max(candidates, key=len) if candidates else None
+
+
+_MISSING = object()
 
 
 class FunctionCallEvaluator(BaseEvaluator):
@@ -195,24 +201,52 @@ class FunctionCallEvaluator(BaseEvaluator):
                 False,
                 feedback=f"Called {name!r}, which is not the right function.",
                 source="checker",
+                checks=[
+                    make_check(
+                        "answer", "the function called", expected=repr(self.name), actual=repr(name)
+                    )
+                ],
             )
-        problems = []
+        problems, checks = [], []
         for parameter, acceptable in self.arguments.items():
+            shown = [value for value in acceptable if value != ""]
             if parameter not in given:
                 if "" not in acceptable:
                     problems.append(f"missing argument {parameter!r}")
-            elif not any(_same(given[parameter], value) for value in acceptable if value != ""):
-                problems.append(self._wrong(parameter, given[parameter], acceptable))
-        problems += [f"unexpected argument {key!r}" for key in given if key not in self.arguments]
+                    checks.append(self._argument_check(parameter, shown))
+            elif not any(_same(given[parameter], value) for value in shown):
+                problems.append(self._wrong(parameter, given[parameter], shown))
+                checks.append(self._argument_check(parameter, shown, given[parameter]))
+        for key in given:
+            if key not in self.arguments:
+                problems.append(f"unexpected argument {key!r}")
+                checks.append(self._argument_check(key, [], given[key]))
         checked = len(self.arguments) + sum(key not in self.arguments for key in given)
         score = 1.0 - len(problems) / checked if checked else 1.0
         return make_evaluation(
-            not problems, max(score, 0.0), feedback="; ".join(problems), source="checker"
+            not problems,
+            max(score, 0.0),
+            feedback="; ".join(problems),
+            source="checker",
+            checks=checks,
         )
 
-    def _wrong(self, parameter: str, given: Any, acceptable: Sequence[Any]) -> str:
+    def _argument_check(
+        self, parameter: str, acceptable: Sequence[Any], given: Any = _MISSING
+    ) -> FailedCheck:
+        """One wrong argument as a record: its first acceptable value, and the value given.
+
+        No acceptable value: no parameter takes it; no value given: it was missing.
+        """
+        return make_check(
+            "argument",
+            f"{self.name}({parameter}=...)",
+            expected=repr(acceptable[0]) if acceptable else "",
+            actual="" if given is _MISSING else repr(given),
+        )
+
+    def _wrong(self, parameter: str, given: Any, shown: Sequence[Any]) -> str:
         problem = f"argument {parameter!r}={given!r} is not right"
-        shown = [value for value in acceptable if value != ""]
         return f"{problem} (expected {shown[0]!r})" if self.show_expected and shown else problem
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from reflexion_graph._parsing import extract_code
-from reflexion_graph._records import Evaluation, make_evaluation
+from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._sandbox import SandboxLimits, probe_isolation
+from reflexion_graph.evaluators._sandbox import SandboxLimits
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for
 from reflexion_graph.evaluators._two_processes import (
     TestResult,
@@ -75,10 +75,11 @@ class CodeTestEvaluator(BaseEvaluator):
         results: dict[int, TestResult] = dict(zip(trusted, run.results, strict=False))
         if len(results) != len(trusted):
             return self._failed("The tests' report is incomplete.")
+        checks = dict(zip(trusted, run.checks, strict=False))
         needs = dict(split.needs_objects)
         needs.update({i: r["needs_objects"] for i, r in results.items() if isinstance(r, dict)})
         results.update(self._objects_tests(code, needs))
-        return self._verdict(results, in_process=[] if self.strict else sorted(needs))
+        return self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
 
     def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestResult]:
         """The tests that need the answer's objects: failed when strict, else run in its process."""
@@ -103,8 +104,14 @@ class CodeTestEvaluator(BaseEvaluator):
             for i, outcome in zip(tests, outcomes[len(self.plan.setup) :], strict=True)
         }
 
-    def _verdict(self, results: dict[int, TestResult], in_process: list[int]) -> Evaluation:
-        failures = [str(results[i]) for i in sorted(results) if results[i] is not None]
+    def _verdict(
+        self,
+        results: dict[int, TestResult],
+        checks: dict[int, dict[str, str] | None],
+        in_process: list[int],
+    ) -> Evaluation:
+        failed = [i for i in sorted(results) if results[i] is not None]
+        failures = [str(results[i]) for i in failed]
         total = len(self.plan.tests)
         shown = failures[:_MAX_FEEDBACK_LINES]
         more = len(failures) - len(shown)
@@ -117,16 +124,11 @@ class CodeTestEvaluator(BaseEvaluator):
         return make_evaluation(
             not failures,
             (total - len(failures)) / total,
-            feedback="\n".join(lines + _sandbox_gaps()),
+            feedback="\n".join(lines),
             source="tests-in-process" if in_process else "tests",
+            checks=[as_failed_check(check) for i in failed if (check := checks.get(i))],
         )
 
-    def _failed(self, feedback: str) -> Evaluation:
-        return make_evaluation(
-            False, feedback="\n".join([feedback, *_sandbox_gaps()]), source="tests"
-        )
-
-
-def _sandbox_gaps() -> list[str]:
-    """What the sandbox cannot isolate on this machine, said in every verdict."""
-    return [f"(sandbox: {gap})" for gap in probe_isolation().missing]
+    @staticmethod
+    def _failed(feedback: str) -> Evaluation:
+        return make_evaluation(False, feedback=feedback, source="tests")

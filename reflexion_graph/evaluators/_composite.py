@@ -6,7 +6,7 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Sequence
 
-from reflexion_graph._records import Evaluation, make_evaluation
+from reflexion_graph._records import Evaluation, FailedCheck, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator, EvaluatorFunction, as_evaluator
 
@@ -50,6 +50,7 @@ class AllOf(_Composite):
             feedback=feedback,
             aspects=aspects,
             source=source,
+            checks=_checks(verdicts),
         )
 
 
@@ -81,4 +82,10 @@ class Weighted(_Composite):
             feedback=feedback,
             aspects=aspects,
             source=source,
+            checks=_checks(verdicts),
         )
+
+
+def _checks(verdicts: list[Evaluation]) -> list[FailedCheck]:
+    """Every failed check the verdicts recorded, in order."""
+    return [check for verdict in verdicts for check in verdict.get("checks") or []]

@@ -7,8 +7,9 @@ answer the tests may call. A stub writes ``{"op": "call", "name", "args", "kwarg
 stdout, reads the reply from stdin and returns its value, which can only be plain built-in
 data; in-place changes to the arguments are copied back. Then the setup and each test run
 here, where the expected values are. The last line written is ``{"op": "done", "setup_error",
-"results"}``: per test ``null`` (passed), a failure, or ``{"needs_objects": why}`` for a test
-that passes the candidate something that is not data.
+"results", "checks"}``: per test ``null`` (passed), a failure, or ``{"needs_objects": why}`` for
+a test that passes the candidate something that is not data; and per test the failed check as
+a record (``null`` when none).
 """
 
 import ast
@@ -95,6 +96,7 @@ def _candidate_exception(reply: dict[str, Any]) -> Exception:
     else:
         error = CandidateError(message)
     error.candidate_traceback = str(reply["error"])  # type: ignore[attr-defined]
+    error.candidate_type = kind  # type: ignore[attr-defined]
     return error
 
 
@@ -154,43 +156,89 @@ def _expected_of(test: ast.stmt, namespace: dict[str, Any]) -> str:
         return ""
 
 
-def run_test(source: str, namespace: dict[str, Any]) -> Any:
-    """``None`` if the test passes, else its failure (or ``{"needs_objects": why}``)."""
+def run_test(source: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
+    """``(None, None)`` if the test passes, else ``(its failure, the check as a record)``.
+
+    The failure is ``{"needs_objects": why}`` for a test that needs the candidate's objects
+    (no record then). The record is ``{"kind", "check", "expected", "actual", "error"}``.
+    """
     statement = ast.parse(source).body[0]
     shape = _strict_shape(statement.test) if isinstance(statement, ast.Assert) else None
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             if shape is None:
                 exec(compile(source, "<test>", "exec"), namespace)
-                return None
+                return None, None
             actual = _evaluate(shape[0], namespace)
         if same_value(actual, shape[1]):
-            return None
-        return f"failed: {source[:200]}  (expected {_short(shape[1])}, got {_short(actual)})"
+            return None, None
+        expected, got = _short(shape[1]), _short(actual)
+        return (
+            f"failed: {source[:200]}  (expected {expected}, got {got})",
+            _check(statement, shape[0], expected, actual=got),
+        )
     except NeedsObjects as error:
-        return {"needs_objects": str(error)}
+        return {"needs_objects": str(error)}, None
     except NotPlainResult as error:
         expected = _expected_of(statement, namespace)
-        return f"failed: {source[:200]}  ({f'expected {expected}, ' if expected else ''}{error})"
+        shown = f"expected {expected}, " if expected else ""
+        return f"failed: {source[:200]}  ({shown}{error})", _check(
+            statement, _called(statement), expected, error=str(error)
+        )
     except AssertionError:
         return _failed_assert(source, statement, namespace)
     except Exception as error:
         expected = _expected_of(statement, namespace)
         where = f"  (expected {expected})" if expected else ""
-        return f"error in {source[:200]}{where}: {_trimmed(error)}"
+        return f"error in {source[:200]}{where}: {_trimmed(error)}", _check(
+            statement, _called(statement), expected, error=_error_line(error)
+        )
 
 
-def _failed_assert(source: str, statement: ast.stmt, namespace: dict[str, Any]) -> str:
+def _failed_assert(source: str, statement: ast.stmt, namespace: dict[str, Any]) -> tuple[str, Any]:
     """``failed: assert ...``, with both sides of an ``==`` / ``is`` when they can be shown."""
     expected = _expected_of(statement, namespace)
     if expected and isinstance(statement, ast.Assert) and isinstance(statement.test, ast.Compare):
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                actual = _evaluate(statement.test.left, namespace)
-            return f"failed: {source[:200]}  (expected {expected}, got {_short(actual)})"
+                actual = _short(_evaluate(statement.test.left, namespace))
+            return (
+                f"failed: {source[:200]}  (expected {expected}, got {actual})",
+                _check(statement, statement.test.left, expected, actual=actual),
+            )
         except Exception:
             pass
-    return f"failed: {source[:200]}"
+    return f"failed: {source[:200]}", _check(statement, None, "")
+
+
+def _called(statement: ast.stmt) -> ast.expr | None:
+    """The left side of ``assert x == X`` / ``is X``: what the check calls; else ``None``."""
+    if isinstance(statement, ast.Assert) and isinstance(statement.test, ast.Compare):
+        return statement.test.left
+    return None
+
+
+def _check(
+    statement: ast.stmt,
+    called: ast.expr | None,
+    expected: str,
+    *,
+    actual: str = "",
+    error: str = "",
+) -> dict[str, str]:
+    """The failed check as a record: a call's value, or a condition that had to hold."""
+    if called is not None and expected:
+        return {"kind": "value", "check": ast.unparse(called), "expected": expected,
+                "actual": actual, "error": error}  # fmt: skip
+    return {"kind": "condition", "check": ast.unparse(statement)[:200], "expected": "",
+            "actual": "", "error": error}  # fmt: skip
+
+
+def _error_line(error: BaseException) -> str:
+    """``Type: message`` of an error, the candidate's own type for the candidate's errors."""
+    kind = getattr(error, "candidate_type", "") or type(error).__name__
+    message = str(error).strip().splitlines()
+    return f"{kind}: {message[-1]}"[:200] if message else kind
 
 
 def main() -> None:
@@ -200,7 +248,7 @@ def main() -> None:
     plan = loads(sys.stdin.readline())
     channel = Channel(sys.stdin, requests)
     namespace: dict[str, Any] = {"__name__": "__tests__"}
-    report: dict[str, Any] = {"op": "done", "setup_error": None, "results": []}
+    report: dict[str, Any] = {"op": "done", "setup_error": None, "results": [], "checks": []}
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(str(plan["preamble"]), "<preamble>", "exec"), namespace)
@@ -208,12 +256,14 @@ def main() -> None:
         report["setup_error"] = f"the task's preamble does not run: {_trimmed(error)}"
     namespace.update({name: channel.stub(name) for name in plan["stubs"]})
     for statement in plan["setup"] if report["setup_error"] is None else []:
-        failure = run_test(statement, namespace)
+        failure, _ = run_test(statement, namespace)
         if failure is not None:
             report["setup_error"] = failure
             break
     if report["setup_error"] is None:
-        report["results"] = [run_test(test, namespace) for test in plan["tests"]]
+        outcomes = [run_test(test, namespace) for test in plan["tests"]]
+        report["results"] = [failure for failure, _ in outcomes]
+        report["checks"] = [check for _, check in outcomes]
     requests.write(dumps(report))
     requests.flush()
 

@@ -51,6 +51,8 @@ class TestRun:
     """Why the evaluation stopped before its tests ran to the end (crash, time-out)."""
     setup_error: str | None = None
     results: list[TestResult] = field(default_factory=list)
+    checks: list[dict[str, str] | None] = field(default_factory=list)
+    """Per test, the trusted side's record of the check it failed (``None``: none)."""
 
 
 class Stopped(Exception):
@@ -203,7 +205,9 @@ def _relay(candidate: _Pipe, tests_side: _Pipe, deadline: float, limits: Sandbox
         message = tests_side.receive(deadline)
         if message.get("op") == "done":
             return TestRun(
-                setup_error=message.get("setup_error"), results=list(message.get("results") or [])
+                setup_error=message.get("setup_error"),
+                results=list(message.get("results") or []),
+                checks=list(message.get("checks") or []),
             )
         calls += 1
         request = {"op": "call", "id": calls, "name": message.get("name"),

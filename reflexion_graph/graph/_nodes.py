@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, is_evidence
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.actors._request import AttemptRequest, as_result
@@ -58,20 +58,20 @@ class ReflexionNodes:
     def recall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         context, task = context_of(runtime), task_of(state)
         k, scope = context.recall_k, context.memory_scope
-        if not self.memory or not k:
+        if not self.memory or not recalls_any(context):
             return _fresh_run(task, [])
         by_step = self.memory.search_by_step(task, self.actor.steps, k=k, scope=scope)
-        by_task = self.memory.search(task, k=k, scope=scope)
-        return _fresh_run(task, first_unique([*by_step, *by_task], k))
+        by_task = self.memory.search(task, k=search_width(context), scope=scope)
+        return _fresh_run(task, recalled_lessons(task, by_step, by_task, context))
 
     async def arecall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         context, task = context_of(runtime), task_of(state)
         k, scope = context.recall_k, context.memory_scope
-        if not self.memory or not k:
+        if not self.memory or not recalls_any(context):
             return _fresh_run(task, [])
         by_step = await self.memory.asearch_by_step(task, self.actor.steps, k=k, scope=scope)
-        by_task = await self.memory.asearch(task, k=k, scope=scope)
-        return _fresh_run(task, first_unique([*by_step, *by_task], k))
+        by_task = await self.memory.asearch(task, k=search_width(context), scope=scope)
+        return _fresh_run(task, recalled_lessons(task, by_step, by_task, context))
 
     # actor: one attempt with the recalled lessons and the run's retry context.
     def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
@@ -210,6 +210,38 @@ def attempt_request(state: ReflexionState, context: ReflexionContext) -> Attempt
         last_attempt=last if shows_attempt else None,
         number=len(attempts) + 1,
     )
+
+
+def recalls_any(context: ReflexionContext) -> bool:
+    """Whether the run recalls anything: rules, evidence or both."""
+    return bool(context.recall_k or context.recall_evidence)
+
+
+def search_width(context: ReflexionContext) -> int:
+    """How many lessons to search for, so that rules and evidence each find their share.
+
+    Without evidence to recall, just the rules. With it, twice both, since the nearest lessons
+    may be mostly of one kind.
+    """
+    if not context.recall_evidence:
+        return context.recall_k
+    return 2 * (context.recall_k + context.recall_evidence)
+
+
+def recalled_lessons(
+    task: str, by_step: Sequence[Lesson], by_task: Sequence[Lesson], context: ReflexionContext
+) -> list[Lesson]:
+    """The rules (those blamed on a tool in play first), then the evidence lessons.
+
+    Up to ``recall_k`` rules and ``recall_evidence`` evidence lessons, each best first. A
+    task's own evidence is never recalled for it: it holds the task's own expected values.
+    """
+    rules = [lesson for lesson in [*by_step, *by_task] if not is_evidence(lesson)]
+    evidence = [lesson for lesson in by_task if is_evidence(lesson) and lesson["task"] != task]
+    return [
+        *first_unique(rules, context.recall_k),
+        *first_unique(evidence, context.recall_evidence),
+    ]
 
 
 def first_unique(lessons: Sequence[Lesson], k: int) -> list[Lesson]:

@@ -25,8 +25,14 @@ from reflexion_graph.actors._request import AttemptRequest, as_result
 from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.graph._evidence import evidence_lesson
 from reflexion_graph.graph._nodes import context_of
-from reflexion_graph.graph._state import ReflexionContext, ReflexionState
+from reflexion_graph.graph._state import (
+    KEEPS_EVIDENCE,
+    WRITES_RULES,
+    ReflexionContext,
+    ReflexionState,
+)
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.reflectors._hindsight import (
     BaseLessonWriter,
@@ -118,7 +124,7 @@ class RememberNodes:
 
     def _work(self, state: ReflexionState, context: ReflexionContext) -> _Hindsight | None:
         """What the hindsight node works from, when the run has a lesson to write or replay."""
-        if not self.memory or not context.save_reflections or context.remember != "hindsight":
+        if not self.memory or not context.save_reflections or context.remember not in WRITES_RULES:
             return None
         attempts = state.get("attempts") or []
         reflections = state.get("reflections") or []
@@ -129,8 +135,8 @@ class RememberNodes:
             return _Hindsight(context, unsolved_rules(state["task"], attempts, reflections))
         if self.writer is None:
             raise ConfigurationError(
-                "remember='hindsight' needs a lesson writer: pass model= or lesson_writer= "
-                "to create_reflexion_agent, or run with remember='every_failure'"
+                f"remember={context.remember!r} needs a lesson writer: pass model= or "
+                "lesson_writer= to create_reflexion_agent, or run with remember='evidence'"
             )
         failed, passed = contrast
         guide = reflections[-1] if reflections else None
@@ -276,12 +282,23 @@ def _refused(lesson: Lesson, solution: str) -> bool:
 
 
 def lessons_to_store(state: ReflexionState, context: ReflexionContext) -> list[Lesson]:
-    """What the run's remember policy keeps: verified hindsight lessons, or every lesson."""
+    """What the run's remember policy keeps.
+
+    Every lesson as written; or the verified hindsight rule, the run's evidence lesson (its
+    failed checks), or both.
+    """
     if not context.save_reflections:
         return []
     if context.remember == "every_failure":
         return [lesson_of_failure(r) for r in state.get("reflections") or []]
-    return [lesson for lesson in state.get("learned") or [] if lesson["replay"] in STORED_VERDICTS]
+    kept: list[Lesson] = []
+    if context.remember in KEEPS_EVIDENCE:
+        evidence = evidence_lesson(state["task"], state.get("attempts") or [])
+        kept += [evidence] if evidence else []
+    if context.remember in WRITES_RULES:
+        learned = state.get("learned") or []
+        kept += [lesson for lesson in learned if lesson["replay"] in STORED_VERDICTS]
+    return kept
 
 
 def first_attempt_passed(state: ReflexionState) -> bool:

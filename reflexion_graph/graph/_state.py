@@ -26,11 +26,22 @@ resampling baseline); or ``auto``: both, unless the verdict came from the model'
 then the reflections alone (shown its failed code under its own tests, a small model copies
 it)."""
 
-RememberPolicy = Literal["hindsight", "every_failure"]
+RememberPolicy = Literal["hindsight", "every_failure", "evidence", "evidence_and_hindsight"]
 """What a run stores across tasks: a lesson written in hindsight from a failed and a passing
-attempt (nothing when the run never passes), or every in-run lesson, as written at failure."""
+attempt (nothing when the run never passes); every in-run lesson, as written at failure; the
+checks the run failed, from a template with no model call (``evidence``); or both the
+evidence and the verified hindsight rule."""
 
-REMEMBER_POLICIES: tuple[RememberPolicy, ...] = ("hindsight", "every_failure")
+REMEMBER_POLICIES: tuple[RememberPolicy, ...] = (
+    "hindsight",
+    "every_failure",
+    "evidence",
+    "evidence_and_hindsight",
+)
+WRITES_RULES: tuple[RememberPolicy, ...] = ("hindsight", "evidence_and_hindsight")
+"""The policies that write a hindsight rule and replay it."""
+KEEPS_EVIDENCE: tuple[RememberPolicy, ...] = ("evidence", "evidence_and_hindsight")
+"""The policies that keep the run's failed checks as an evidence lesson."""
 
 RETRY_CONTEXTS: tuple[RetryContext, ...] = (
     "reflections",
@@ -45,11 +56,15 @@ SELF_JUDGED_SOURCES = ("self-tests",)
 failed attempt (measured on HumanEval with self-written tests: README, "Does reflection help?")."""
 
 
+def is_self_judged(source: str) -> bool:
+    """Whether a verdict's ``source`` (``+``-joined for composites) includes the model's own."""
+    return any(part in SELF_JUDGED_SOURCES for part in source.split("+"))
+
+
 def shows_last_attempt(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
     """Whether a retry sees the failed attempt and its feedback (``verdict``: the attempt's)."""
     if retry_context == "auto":
-        sources = verdict["source"].split("+") if verdict is not None else []
-        return not any(source in SELF_JUDGED_SOURCES for source in sources)
+        return verdict is None or not is_self_judged(verdict["source"])
     return retry_context in ("last_attempt", "last_attempt_and_reflection")
 
 
@@ -128,9 +143,16 @@ class ReflexionContext:
     recall_k: int = field(
         default=2,
         metadata={
-            "description": "Lessons recalled from long-term memory per task (2: as often "
+            "description": "Rules recalled from long-term memory per task (2: as often "
             "the task family's own lesson as 3, with half the lessons of other families; "
             "benchmarks/recall_k_bench.py)."
+        },
+    )
+    recall_evidence: int = field(
+        default=2,
+        metadata={
+            "description": "Evidence lessons (checks earlier tasks failed, as recorded) "
+            "recalled per task as examples, beside the rules; never the task's own."
         },
     )
     memory_scope: str = field(
@@ -145,8 +167,10 @@ class ReflexionContext:
         default="hindsight",
         metadata={
             "description": "What long-term memory keeps: 'hindsight' (once a failed task has "
-            "passed, one rule from the contrast of the failed and the passing attempt) or "
-            "'every_failure' (each lesson as written after a failure)."
+            "passed, one rule from the contrast of the failed and the passing attempt, kept "
+            "if its replay passes), 'every_failure' (each lesson as written after a failure), "
+            "'evidence' (the checks the run failed, as recorded; no model call) or "
+            "'evidence_and_hindsight' (both the evidence and the verified rule)."
         },
     )
     verify_by_replay: bool = field(
@@ -211,7 +235,8 @@ class ReflexionContext:
                 raise ConfigurationError(
                     f"context {name!r} must be an integer >= 1, or None (off), got {value!r}"
                 )
-        for name in ("max_attempts", "reflection_window", "recall_k", "lesson_candidates"):
+        integers = ("max_attempts", "reflection_window", "recall_k", "recall_evidence")
+        for name in (*integers, "lesson_candidates"):
             value = getattr(self, name)
             minimum = 1 if name in ("max_attempts", "lesson_candidates") else 0
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from reflexion_graph._records import Lesson
+from reflexion_graph._records import Lesson, is_evidence
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._chroma_query import query_nearest
@@ -29,6 +29,7 @@ from reflexion_graph.memory._lessons import (
     check_lessons,
     counters_of,
     lesson_from_stored,
+    stored_as_evidence,
     stored_metadata,
     usefulness,
 )
@@ -329,13 +330,15 @@ class ChromaReflectionMemory(BaseReflectionMemory):
     def _duplicate_of(self, lesson: Lesson, task_vector: list[float], scope: str) -> str | None:
         """The stored lesson ``lesson`` repeats, if any.
 
-        That is a related task's lesson with the same failed check (evidence), or with a text
-        at least ``duplicate_similarity`` alike.
+        That is a related task's lesson of the same kind (a rule, or evidence) with the same
+        failed check (evidence), or a rule with a text at least ``duplicate_similarity``
+        alike. Evidence lessons merge only when their checks are the same.
         """
+        kind = is_evidence(lesson)
         candidates = [
             (lesson_id, text, metadata)
             for lesson_id, text, metadata, similarity in self._nearest(task_vector, 5, scope)
-            if similarity >= self.min_relevance
+            if similarity >= self.min_relevance and stored_as_evidence(metadata) == kind
         ]
         if not candidates:
             return None
@@ -343,6 +346,8 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         for lesson_id, _, metadata in candidates:
             if evidence and metadata.get(EVIDENCE_KEY) == evidence:
                 return lesson_id
+        if kind:
+            return None
         vectors = np.array(
             self.embeddings.embed_documents([lesson["text"]] + [text for _, text, _ in candidates])
         )

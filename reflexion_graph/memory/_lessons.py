@@ -130,6 +130,11 @@ def stored_metadata(lesson: Lesson, scope: str) -> dict[str, Any]:
     return metadata
 
 
+def stored_as_evidence(metadata: Mapping[str, Any]) -> bool:
+    """Whether stored metadata is an evidence lesson's."""
+    return metadata.get(USER_METADATA_PREFIX + "source") == "evidence"
+
+
 def lesson_from_stored(
     lesson_id: str,
     text: str,

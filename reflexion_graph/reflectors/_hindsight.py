@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from reflexion_graph import prompts
+from reflexion_graph._check_text import check_line
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Lesson, LessonSource, make_lesson
 from reflexion_graph.models import model_id
@@ -127,7 +128,13 @@ def rule_from_reply(reply: str) -> str:
 
 
 def evidence_of(attempt: Attempt) -> str:
-    """The check an attempt failed, as its evaluator reported it (capped); ``""`` if none."""
+    """The checks an attempt failed, as its evaluator reported them (capped); ``""`` if none.
+
+    From the check records where the evaluator kept them, else from its feedback.
+    """
+    checks = attempt["evaluation"].get("checks") or []
+    if checks:
+        return "; ".join(check_line(check) for check in checks)[:MAX_EVIDENCE_CHARS]
     return attempt["evaluation"]["feedback"].strip()[:MAX_EVIDENCE_CHARS]
 
 

@@ -1,0 +1,68 @@
+"""Evidence lessons: the checks a run failed, kept as its evaluator recorded them.
+
+No model writes them: a template turns each failed check into a line ("`line_total(3.5, 2)`
+had to return `700`, not `7.0`"), so what a later task is shown is what the check showed, not
+a guess at the rule. Checks the model wrote itself (``self-tests``) are not evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from reflexion_graph import prompts
+from reflexion_graph._check_text import check_line
+from reflexion_graph._records import Attempt, FailedCheck, Lesson, make_lesson
+from reflexion_graph.graph._state import is_self_judged
+
+MAX_CHECKS_PER_LESSON = 3
+"""How many of a run's failed checks one evidence lesson keeps (the most often failed first)."""
+
+
+def trusted_checks(attempts: Iterable[Attempt]) -> list[FailedCheck]:
+    """The failed checks of the run's attempts, leaving out verdicts the model wrote itself."""
+    return [
+        check
+        for attempt in attempts
+        if not is_self_judged(attempt["evaluation"]["source"])
+        for check in attempt["evaluation"].get("checks") or []
+    ]
+
+
+def distinct_checks(checks: Sequence[FailedCheck]) -> list[FailedCheck]:
+    """Each check once (same call and expected value), the most often failed first.
+
+    Ties keep the order in which the run first failed them; a check keeps its first actual.
+    """
+    counts: dict[tuple[str, str, str], int] = {}
+    first: dict[tuple[str, str, str], FailedCheck] = {}
+    for check in checks:
+        key = (check["kind"], check["check"], check["expected"])
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, check)
+    order = sorted(first, key=lambda key: -counts[key])
+    return [first[key] for key in order]
+
+
+def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
+    """The run's evidence lesson, or ``None`` when no trusted check failed.
+
+    Its ``evidence`` is the check lines, one a line: identical checks of two runs merge in
+    memory (their counts add up). Its id derives from the run, so a remember step replayed
+    after a crash stores it once. Nothing has recalled it yet.
+    """
+    checks = distinct_checks(trusted_checks(attempts))[:MAX_CHECKS_PER_LESSON]
+    if not checks:
+        return None
+    lines = [check_line(check) for check in checks]
+    evidence = "\n".join(lines)
+    run = "\0".join([task, evidence, *(attempt["answer"] for attempt in attempts)])
+    return {
+        **make_lesson(
+            prompts.EVIDENCE_LESSON.format(checks="; ".join(lines)),
+            task=task,
+            evidence=evidence,
+            source="evidence",
+        ),
+        "id": hashlib.sha256(run.encode()).hexdigest()[:32],
+    }
