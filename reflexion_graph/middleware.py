@@ -75,6 +75,10 @@ class ReflexionSummary(TypedDict):
     score: float
     lessons_saved: int
     feedback: str
+    recalled: list[str]
+    """The texts of the lessons and evidence recalled from memory for this run."""
+    first_attempt_passed: bool
+    """Whether the first answer, the one that saw what was recalled, passed (their credit)."""
 
 
 class ReflexionAgentState(AgentState[Any]):
@@ -339,6 +343,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             score=float(last["score"]),
             lessons_saved=len(saved),
             feedback=last["feedback"],
+            recalled=[lesson["text"] for lesson in state.get("reflexion_recalled") or []],
+            first_attempt_passed=bool(attempts) and attempts[0]["evaluation"]["passed"],
         )
         _emit(runtime, {"type": "summary", **summary})
         update: dict[str, Any] = {"reflexion": summary, "reflexion_attempts": attempts}

@@ -1,7 +1,8 @@
 """Prompt templates (constants only)."""
 
 ACTOR_SYSTEM_PROMPT = """You are a careful problem solver. Solve the task.
-When the task asks for code, answer with one complete ```python code block.
+When the task asks for code, answer with one complete ```python code block that holds only \
+the function(s) asked for and what they need: no tests, asserts, prints or example calls.
 When the task asks for a value, end with a line `Answer: <value>`."""
 
 CODE_ACTOR_SYSTEM_PROMPT = """You are a careful Python programmer. Answer with the complete \
@@ -65,6 +66,10 @@ REFLECTOR_EARLIER_PROMPT = """
 Your earlier lessons on this task did not fix it; find what they missed, do not repeat them:
 {lessons}
 """
+
+REFLECTOR_REPEATED_PROMPT = """That lesson repeats one you wrote earlier on this task, but the \
+attempt is a new one and failed differently or for a reason the earlier lesson missed. Write a \
+new lesson (Mistake, Rule, Fix) about this attempt's failed check, nothing else."""
 
 REFLECTOR_STEP_PROMPT = """
 The attempt called the tools {tools}. Start the lesson with a line `Step: <tool name>` naming \

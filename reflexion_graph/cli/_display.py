@@ -139,9 +139,14 @@ class RunDisplay:
                 self._show_verdict(verdict)
                 self._set_status(f"{spec.id}: reflecting")
             elif node == "reflect":
-                text = values["reflections"][-1]["text"]
+                reflection = values["reflections"][-1]
+                why = _FALLBACK_NOTES.get(str(reflection["metadata"].get("fallback_reason", "")))
                 self.console.print(
-                    Text.assemble(("  reflection: ", "magenta"), _clip(text, _REFLECTION_CHARS))
+                    Text.assemble(
+                        ("  reflection: ", "magenta"),
+                        _clip(reflection["text"], _REFLECTION_CHARS),
+                        (f"  ({why})" if why else "", "dim"),
+                    )
                 )
                 self._set_status(f"{spec.id}: attempt {self._attempt + 1}")
 
@@ -193,9 +198,10 @@ class RunDisplay:
     def _show_recalled(self, recalled: list[dict[str, Any]]) -> None:
         self._recalled = recalled
         for lesson in recalled:
+            kind = "recalled evidence: " if lesson.get("source") == "evidence" else "recalled: "
             self.console.print(
                 Text.assemble(
-                    ("  recalled: ", "blue"),
+                    (f"  {kind}", "blue"),
                     _clip(lesson["text"], 160),
                     (
                         f"  (from {_clip(lesson['task'], 50)!r}, "
@@ -261,6 +267,10 @@ class RunDisplay:
             self._status.update(message)
 
 
+_FALLBACK_NOTES = {
+    "empty": "the model wrote no lesson: the verdict's feedback is kept",
+    "repeated": "the model repeated an earlier lesson twice: the verdict's feedback is kept",
+}
 _REPLAY_VERDICTS = {
     "passed": ("green", "a fresh attempt shown only this lesson passed: stored"),
     "failed": ("red", "a fresh attempt shown only this lesson failed: not stored"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reflexion_graph._parsing import extract_code
 from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, called_names
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for
@@ -53,10 +53,27 @@ class CodeTestEvaluator(BaseEvaluator):
         self.limits = limits or SandboxLimits()
         self.strict = strict
         self.plan = plan_tests(tests, entry_point, preamble)
+        called = called_names([*self.plan.setup, *self.plan.tests]) - self.plan.defined
+        self.called = frozenset(called | ({entry_point} if entry_point else set()))
+        """The names the tests call that the answer must define."""
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
-        """Extract the code from ``answer``, run the tests against it, judge what came back."""
-        code = extract_code(answer)
+        """Take the code the tests call from ``answer``, run the tests, judge what came back.
+
+        The answer's own top-level checks and demos are left out (the feedback names them).
+        """
+        judged = answer_code(answer, self.called)
+        verdict = self._judged(judged)
+        if not judged.left_out:
+            return verdict
+        note = "Not run (the answer's own checks or demo code): " + ", ".join(judged.left_out)
+        return {**verdict, "feedback": "\n".join(filter(None, [verdict["feedback"], note]))}
+
+    def _judged(self, judged: AnswerCode) -> Evaluation:
+        if judged.missing:
+            names = ", ".join(f"`{name}`" for name in judged.missing)
+            return self._failed(f"The answer defines no {names}.")
+        code = judged.code
         if not code:
             return self._failed("The answer contains no code.")
         split = split_for(self.plan, code, self.entry_point)

@@ -217,6 +217,8 @@ def _relay(candidate: _Pipe, tests_side: _Pipe, deadline: float, limits: Sandbox
         try:
             reply = candidate.receive(call_deadline)
         except TimeoutError:
+            if call_deadline == deadline:
+                raise  # the evaluation's own limit came first
             raise CallTimedOut(f"a call to {message.get('name')}() timed out") from None
         if reply.get("id") != calls:
             raise Stopped("the candidate's process answered out of turn")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
@@ -21,6 +21,9 @@ from reflexion_graph.reflectors._blame import blamed_step
 
 _MAX_LESSON_CHARS = 600
 _CODE_BLOCK = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_MISTAKE = re.compile(
+    r"\bMistake:\s*(.+?)\s*(?=\bRule:|\bFix:|\bStep:|$)", re.IGNORECASE | re.DOTALL
+)
 _RULE = re.compile(r"\bRule:\s*(.+?)\s*(?=\bFix:|\bMistake:|\bStep:|$)", re.IGNORECASE | re.DOTALL)
 
 
@@ -28,6 +31,28 @@ def rule_of(lesson: str) -> str:
     """The general rule a lesson states on its ``Rule:`` line, or ``""``."""
     found = _RULE.search(lesson)
     return " ".join(found.group(1).strip(" *").split()) if found else ""
+
+
+def mistake_of(lesson: str) -> str:
+    """The lesson's ``Mistake:`` line, or ``""``."""
+    found = _MISTAKE.search(lesson)
+    return " ".join(found.group(1).strip(" *").split()).lower() if found else ""
+
+
+def repeats(text: str, earlier: Sequence[Reflection]) -> bool:
+    """Whether a lesson repeats one of the run's earlier ones (text, or ``Mistake:`` line)."""
+    flat, mistake = " ".join(text.split()).lower(), mistake_of(text)
+    for reflection in earlier:
+        if flat == " ".join(reflection["text"].split()).lower():
+            return True
+        if mistake and mistake == mistake_of(reflection["text"]):
+            return True
+    return False
+
+
+def lesson_text(content: object) -> str:
+    """A reply as a lesson: on one line, without code, cut at 600 characters."""
+    return _without_code(message_text(content))[:_MAX_LESSON_CHARS]
 
 
 def _without_code(text: str) -> str:
@@ -89,15 +114,22 @@ class LLMReflector(BaseReflector):
     ) -> Reflection:
         """Call the model synchronously."""
         messages = self._messages(task, attempt, earlier)
-        return self._lesson(task, attempt, messages, self._writer.invoke(messages).content)
+        text = lesson_text(self._writer.invoke(messages).content)
+        if repeats(text, earlier):
+            messages = [*messages, AIMessage(text), HumanMessage(prompts.REFLECTOR_REPEATED_PROMPT)]
+            text = lesson_text(self._writer.invoke(messages).content)
+        return self._lesson(task, attempt, messages, text, earlier)
 
     async def areflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
         """Call the model asynchronously."""
         messages = self._messages(task, attempt, earlier)
-        reply = await self._writer.ainvoke(messages)
-        return self._lesson(task, attempt, messages, reply.content)
+        text = lesson_text((await self._writer.ainvoke(messages)).content)
+        if repeats(text, earlier):
+            messages = [*messages, AIMessage(text), HumanMessage(prompts.REFLECTOR_REPEATED_PROMPT)]
+            text = lesson_text((await self._writer.ainvoke(messages)).content)
+        return self._lesson(task, attempt, messages, text, earlier)
 
     def _messages(
         self, task: str, attempt: Attempt, earlier: Sequence[Reflection]
@@ -118,11 +150,20 @@ class LLMReflector(BaseReflector):
         return [SystemMessage(self.system_prompt), HumanMessage(user)]
 
     def _lesson(
-        self, task: str, attempt: Attempt, messages: list[BaseMessage], content: object
+        self,
+        task: str,
+        attempt: Attempt,
+        messages: list[BaseMessage],
+        text: str,
+        earlier: Sequence[Reflection],
     ) -> Reflection:
-        text = _without_code(message_text(content))[:_MAX_LESSON_CHARS]
-        fallback = not text
-        if fallback:  # small models sometimes answer with nothing; keep the concrete feedback
+        """The lesson; the verdict's own feedback when the model wrote nothing new.
+
+        Small models sometimes answer with nothing, or, shown their earlier lessons, copy one
+        even when asked again: the concrete feedback is then a better lesson.
+        """
+        fallback = "repeated" if text and repeats(text, earlier) else "" if text else "empty"
+        if fallback:
             text = prompts.FALLBACK_LESSON.format(feedback=attempt["evaluation"]["feedback"])
         prompt = "\n\n".join(message_text(m.content) for m in messages)
         return make_reflection(
@@ -132,7 +173,8 @@ class LLMReflector(BaseReflector):
             prompt=prompt,
             metadata={
                 "model": model_id(self.model),
-                "fallback": fallback,
+                "fallback": bool(fallback),
+                "fallback_reason": fallback,
                 "rule": rule_of(text),
                 "step": blamed_step(text, attempt.get("steps") or []),
             },

@@ -69,19 +69,18 @@ def area(w, h):
 """,
     "frame_walk_forges_report_and_exits": FIND_MARKER
     + f"""
-marker = _marker()
-sys.stdout.write("\\n" + marker + {FORGED_OLD_REPORT!r} + "\\n")
-sys.stdout.write("\\n" + marker + {FORGED_REPORT!r} + "\\n")
-sys.stdout.flush()
-os._exit(0)
+def area(w, h):
+    marker = _marker()
+    sys.stdout.write("\\n" + marker + {FORGED_OLD_REPORT!r} + "\\n")
+    sys.stdout.write("\\n" + marker + {FORGED_REPORT!r} + "\\n")
+    sys.stdout.flush()
+    os._exit(0)
 """,
     "forged_report_written_to_fd_1": FIND_MARKER
     + f"""
-os.write(1, ("\\n" + _marker() + {FORGED_REPORT!r} + "\\n").encode())
-os._exit(0)
-
 def area(w, h):
-    return 0
+    os.write(1, ("\\n" + _marker() + {FORGED_REPORT!r} + "\\n").encode())
+    os._exit(0)
 """,
     "gc_search_for_the_expected_values": """
 import gc
@@ -100,28 +99,27 @@ def area(w, h):
     return payload
 """,
     "reads_proc_self_fd_0": """
-try:
-    stolen = open("/proc/self/fd/0").read()
-except OSError:
-    stolen = ""
-
 def area(w, h):
-    return stolen
+    try:
+        return open("/proc/self/fd/0").read()
+    except OSError:
+        return ""
 """,
     "patches_builtins_the_harness_uses": f"""
 import builtins, json
 FORGED = {FORGED_REPORT!r}
-builtins.repr = lambda value: "True"
-builtins.type = lambda value: int
-json.dumps = lambda *a, **k: FORGED
 
 def area(w, h):
+    builtins.repr = lambda value: "True"
+    builtins.type = lambda value: int
+    json.dumps = lambda *a, **k: FORGED
     return object()
 """,
     "sys_exit_with_forged_output": FIND_MARKER
     + f"""
-print("\\n" + _marker() + {FORGED_OLD_REPORT!r})
-raise SystemExit(0)
+def area(w, h):
+    print("\\n" + _marker() + {FORGED_OLD_REPORT!r})
+    raise SystemExit(0)
 """,
     "os_exit_at_first_call": """
 import os
@@ -136,14 +134,12 @@ def area(w, h):
 """,
     "breaks_the_tests_setup": """
 import builtins
-_real_import = builtins.__import__
 
 def _no_import(name, *args, **kwargs):
     raise ImportError("no imports for the tests")
 
-builtins.__import__ = _no_import
-
 def area(w, h):
+    builtins.__import__ = _no_import
     return 0
 """,
 }

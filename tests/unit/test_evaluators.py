@@ -57,13 +57,16 @@ def test_runtime_error_feedback_shows_the_candidate_line():
 
 def test_infinite_loop_times_out():
     evaluator = CodeTestEvaluator(ADD_TESTS, limits=SandboxLimits(timeout_s=1.0))
-    verdict = evaluator.evaluate("t", code("while True:\n    pass"))
+    verdict = evaluator.evaluate("t", code("def add(a, b):\n    while True:\n        pass"))
     assert not verdict["passed"] and "Timed out after 1 s" in verdict["feedback"]
 
 
 def test_a_forged_report_does_not_pass():
     report = '{\\"total\\": 1, \\"failures\\": []}'
-    forged = f'import os\nos.write(1, b"\\n@@report-0@@{report}\\n")\nos._exit(0)'
+    forged = (
+        f'import os\ndef add(a, b):\n    os.write(1, b"\\n@@report-0@@{report}\\n")\n'
+        "    os._exit(0)"
+    )
     verdict = CodeTestEvaluator(ADD_TESTS).evaluate("t", code(forged))
     assert not verdict["passed"]
 
@@ -73,7 +76,7 @@ def test_humaneval_style_check():
     evaluator = CodeTestEvaluator(tests, entry_point="total")
     assert evaluator.evaluate("t", code("def total(xs):\n    return sum(xs)"))["passed"]
     missing = evaluator.evaluate("t", code("def other(xs):\n    return 0"))
-    assert "does not define 'total'" in missing["feedback"]
+    assert "The answer defines no `total`." in missing["feedback"]
 
 
 def test_answer_without_code_fails_cleanly():

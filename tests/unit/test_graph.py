@@ -368,7 +368,7 @@ def test_a_plateau_stops_the_run_and_says_so(scores, patience, attempts, reason)
     by_answer = dict(zip(answers, scores, strict=True))
     graph, _, _ = agent(
         answers,
-        ["lesson"] * len(scores),
+        [f"lesson {n}" for n in range(len(scores))],
         evaluator=lambda task, answer: by_answer[answer],
     )
     context = ReflexionContext(max_attempts=5, plateau_patience=patience)

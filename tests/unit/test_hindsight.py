@@ -114,8 +114,8 @@ def test_a_run_that_never_passes_stores_nothing_unless_every_failure_is_kept():
     assert [r["text"] for r in memory.stored["global"]] == ["lesson one"]
 
 
-def in_run(rule):
-    return f"Mistake: returned dollars.\nRule: {rule}\nFix: multiply by 100."
+def in_run(rule, mistake="returned dollars"):
+    return f"Mistake: {mistake}.\nRule: {rule}\nFix: multiply by 100."
 
 
 def test_an_unsolved_run_stores_the_in_run_rule_its_replay_confirmed_when_asked():
@@ -141,7 +141,7 @@ def test_an_unsolved_run_replays_its_distinct_rules_latest_first_and_stores_none
     other = "When a total is asked for, round it."
     graph, actor, _ = agent(
         ["w1", "w2", "w3", "w4", "w5", "w6"],
-        [in_run(RULE), in_run(other), in_run(other)],
+        [in_run(RULE), in_run(other, mistake="kept dollars"), in_run(other, mistake="rounded")],
         memory,
     )
     result = graph.invoke(

@@ -9,7 +9,9 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
-from reflexion_graph import ReflexionMiddleware, make_lesson
+from reflexion_graph import ReflexionMiddleware, make_evaluation, make_lesson
+from reflexion_graph._records import make_check
+from reflexion_graph.graph._evidence import evidence_lesson
 from tests.fakes import RecordingMemory, ScriptedChatModel
 
 RULE = "When a total is asked for, return it in integer cents."
@@ -62,6 +64,8 @@ def test_the_run_stops_at_max_attempts_and_stores_nothing_it_did_not_verify():
         "score": 0.0,
         "lessons_saved": 0,
         "feedback": "",
+        "recalled": [],
+        "first_attempt_passed": False,
     }
     assert len(model.prompts) == 3 and memory.stored["global"] == []
 
@@ -180,3 +184,19 @@ def test_retry_context_none_asks_again_without_a_lesson_or_the_verdict():
     critique = model.prompts[1][-1].content
     assert critique == "That answer failed.\nAnswer the task again."
     assert helper.prompts == []  # no reflector call
+
+
+def test_an_agent_recalls_evidence_as_examples_and_says_whether_the_answer_that_saw_it_passed():
+    failed = make_evaluation(
+        False, checks=[make_check("value", "fee([2.5])", expected="250", actual="2.5")]
+    )
+    earlier = evidence_lesson(
+        "fee of [2.5]", [{"number": 1, "answer": "2.5", "evaluation": failed}]
+    )
+    memory = RecordingMemory([earlier])
+    built, model, _ = agent(["150"], [], memory, remember="evidence")
+    result = ask(built)
+    assert "`fee([2.5])` had to return `250`, not `2.5`" in model.prompt_text(0)
+    assert result["reflexion"]["recalled"] == [earlier["text"]]
+    assert result["reflexion"]["first_attempt_passed"]
+    assert memory.usage == [([earlier["id"]], True, "global")]
