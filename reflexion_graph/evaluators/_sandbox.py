@@ -36,9 +36,9 @@ from typing import IO, Protocol
 from reflexion_graph.evaluators._warm import (
     ForkServer,
     ForkServerPool,
-    WarmStartFailed,
     server_command,
     warm_enabled,
+    warm_or_cold,
     warm_run,
 )
 
@@ -162,20 +162,18 @@ def sandboxed_python(
             out = (
                 files.enter_context((workdir / ".stdout").open("wb")) if stdout == "file" else None
             )
-            process: Child | None = None
+            warm = None
             if pool is not None:
-                try:
-                    run = warm_run(pool, script, _warm_request(limits), stdout=out, stderr=err)
-                    process = files.enter_context(run)
-                except WarmStartFailed as failure:
-                    _disable_warm(isolation, failure)
-            if process is None:
-                cold = _cold_start(script, limits, isolation, workdir, out, err)
-                files.callback(end_process, cold)
-                process = cold
-            yield SandboxedProcess(process, workdir)
+                request = _warm_request(limits)
+                warm = functools.partial(warm_run, pool, script, request, stdout=out, stderr=err)
+            cold = functools.partial(_cold_start, script, limits, isolation, workdir, out, err)
+            started = warm_or_cold(
+                warm, cold, side="sandbox", give_up=functools.partial(_disable_warm, isolation)
+            )
+            yield SandboxedProcess(files.enter_context(started), workdir)
 
 
+@contextlib.contextmanager
 def _cold_start(
     script: str,
     limits: SandboxLimits,
@@ -183,8 +181,26 @@ def _cold_start(
     workdir: Path,
     stdout: IO[bytes] | None,
     stderr: IO[bytes],
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A fresh interpreter for ``script``, in ``workdir``, with every layer this machine has.
+
+    On leaving, it and everything it started are ended.
+    """
+    process = _cold_process(script, limits, isolation, workdir, stdout, stderr)
+    try:
+        yield process
+    finally:
+        end_process(process)
+
+
+def _cold_process(
+    script: str,
+    limits: SandboxLimits,
+    isolation: Isolation,
+    workdir: Path,
+    stdout: IO[bytes] | None,
+    stderr: IO[bytes],
 ) -> subprocess.Popen[bytes]:
-    """A fresh interpreter for ``script``, in ``workdir``, with every layer this machine has."""
     (workdir / "main.py").write_text(script)
     if isolation.user is not None:
         os.chown(workdir, isolation.user, isolation.user)
@@ -254,8 +270,7 @@ def _pool_key(isolation: Isolation) -> tuple[object, ...]:
     return (isolation.interpreter, isolation.user, isolation.bwrap, isolation.launcher)
 
 
-def _disable_warm(isolation: Isolation, failure: WarmStartFailed) -> None:
-    logger.warning("sandbox: no warm worker (%s); starting an interpreter per run", failure)
+def _disable_warm(isolation: Isolation) -> None:
     with _POOLS_LOCK:
         pool = _WARM_POOLS.get(_pool_key(isolation))
         _WARM_POOLS[_pool_key(isolation)] = None

@@ -31,7 +31,12 @@ from reflexion_graph.evaluators._sandbox import (
     end_process,
     sandboxed_python,
 )
-from reflexion_graph.evaluators._warm import trusted_pool, warm_enabled, warm_run
+from reflexion_graph.evaluators._warm import (
+    disable_trusted_pool,
+    trusted_pool,
+    warm_or_cold,
+    warm_run,
+)
 
 _CODEC_IMPORT = "from reflexion_graph.evaluators._plain_data import ("
 _LIMIT_SIGNALS: dict[int, str] = {
@@ -256,30 +261,40 @@ class _TestsProcess:
 def _tests_process() -> Iterator[_TestsProcess]:
     """The trusted side's script on this interpreter, isolated from the environment.
 
-    A fork of a warm worker, or with ``REFLEXION_GRAPH_SANDBOX=cold`` a fresh interpreter.
+    A fork of a warm worker, or a fresh interpreter where warm starts are off
+    (``REFLEXION_GRAPH_SANDBOX=cold``) or its worker cannot start.
     """
     source = script("_trusted_runner.py")
     with tempfile.TemporaryDirectory(prefix="reflexion-tests-") as name:
         folder = Path(name)
         with (folder / ".stderr").open("wb") as errors:
-            if warm_enabled():
+            pool, warm = trusted_pool(), None
+            if pool is not None:
                 request: dict[str, object] = {"limits": {}, "env": None}
-                with warm_run(trusted_pool(), source, request, stdout=None, stderr=errors) as run:
-                    yield _TestsProcess(run, folder)
-                return
-            (folder / "tests.py").write_text(source)
-            process = subprocess.Popen(
-                [sys.executable, "-I", str(folder / "tests.py")],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                cwd=folder,
-                start_new_session=True,
-            )
-            try:
-                yield _TestsProcess(process, folder)
-            finally:
-                end_process(process)
+                warm = functools.partial(
+                    warm_run, pool, source, request, stdout=None, stderr=errors
+                )
+            cold = functools.partial(_cold_tests, source, folder, errors)
+            with warm_or_cold(warm, cold, side="tests", give_up=disable_trusted_pool) as run:
+                yield _TestsProcess(run, folder)
+
+
+@contextlib.contextmanager
+def _cold_tests(source: str, folder: Path, errors: IO[bytes]) -> Iterator[Child]:
+    """A fresh interpreter for the trusted side, ended on leaving."""
+    (folder / "tests.py").write_text(source)
+    process = subprocess.Popen(
+        [sys.executable, "-I", str(folder / "tests.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        cwd=folder,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        end_process(process)
 
 
 @functools.cache

@@ -37,6 +37,8 @@ class WarmStartFailed(RuntimeError):
     """A fork server could not be started here."""
 
 
+_POOL_LOCK = threading.Lock()
+
 HOME_PREFIX = "reflexion-worker-"
 """The trusted worker's folder; the worker removes it when its owner is gone (killed, say)."""
 
@@ -282,11 +284,58 @@ def server_command(interpreter: str) -> list[str]:
     return [interpreter, "-I", "-c", _server_source()]
 
 
-@functools.cache
-def trusted_pool() -> ForkServerPool:
-    """The pool of fork servers for the trusted tests' processes (on the host, as we are)."""
-    command = server_command(sys.executable)
-    return ForkServerPool(lambda: ForkServer(command, "trusted"))
+@contextlib.contextmanager
+def warm_or_cold(
+    warm: Callable[[], contextlib.AbstractContextManager[Any]] | None,
+    cold: Callable[[], contextlib.AbstractContextManager[Any]],
+    *,
+    side: str,
+    give_up: Callable[[], None],
+) -> Iterator[Any]:
+    """The one place that picks a warm start or a cold one, for either side of a verdict.
+
+    ``warm`` (``None``: not here, or turned off) is tried first; when its fork server cannot
+    start, ``give_up`` turns that side's warm starts off (logged once) and this run starts
+    cold. Only starting falls back: a failure after the start is the run's own.
+    """
+    with contextlib.ExitStack() as stack:
+        process = None
+        if warm is not None:
+            try:
+                process = stack.enter_context(warm())
+            except WarmStartFailed as failure:
+                logger.warning(
+                    "%s: no warm worker (%s); starting an interpreter per run", side, failure
+                )
+                give_up()
+        yield process if process is not None else stack.enter_context(cold())
+
+
+_TRUSTED_POOL: list[ForkServerPool | None] = []
+"""The trusted side's pool once made, or ``None`` once its warm starts failed."""
+
+
+def trusted_pool() -> ForkServerPool | None:
+    """The fork servers for the trusted tests' processes (on the host, as we are).
+
+    ``None`` where warm starts are off or failed.
+    """
+    if not warm_enabled():
+        return None
+    with _POOL_LOCK:
+        if not _TRUSTED_POOL:
+            command = server_command(sys.executable)
+            _TRUSTED_POOL.append(ForkServerPool(lambda: ForkServer(command, "trusted")))
+        return _TRUSTED_POOL[0]
+
+
+def disable_trusted_pool() -> None:
+    """Start the trusted side cold from now on (its fork server could not start)."""
+    with _POOL_LOCK:
+        pool = _TRUSTED_POOL[0] if _TRUSTED_POOL else None
+        _TRUSTED_POOL[:] = [None]
+    if pool is not None:
+        pool.close()
 
 
 @functools.cache

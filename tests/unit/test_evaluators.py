@@ -12,6 +12,8 @@ from reflexion_graph.evaluators import (
     ExactMatchEvaluator,
     RegexEvaluator,
     SandboxLimits,
+    _sandbox,
+    _warm,
 )
 from reflexion_graph.evaluators._plain_data import NotPlainData, decode, encode, same_value
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for
@@ -246,3 +248,21 @@ def test_only_exact_built_ins_cross_and_nothing_else_is_read_back():
     for forged in [*forgeries, {"$date": "yesterday"}, {"$fraction": [1, 0]}]:
         with pytest.raises(ValueError):
             decode(forged)
+
+
+def test_a_warm_start_that_fails_on_either_side_falls_back_to_a_cold_start(monkeypatch, caplog):
+    def cannot_start(*args, **kwargs):
+        raise _warm.WarmStartFailed("no fork server here")
+
+    monkeypatch.setattr(_warm, "_TRUSTED_POOL", [])
+    monkeypatch.setattr(_sandbox, "_WARM_POOLS", {})
+    monkeypatch.setattr(_warm.ForkServer, "__init__", cannot_start)
+    evaluator = CodeTestEvaluator(ADD_TESTS)
+    for answer, passed in (("a + b", True), ("a * b", False)):
+        verdict = evaluator.evaluate("t", code(f"def add(a, b):\n    return {answer}"))
+        assert verdict["passed"] is passed, verdict["feedback"]
+    assert _warm.trusted_pool() is None  # the tests' side now starts cold at once
+    sides = [r.getMessage().split(":")[0] for r in caplog.records if "no warm worker" in r.message]
+    assert sorted(set(sides)) == (
+        ["sandbox", "tests"] if _sandbox.probe_isolation().bwrap else ["tests"]
+    )
