@@ -15,6 +15,7 @@ from reflexion_graph.bench._families import Family, family_of, position_of
 from reflexion_graph.bench._lanes import (
     EVERY_FAILURE,
     FAMILY_LESSONS,
+    LANES,
     MEMORY,
     ORACLE,
     REFLEXION,
@@ -25,8 +26,10 @@ from reflexion_graph.bench._report import Records, mcnemar_exact, paired_row, su
 
 BASELINE = REFLEXION
 """The lane without memory that transfer is measured against."""
-MEMORY_LANES = (MEMORY, EVERY_FAILURE, REPLAY_UNSOLVED)
+MEMORY_LANES = tuple(lane.name for lane in LANES if lane.keeps_memory)
+_EVIDENCE_LANES = tuple(lane.name for lane in LANES if lane.recall_evidence)
 _PAIRS = (
+    *((lane, other) for lane in _EVIDENCE_LANES for other in (BASELINE, MEMORY, ORACLE)),
     (MEMORY, BASELINE),
     (REPLAY_UNSOLVED, BASELINE),
     (REPLAY_UNSOLVED, MEMORY),
