@@ -93,7 +93,15 @@ def add_parser(commands: Any) -> None:
         choices=REMEMBER_POLICIES,
         default=ReflexionContext.remember,
         help="what memory keeps: a rule written in hindsight once a failed task passes, "
-        f"checked by a replay, or every lesson as written (default {ReflexionContext.remember})",
+        "checked by a replay; every lesson as written; the checks a run failed (evidence); "
+        f"or evidence and the rule (default {ReflexionContext.remember})",
+    )
+    memory.add_argument(
+        "--recall-evidence",
+        type=int,
+        default=ReflexionContext.recall_evidence,
+        help="evidence lessons (checks earlier tasks failed) shown per task "
+        f"(default {ReflexionContext.recall_evidence})",
     )
     loop.add_argument(
         "--episodes",
@@ -114,6 +122,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         retry_context=args.retry_context,
         memory_scope=args.scope,
         remember=args.remember,
+        recall_evidence=args.recall_evidence,
     )
     settings = model_settings(args, seed=args.seed)
     display = RunDisplay(console)
