@@ -2,7 +2,7 @@
 
 Tool calls and tool results are part of each attempt: the evaluator judges them and the
 reflector reads them, so a failed tool call becomes a lesson for the next attempt, blamed on
-the tool (``metadata["step"]``; with a memory, it is recalled whenever that tool is in play).
+the tool (its ``step``; with a memory, it is recalled whenever that tool is in play).
 Runs on the embedded default model, which calls tools.
 """
 

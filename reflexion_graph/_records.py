@@ -98,8 +98,12 @@ class Reflection(TypedDict):
     """ISO-8601 UTC timestamp."""
     prompt: str
     """The exact prompt the lesson was written from (training data for the RL papers)."""
+    rule: NotRequired[str]
+    """The general rule the lesson states (its ``Rule:`` line); ``""`` if none."""
+    step: NotRequired[str]
+    """The tool call the failure is blamed on; ``""`` for the answer itself."""
     metadata: dict[str, Primitive]
-    """Primitive metadata (model id, scope, score change, ...)."""
+    """Primitive metadata (model id, why a fallback lesson was kept, ...)."""
 
 
 LessonSource = Literal["contrast", "retry", "failure", "given", "evidence"]
@@ -265,6 +269,8 @@ def make_reflection(
     task: str,
     attempt: int,
     prompt: str = "",
+    rule: str = "",
+    step: str = "",
     metadata: dict[str, Primitive] | None = None,
 ) -> Reflection:
     """Build a new :class:`Reflection` whose outcome is still pending."""
@@ -276,8 +282,20 @@ def make_reflection(
         outcome="pending",
         created_at=datetime.now(UTC).isoformat(),
         prompt=prompt,
+        rule=rule.strip(),
+        step=step,
         metadata=dict(metadata or {}),
     )
+
+
+def rule_of_reflection(reflection: Reflection) -> str:
+    """The rule an in-run lesson states (also from runs recorded before it was a field)."""
+    return str(reflection.get("rule", reflection["metadata"].get("rule", "")) or "").strip()
+
+
+def step_of_reflection(reflection: Reflection) -> str:
+    """The step an in-run lesson is blamed on (also from runs recorded before the field)."""
+    return str(reflection.get("step", reflection["metadata"].get("step", "")) or "")
 
 
 def _check_unit_interval(name: str, value: float) -> None:

@@ -18,7 +18,15 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from reflexion_graph import prompts
-from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ReplayVerdict
+from reflexion_graph._records import (
+    Attempt,
+    Evaluation,
+    Lesson,
+    Reflection,
+    ReplayVerdict,
+    rule_of_reflection,
+    step_of_reflection,
+)
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.actors._request import AttemptRequest, as_result
@@ -161,7 +169,7 @@ def retry_rule(guide: Reflection, failed: Attempt) -> tuple[Lesson, ...]:
     It led to the pass. No model call writes it; the replay still decides whether it stands on
     its own.
     """
-    rule = str(guide["metadata"].get("rule") or "").strip()
+    rule = rule_of_reflection(guide)
     if not rule:
         return ()
     return (hindsight_lesson(rule, task=guide["task"], failed=failed, source="retry"),)
@@ -177,7 +185,7 @@ def unsolved_rules(
     by_number = {attempt["number"]: attempt for attempt in attempts}
     rules: dict[str, Lesson] = {}
     for reflection in reversed(reflections):
-        rule = str(reflection["metadata"].get("rule") or "").strip()
+        rule = rule_of_reflection(reflection)
         failed = by_number.get(reflection["attempt"], attempts[-1])
         if rule and rule not in rules:
             rules[rule] = hindsight_lesson(rule, task=task, failed=failed, source="failure")
@@ -263,7 +271,7 @@ def judged_lesson(
     else:
         verdict = "passed" if replay is not None and replay["passed"] else "failed"
     reflections = state.get("reflections") or []
-    step = str((reflections[-1]["metadata"].get("step", "") if reflections else "") or "")
+    step = step_of_reflection(reflections[-1]) if reflections else ""
     helped = int(verdict == "passed")
     return {**lesson, "replay": verdict, "step": step, "recalls": 1, "helped": helped}
 
@@ -314,9 +322,12 @@ def lesson_of_failure(reflection: Reflection) -> Lesson:
     lesson stays in ``metadata["lesson"]``. A rule blamed on a tool says which: it is recalled
     on tasks unlike this one. Its first recall is the retry it was written for.
     """
-    metadata = dict(reflection.get("metadata") or {})
-    rule = str(metadata.pop("rule", "") or "").strip()
-    step = str(metadata.pop("step", "") or "")
+    metadata = {
+        key: value
+        for key, value in (reflection.get("metadata") or {}).items()
+        if key not in ("rule", "step")  # runs recorded before they were fields
+    }
+    rule, step = rule_of_reflection(reflection), step_of_reflection(reflection)
     text = reflection["text"]
     if rule:
         metadata["lesson"] = text

@@ -87,8 +87,8 @@ class LLMReflector(BaseReflector):
     """Asks a chat model for the mistake, the general rule and the fix, in three short lines.
 
     A lesson names the mistake, the general rule the expected results follow (kept in the
-    lesson's ``metadata["rule"]``: what long-term memory stores) and the fix. When the attempt
-    called tools, the lesson also names the step that went wrong (``metadata["step"]``: the
+    lesson's ``rule``: what long-term memory stores) and the fix. When the attempt
+    called tools, the lesson also names the step that went wrong (``step``: the
     tool's name, or ``""`` for the final reply), so memory can recall it whenever that tool is
     in play again. Lessons are cut at
     600 characters. OpenAI-compatible models are also asked to stop after
@@ -171,11 +171,11 @@ class LLMReflector(BaseReflector):
             task=task,
             attempt=attempt["number"],
             prompt=prompt,
+            rule=rule_of(text),
+            step=blamed_step(text, attempt.get("steps") or []),
             metadata={
                 "model": model_id(self.model),
                 "fallback": bool(fallback),
                 "fallback_reason": fallback,
-                "rule": rule_of(text),
-                "step": blamed_step(text, attempt.get("steps") or []),
             },
         )

@@ -103,7 +103,7 @@ def test_a_lesson_on_a_tool_left_failing_is_blamed_on_that_tool_and_stored_with_
         )
         lesson = LLMReflector(model).reflect(task, attempt)
         assert "Step: <tool name>" in lesson["prompt"]
-        assert lesson["metadata"]["step"] == "current_weather", lesson["text"]
+        assert lesson["step"] == "current_weather", lesson["text"]
         stored = lesson_of_failure(lesson)
-        if lesson["metadata"]["rule"]:
+        if lesson["rule"]:
             assert stored["text"].startswith("When calling current_weather: "), stored["text"]

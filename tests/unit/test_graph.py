@@ -329,7 +329,7 @@ def test_memory_keeps_the_rule_and_the_run_keeps_the_whole_lesson():
     every_failure = ReflexionContext(remember="every_failure")
     [reflection] = graph.invoke({"task": "t"}, context=every_failure)["reflections"]
     assert reflection["text"] == " ".join(lesson.split())  # what the retry saw
-    assert reflection["metadata"]["rule"] == "Money is in integer cents."
+    assert reflection["rule"] == "Money is in integer cents."
     [saved] = memory.stored["global"]
     assert (saved["text"], saved["rule"]) == ("Money is in integer cents.",) * 2
     assert saved["metadata"]["lesson"] == reflection["text"]

@@ -161,10 +161,10 @@ def test_a_lesson_on_a_plain_answer_asks_for_no_step():
     attempt = {"number": 1, "answer": "Answer: 1", "evaluation": make_evaluation(False)}
     lesson_ = LLMReflector(reflector_model).reflect("t", attempt)
     assert "Step:" not in reflector_model.prompt_text(0)
-    assert lesson_["metadata"]["step"] == ""
+    assert lesson_["step"] == "" and "step" not in lesson_["metadata"]
 
 
 def lesson(text, step):
     return make_reflection(
-        text, task="t", attempt=1, metadata={"rule": text.split("Rule: ")[1], "step": step}
+        text, task="t", attempt=1, rule=text.split("Rule: ")[1], step=step
     )
