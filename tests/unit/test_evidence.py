@@ -10,10 +10,11 @@ from reflexion_graph import (
     LLMReflector,
     ReflexionContext,
     create_reflexion_agent,
+    make_check,
     make_evaluation,
+    make_lesson,
 )
 from reflexion_graph._check_text import check_line
-from reflexion_graph._records import make_check, make_lesson
 from reflexion_graph.evaluators import (
     AllOf,
     CodeTestEvaluator,

@@ -9,8 +9,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
-from reflexion_graph import ReflexionMiddleware, make_evaluation, make_lesson
-from reflexion_graph._records import make_check
+from reflexion_graph import ReflexionMiddleware, make_check, make_evaluation, make_lesson
 from reflexion_graph.graph._evidence import evidence_lesson
 from tests.fakes import RecordingMemory, ScriptedChatModel
 

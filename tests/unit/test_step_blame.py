@@ -165,6 +165,4 @@ def test_a_lesson_on_a_plain_answer_asks_for_no_step():
 
 
 def lesson(text, step):
-    return make_reflection(
-        text, task="t", attempt=1, rule=text.split("Rule: ")[1], step=step
-    )
+    return make_reflection(text, task="t", attempt=1, rule=text.split("Rule: ")[1], step=step)
