@@ -3,8 +3,9 @@
 A memory filled on the task families can only hurt an unrelated task that recalls one of its
 lessons. This opens a copy of each memory folder with the real :class:`ChromaReflectionMemory`
 (the library's relevance threshold, MiniLM embeddings) and searches it with every prompt of the
-dataset at the library's default ``recall_k``. The tasks that recall something are the harm
-slice a ``--memory-from`` bench run needs; the rest cannot be affected. No model is called.
+dataset as the graph recalls (``recall_k`` rules, ``recall_evidence`` evidence lessons). The
+tasks that recall something are the harm slice a ``--memory-from`` bench run needs; the rest
+cannot be affected. No model is called.
 
     .venv/bin/python benchmarks/harm_exposure_bench.py \
         --memory benchmarks/results/families-report-seed1-qwen.memory [--dataset humaneval]
@@ -25,6 +26,7 @@ from langchain_core.language_models import BaseChatModel
 
 from reflexion_graph import ReflexionContext
 from reflexion_graph.bench import load_dataset
+from reflexion_graph.graph._nodes import recalled_lessons, search_width
 from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
 
 RESULTS = Path(__file__).with_name("results") / "harm_exposure.json"
@@ -38,17 +40,24 @@ def _no_model() -> BaseChatModel:
 
 
 def exposure(
-    memory_folder: Path, prompts: dict[str, str], embeddings: MiniLMEmbeddings, k: int
+    memory_folder: Path,
+    prompts: dict[str, str],
+    embeddings: MiniLMEmbeddings,
+    context: ReflexionContext,
 ) -> dict[str, Any]:
-    """The tasks whose prompt recalls a lesson from ``memory_folder``, and what they recall."""
+    """The tasks whose prompt recalls a lesson from ``memory_folder``, and what they recall.
+
+    Recall as the graph's: up to ``recall_k`` rules and ``recall_evidence`` evidence lessons.
+    """
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "memory"
         shutil.copytree(memory_folder, copy)
         memory = ChromaReflectionMemory(path=copy, embeddings=embeddings)
-        recalled = {
-            task_id: [lesson["text"] for lesson in memory.search(prompt, k=k, scope=SCOPE)]
-            for task_id, prompt in prompts.items()
-        }
+        recalled = {}
+        for task_id, prompt in prompts.items():
+            found = memory.search(prompt, k=search_width(context), scope=SCOPE)
+            chosen = recalled_lessons(prompt, [], found, context)
+            recalled[task_id] = [lesson["text"] for lesson in chosen]
         stored = memory.count(scope=SCOPE)
     exposed = {task_id: texts for task_id, texts in recalled.items() if texts}
     return {
@@ -65,6 +74,7 @@ def main() -> None:
     parser.add_argument("--memory", type=Path, nargs="+", required=True)
     parser.add_argument("--dataset", default="humaneval", help="humaneval or countdown")
     parser.add_argument("--recall-k", type=int, default=ReflexionContext().recall_k)
+    parser.add_argument("--recall-evidence", type=int, default=ReflexionContext().recall_evidence)
     args = parser.parse_args()
     for folder in args.memory:
         if not (folder / "chroma.sqlite3").is_file():
@@ -72,7 +82,8 @@ def main() -> None:
     tasks = load_dataset(args.dataset, _no_model, feedback="oracle", seed=0)
     prompts = {task.id: task.prompt for task in tasks}
     embeddings = MiniLMEmbeddings()
-    rows = [exposure(folder, prompts, embeddings, args.recall_k) for folder in args.memory]
+    context = ReflexionContext(recall_k=args.recall_k, recall_evidence=args.recall_evidence)
+    rows = [exposure(folder, prompts, embeddings, context) for folder in args.memory]
     print("| memory | stored lessons | tasks | tasks recalling a lesson |")
     print("|---|---|---|---|")
     for row in rows:
@@ -80,7 +91,12 @@ def main() -> None:
             f"| {row['memory']} | {row['stored_lessons']} | {row['tasks']} | "
             f"{row['exposed_tasks']} |"
         )
-    payload = {"dataset": args.dataset, "recall_k": args.recall_k, "rows": rows}
+    payload = {
+        "dataset": args.dataset,
+        "recall_k": args.recall_k,
+        "recall_evidence": args.recall_evidence,
+        "rows": rows,
+    }
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
 
 
