@@ -44,16 +44,8 @@ class ExactMatchEvaluator(BaseEvaluator):
         )
         if same:
             return make_evaluation(True, source="checker")
-        return make_evaluation(
-            False,
-            feedback=f"{_describe(answer, final)} is not the correct answer.",
-            source="checker",
-            checks=[
-                make_check(
-                    "answer", "the final answer", expected=repr(self.expected), actual=repr(final)
-                )
-            ],
-        )
+        why = f"{_describe(answer, final)} is not the correct answer."
+        return _wrong(why, repr(self.expected), final)
 
 
 class RegexEvaluator(BaseEvaluator):
@@ -71,16 +63,11 @@ class RegexEvaluator(BaseEvaluator):
         found = self.pattern.search(final) is not None
         if found:
             return make_evaluation(True, source="checker")
-        return make_evaluation(
-            False,
-            feedback=f"{_describe(answer, final)} does not have the expected form.",
-            source="checker",
-            checks=[
-                make_check(
-                    "answer",
-                    "the final answer",
-                    expected=f"a match of {self.pattern.pattern!r}",
-                    actual=repr(final),
-                )
-            ],
-        )
+        why = f"{_describe(answer, final)} does not have the expected form."
+        return _wrong(why, f"a match of {self.pattern.pattern!r}", final)
+
+
+def _wrong(feedback: str, expected: str, final: str) -> Evaluation:
+    """A failed answer check: the feedback, and the record of what was expected."""
+    check = make_check("answer", "the final answer", expected=expected, actual=repr(final))
+    return make_evaluation(False, feedback=feedback, source="checker", checks=[check])

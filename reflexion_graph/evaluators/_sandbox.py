@@ -186,27 +186,12 @@ def _cold_start(
 
     On leaving, it and everything it started are ended.
     """
-    process = _cold_process(script, limits, isolation, workdir, stdout, stderr)
-    try:
-        yield process
-    finally:
-        end_process(process)
-
-
-def _cold_process(
-    script: str,
-    limits: SandboxLimits,
-    isolation: Isolation,
-    workdir: Path,
-    stdout: IO[bytes] | None,
-    stderr: IO[bytes],
-) -> subprocess.Popen[bytes]:
     (workdir / "main.py").write_text(script)
     if isolation.user is not None:
         os.chown(workdir, isolation.user, isolation.user)
     env = {**_scrubbed_env(), "HOME": str(workdir), "TMPDIR": str(workdir)}
     preexec = None if isolation.launcher else functools.partial(_enter, limits, isolation.user)
-    return subprocess.Popen(
+    process = subprocess.Popen(
         _command(isolation, limits, str(workdir)),
         stdin=subprocess.PIPE,
         stdout=stdout or subprocess.PIPE,
@@ -216,6 +201,10 @@ def _cold_process(
         start_new_session=True,
         preexec_fn=preexec,
     )
+    try:
+        yield process
+    finally:
+        end_process(process)
 
 
 def _warm_request(limits: SandboxLimits) -> dict[str, object]:
