@@ -164,13 +164,15 @@ class ReflexionContext:
         metadata={"description": "Persist this run's lessons to long-term memory."},
     )
     remember: RememberPolicy = field(
-        default="hindsight",
+        default="evidence_and_hindsight",
         metadata={
-            "description": "What long-term memory keeps: 'hindsight' (once a failed task has "
+            "description": "What long-term memory keeps: 'evidence_and_hindsight' (the "
+            "default: the run's failed checks as recorded, and the verified hindsight rule; "
+            "on the dev families it ties 'hindsight' on transfer and, unlike it, keeps success "
+            "within the budget), 'hindsight' (once a failed task has "
             "passed, one rule from the contrast of the failed and the passing attempt, kept "
             "if its replay passes), 'every_failure' (each lesson as written after a failure), "
-            "'evidence' (the checks the run failed, as recorded; no model call) or "
-            "'evidence_and_hindsight' (both the evidence and the verified rule)."
+            "or 'evidence' (the checks the run failed alone; no model call)."
         },
     )
     verify_by_replay: bool = field(

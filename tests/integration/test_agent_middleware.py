@@ -49,9 +49,13 @@ def test_the_middleware_retries_a_failed_answer_and_a_second_thread_recalls_the_
     assert summary["type"] == "summary" and summary["passed"] and summary["attempts"] >= 2, events
     kinds = [event["type"] for event in events]
     assert kinds[:2] == ["recalled", "verdict"] and "lesson" in kinds
-    [stored] = list(memory.lessons())  # the verified hindsight rule, with its failed check
+    lessons = list(memory.lessons())  # the default policy: the rule and the failed checks
+    [stored] = [lesson for lesson in lessons if lesson["source"] != "evidence"]
     assert stored["replay"] == "passed" and "Ahoy" in stored["evidence"]
+    evidence = [lesson["text"] for lesson in lessons if lesson["source"] == "evidence"]
+    assert evidence and all("'Ahoy, " in text for text in evidence)
 
     sibling = reflexion_agent(model, ROLL_CALL_TESTS, "roll_call", memory)
     recalled = events_of(sibling, ROLL_CALL)[0]
-    assert recalled == {"type": "recalled", "lessons": [stored["text"]]}
+    assert recalled["type"] == "recalled" and recalled["lessons"][0] == stored["text"]
+    assert set(recalled["lessons"][1:]) <= set(evidence)

@@ -31,7 +31,7 @@ def test_a_verified_hindsight_lesson_is_stored_and_a_sibling_task_recalls_it(
     default_server, tmp_path, embeddings
 ):
     memory = ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
-    context = ReflexionContext(max_attempts=3, lesson_candidates=2)
+    context = ReflexionContext(max_attempts=3, lesson_candidates=2, remember="hindsight")
     learnt = []
     for seed in (1, 2, 3):  # a 1.5B model does not always fail, then pass: try a few seeds
         model = create_chat_model(
@@ -56,5 +56,7 @@ def test_a_verified_hindsight_lesson_is_stored_and_a_sibling_task_recalls_it(
     sibling = create_reflexion_agent(
         model, evaluator=CodeTestEvaluator(ROLL_CALL_TESTS, entry_point="roll_call"), memory=memory
     )
-    second = sibling.invoke({"task": ROLL_CALL}, context=ReflexionContext(max_attempts=1))
+    second = sibling.invoke(
+        {"task": ROLL_CALL}, context=ReflexionContext(max_attempts=1, remember="hindsight")
+    )
     assert [r["id"] for r in second["recalled"]] == [lesson["id"]]
