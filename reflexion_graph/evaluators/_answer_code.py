@@ -32,13 +32,13 @@ class AnswerCode:
     left_out: list[str] = field(default_factory=list)
     """The answer's own top-level statements that are not run (asserts, calls, demos)."""
     missing: list[str] = field(default_factory=list)
-    """Names the checks call that the answer defines nowhere."""
+    """Names the checks use that the answer defines nowhere."""
 
 
 def answer_code(answer: str, called: Iterable[str] = ()) -> AnswerCode:
-    """The code of ``answer`` to judge, for checks that call the names in ``called``.
+    """The code of ``answer`` to judge, for checks that use the names in ``called``.
 
-    With no name called, nothing is known of what the checks need: the longest block is
+    With no name used, nothing is known of what the checks need: the longest block is
     judged as written. A block that does not parse is judged as written when nothing else
     defines what is called, so its syntax error is what the verdict reports.
     """
@@ -61,20 +61,32 @@ def answer_code(answer: str, called: Iterable[str] = ()) -> AnswerCode:
     return AnswerCode(code, left_out=left_out, missing=missing)
 
 
-def called_names(tests: Iterable[str]) -> set[str]:
-    """The plain names the tests call (``has_tag`` in ``assert has_tag(s, "b")``)."""
-    names: set[str] = set()
+def names_used(tests: Iterable[str]) -> set[str]:
+    """The names the tests read that someone else must define.
+
+    ``has_tag`` in ``assert has_tag(s, "b")``, ``add`` in ``check(add)``. Builtins, and names
+    the tests bind themselves (a helper's parameter, a loop variable, a function or an import
+    of theirs), are not the answer's to define.
+    """
+    read: set[str] = set()
+    bound: set[str] = set()
     for source in tests:
         try:
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        names |= {
-            node.func.id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        }
-    return names
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, _DEFINITIONS):
+                bound.add(node.name)
+            elif isinstance(node, ast.alias):
+                bound.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+                bound.add(node.name)
+    return read - bound - _BUILTINS
 
 
 def _python_blocks(answer: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, called_names
+from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for
@@ -53,7 +53,7 @@ class CodeTestEvaluator(BaseEvaluator):
         self.limits = limits or SandboxLimits()
         self.strict = strict
         self.plan = plan_tests(tests, entry_point, preamble)
-        called = called_names([*self.plan.setup, *self.plan.tests]) - self.plan.defined
+        called = names_used([*self.plan.setup, *self.plan.tests]) - self.plan.defined
         self.called = frozenset(called | ({entry_point} if entry_point else set()))
         """The names the tests call that the answer must define."""
 

@@ -60,8 +60,11 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     shown = " ".join(second.stdout.split())
     assert "recalled:" in shown and " ".join(stored[0]["text"].split())[:30] in shown
     assert "recalled lessons did not help: the first attempt, which saw them, failed" in shown
-    [after] = ChromaReflectionMemory(path=memory_dir).lessons()
+    later = {lesson["id"]: lesson for lesson in ChromaReflectionMemory(path=memory_dir).lessons()}
+    after = later.pop(stored[0]["id"])
     assert after["recalls"] == 2 and after["helped"] == 0
+    [evidence] = later.values()  # the default policy kept the second run's failed check
+    assert evidence["source"] == "evidence" and "code-8f3a-unknowable" in evidence["text"]
 
 
 def test_no_memory_flag_leaves_the_memory_untouched(embedded_server, tmp_path, memory_dir):

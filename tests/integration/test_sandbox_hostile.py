@@ -150,9 +150,8 @@ def test_huge_output_is_capped():
 
 def test_writes_stay_in_the_private_temp_dir():
     code = (
-        "import os\n"
-        "open('scratch.txt', 'w').write('ok')\n"
         "def wrote():\n"
+        "    open('scratch.txt', 'w').write('ok')\n"
         "    return open('scratch.txt').read()\n"
     )
     verdict, _ = judge(code, "assert wrote() == 'ok'")

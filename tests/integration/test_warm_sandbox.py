@@ -87,7 +87,7 @@ def test_a_run_leaves_nothing_for_the_next_in_the_same_worker():
 def test_a_run_that_kills_its_worker_is_still_judged_and_the_next_run_gets_a_new_one():
     judge("x = 1", "assert x == 1")
     before = _sandbox.warm_worker_pids()
-    killer = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\ndef f():\n    return 4"
+    killer = "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 4"
     verdict = judge(killer, "assert f() == 3")
     assert not verdict["passed"]
     assert _sandbox.warm_worker_pids() == []  # the dead worker was not put back

@@ -2,7 +2,7 @@
 
 from reflexion_graph import LLMActor, LLMReflector, ReflexionContext, create_reflexion_agent
 from reflexion_graph.evaluators import CodeTestEvaluator, SelfTestEvaluator
-from reflexion_graph.evaluators._answer_code import answer_code, called_names
+from reflexion_graph.evaluators._answer_code import answer_code, names_used
 from reflexion_graph.reflectors._llm import repeats
 from tests.fakes import ScriptedChatModel
 
@@ -46,7 +46,7 @@ def has_tag(html, tag):
     return tag.lower() in tags(html)
 print(has_tag("<b>", "b"))
 ```"""
-    judged = answer_code(answer, called_names([TESTS]))
+    judged = answer_code(answer, names_used([TESTS]))
     assert "TAG = re.compile" in judged.code and "def tags" in judged.code
     assert "unused" not in judged.code and "print(" not in judged.code
     assert judged.left_out == ["`print(has_tag('<b>', 'b'))`"]
@@ -114,3 +114,14 @@ def test_what_counts_as_a_repeat():
     assert repeats("Mistake: x was 1.  Rule: a. Fix: b.", earlier)
     assert not repeats("Mistake: x was 2. Rule: a. Fix: b.", earlier)
     assert not repeats("anything", [])
+
+
+def test_names_the_tests_bind_themselves_are_not_the_answers_to_define():
+    tests = [
+        "def raised(call):\n    try:\n        call()\n    except ValueError as error:\n"
+        "        return str(error)",
+        "def check(candidate):\n    for x in range(3):\n        assert candidate(x) == helper(x)",
+        "assert raised(lambda: parse(''))",
+    ]
+    assert names_used(tests) == {"helper", "parse"}
+    assert names_used(["assert check(truncate) is None"]) == {"check", "truncate"}
