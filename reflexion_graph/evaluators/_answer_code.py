@@ -1,10 +1,10 @@
-"""The code of an answer that is judged: what the task's checks call, with what it depends on.
+"""The code of an answer that is judged: what the task's checks use, with what it depends on.
 
 A model often answers with the function in one fenced block and its own tests or a demo in
 another, or calls its own checks at the top level. Those are not the answer: run with it, the
 model's own wrong assert decides the verdict, or the longest block holds only tests. As in
 EvalPlus's sanitizer, the judged code is taken from every Python block: the imports, and the
-functions, classes and constants that the called names reach; top-level asserts, calls,
+functions, classes and constants that the names the checks use reach; top-level asserts, calls,
 prints, loops and ``if __name__ == "__main__":`` blocks are left out, and the verdict says so.
 """
 
@@ -35,15 +35,15 @@ class AnswerCode:
     """Names the checks use that the answer defines nowhere."""
 
 
-def answer_code(answer: str, called: Iterable[str] = ()) -> AnswerCode:
-    """The code of ``answer`` to judge, for checks that use the names in ``called``.
+def answer_code(answer: str, used: Iterable[str] = ()) -> AnswerCode:
+    """The code of ``answer`` to judge, for checks that use the names in ``used``.
 
     With no name used, nothing is known of what the checks need: the longest block is
     judged as written. A block that does not parse is judged as written when nothing else
-    defines what is called, so its syntax error is what the verdict reports.
+    defines what is used, so its syntax error is what the verdict reports.
     """
     blocks = [block for block in _python_blocks(answer) if block.strip()]
-    wanted = set(called)
+    wanted = set(used)
     if not wanted or not blocks:
         return AnswerCode(_longest(blocks))
     trees = [(block, _parsed(block)) for block in blocks]

@@ -53,16 +53,16 @@ class CodeTestEvaluator(BaseEvaluator):
         self.limits = limits or SandboxLimits()
         self.strict = strict
         self.plan = plan_tests(tests, entry_point, preamble)
-        called = names_used([*self.plan.setup, *self.plan.tests]) - self.plan.defined
-        self.called = frozenset(called | ({entry_point} if entry_point else set()))
-        """The names the tests call that the answer must define."""
+        used = names_used([*self.plan.setup, *self.plan.tests]) - self.plan.defined
+        self.used = frozenset(used | ({entry_point} if entry_point else set()))
+        """The names the tests use that the answer must define."""
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
-        """Take the code the tests call from ``answer``, run the tests, judge what came back.
+        """Take the code the tests use from ``answer``, run the tests, judge what came back.
 
         The answer's own top-level checks and demos are left out (the feedback names them).
         """
-        judged = answer_code(answer, self.called)
+        judged = answer_code(answer, self.used)
         verdict = self._judged(judged)
         if not judged.left_out:
             return verdict
