@@ -42,7 +42,7 @@ from reflexion_graph.graph._nodes import (
     settle_outcomes,
     stop_reason,
 )
-from reflexion_graph.graph._remember import RememberNodes, lessons_to_store
+from reflexion_graph.graph._remember import RememberNodes, first_attempt_passed, lessons_to_store
 from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionState,
@@ -344,7 +344,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             lessons_saved=len(saved),
             feedback=last["feedback"],
             recalled=[lesson["text"] for lesson in state.get("reflexion_recalled") or []],
-            first_attempt_passed=bool(attempts) and attempts[0]["evaluation"]["passed"],
+            first_attempt_passed=first_attempt_passed(finished),
         )
         _emit(runtime, {"type": "summary", **summary})
         update: dict[str, Any] = {"reflexion": summary, "reflexion_attempts": attempts}
