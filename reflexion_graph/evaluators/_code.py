@@ -7,7 +7,7 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._sandbox import SandboxLimits
-from reflexion_graph.evaluators._test_plan import plan_tests, split_for
+from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
 from reflexion_graph.evaluators._two_processes import (
     TestResult,
     run_in_candidate,
@@ -146,6 +146,8 @@ class CodeTestEvaluator(BaseEvaluator):
             checks=[as_failed_check(check) for i in failed if (check := checks.get(i))],
         )
 
-    @staticmethod
-    def _failed(feedback: str) -> Evaluation:
-        return make_evaluation(False, feedback=feedback, source="tests")
+    def _failed(self, feedback: str) -> Evaluation:
+        """A verdict the tests never reached: each of them failed, as its text states it."""
+        return make_evaluation(
+            False, feedback=feedback, source="tests", checks=stated_checks(self.plan)
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from reflexion_graph._records import FailedCheck, make_check
 from reflexion_graph.errors import ConfigurationError
 
 
@@ -68,6 +69,36 @@ def plan_tests(tests: str, entry_point: str | None = None, preamble: str = "") -
         test_names=[_read_names(node) for node in cases],
         defined=frozenset(defined - ({entry_point} if entry_point else set())),
     )
+
+
+def stated_checks(plan: TestPlan) -> list[FailedCheck]:
+    """Each test as a failed check read from its text: what a run that never reached them records.
+
+    ``assert x == <literal>`` says what ``x`` had to return; any other test is a condition
+    that had to hold. No value is shown as the answer's: none was computed.
+    """
+    checks = []
+    for test in plan.tests:
+        stated = _stated_value(ast.parse(test).body[0])
+        if stated is None:
+            checks.append(make_check("condition", test))
+        else:
+            checks.append(make_check("value", stated[0], expected=stated[1]))
+    return checks
+
+
+def _stated_value(node: ast.stmt) -> tuple[str, str] | None:
+    """``(x, repr(X))`` of ``assert x == <literal X>``, as the tests' process shows them."""
+    if not isinstance(node, ast.Assert) or not isinstance(node.test, ast.Compare):
+        return None
+    compare = node.test
+    if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq):
+        return None
+    try:
+        value = ast.literal_eval(compare.comparators[0])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return ast.unparse(compare.left), repr(value)
 
 
 def split_for(plan: TestPlan, code: str, entry_point: str | None) -> AnswerSplit:

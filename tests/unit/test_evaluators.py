@@ -86,6 +86,17 @@ def test_answer_without_code_fails_cleanly():
     assert verdict["feedback"] == "The answer contains no code."
 
 
+def test_a_run_the_tests_never_reached_records_each_check_as_its_text_states_it():
+    tests = "assert add(2, 3) == 5\nassert add(0, 0) in (0, None)"
+    verdict = CodeTestEvaluator(tests).evaluate("t", code("def plus(a, b):\n    return a + b"))
+    assert verdict["checks"] == [
+        {"kind": "value", "check": "add(2, 3)", "expected": "5", "actual": "", "error": ""},
+        {"kind": "condition", "check": "assert add(0, 0) in (0, None)", "expected": "",
+         "actual": "", "error": ""},
+    ]  # fmt: skip
+    assert CodeTestEvaluator(tests).evaluate("t", "")["checks"] == verdict["checks"]
+
+
 @pytest.mark.parametrize(
     "tests,message", [("", "non-empty 'tests'"), ("x = 1", "no assert and no check")]
 )
