@@ -35,7 +35,7 @@ from reflexion_graph import (
     create_reflexion_agent,
     make_evaluation,
 )
-from reflexion_graph.graph._remember import lesson_of_failure
+from reflexion_graph.graph._run_policy import lesson_of_failure
 
 RESULTS = Path(__file__).with_name("results") / "overhead.json"
 ATTEMPTS = 3
@@ -65,8 +65,9 @@ class ListMemory(BaseReflectionMemory):
     def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         return self.lessons[-k:]
 
-    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> int:
         self.lessons = (self.lessons + list(lessons))[-10:]
+        return len(lessons)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         return None

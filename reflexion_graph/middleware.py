@@ -1,11 +1,13 @@
 """Reflexion for ``langchain.agents.create_agent``: judge the agent's answer, reflect, retry.
 
-One middleware, three hooks: ``before_agent`` recalls the lessons of similar earlier tasks,
-``wrap_model_call`` shows them in the system prompt, and ``after_agent`` judges the final
-answer with any evaluator of this library; on failure it adds the verdict and a lesson to the
-conversation and jumps back to the model (tools included), and when the run stops it applies
-the graph's remember policy (hindsight lessons, replayed before they are stored; credit for
-the recalled ones). Needs the ``agents`` extra: ``pip install 'reflexion-graph[agents]'``.
+One middleware, three hooks, following the graph's run policy (``graph/_run_policy.py``):
+``before_agent`` starts the run; ``wrap_model_call`` recalls, on the run's first model call,
+the lessons of similar earlier tasks and those blamed on a tool in play, shows them in the
+system prompt and meters every call; ``after_agent`` judges the final answer with any
+evaluator of this library; on failure it adds the verdict and a lesson to the conversation and
+jumps back to the model (tools included), and when the run stops it applies the remember
+policy (hindsight lessons, replayed before they are stored; credit for the recalled ones).
+Needs the ``agents`` extra: ``pip install 'reflexion-graph[agents]'``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated, Any, NotRequired, cast
 from langchain.agents.middleware import (
     AgentMiddleware,
     AgentState,
+    ExtendedModelResponse,
     ModelRequest,
     ModelResponse,
     hook_config,
@@ -24,28 +27,33 @@ from langchain.agents.middleware import (
 from langchain.agents.middleware.types import OmitFromInput, PrivateStateAttr
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.channels.untracked_value import UntrackedValue
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 from typing_extensions import TypedDict
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, make_evaluation
-from reflexion_graph._usage import empty_usage
-from reflexion_graph.actors._llm import LLMActor, bullet_list, recalled_sections
+from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
+from reflexion_graph.actors._llm import LLMActor, recalled_sections, retry_prompt
 from reflexion_graph.actors._tools import tool_steps
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
-from reflexion_graph.graph._nodes import (
-    recalled_lessons,
-    recalls_any,
-    search_width,
+from reflexion_graph.graph._remember import Hindsight
+from reflexion_graph.graph._run_policy import (
+    RunRecord,
+    arecall,
+    aremember_run,
+    first_attempt_passed,
+    recall,
+    record_attempt,
+    remember_run,
     settle_outcomes,
     stop_reason,
 )
-from reflexion_graph.graph._remember import RememberNodes, first_attempt_passed, lessons_to_store
 from reflexion_graph.graph._state import (
     ReflexionContext,
-    ReflexionState,
     RememberPolicy,
     RetryContext,
     shows_last_attempt,
@@ -53,7 +61,6 @@ from reflexion_graph.graph._state import (
 )
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.memory._store import StoreReflectionMemory
-from reflexion_graph.models import model_id
 from reflexion_graph.reflectors._hindsight import HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
@@ -61,7 +68,6 @@ CRITIQUE_TAG = "reflexion"
 """``additional_kwargs`` key that marks the messages this middleware adds."""
 CALL_LIMIT_PREFIX = "Model call limits exceeded"
 """How ``ModelCallLimitMiddleware`` ends a run: a stop, not an answer to judge."""
-_NO_USAGE = empty_usage()
 _DEFAULTS = ReflexionContext()
 """The graph's per-run defaults: the middleware's settings default to the same values."""
 
@@ -74,11 +80,15 @@ class ReflexionSummary(TypedDict):
     stop_reason: str
     score: float
     lessons_saved: int
+    """The lessons the memory added (a merged or already stored one adds none)."""
     feedback: str
     recalled: list[str]
     """The texts of the lessons and evidence recalled from memory for this run."""
     first_attempt_passed: bool
     """Whether the first answer, the one that saw what was recalled, passed (their credit)."""
+    usage: TokenUsage
+    """Tokens and model calls of the run: the agent's, the evaluator's, the lessons' and the
+    replays'."""
 
 
 class ReflexionAgentState(AgentState[Any]):
@@ -88,7 +98,13 @@ class ReflexionAgentState(AgentState[Any]):
     reflexion_task: NotRequired[Annotated[str, PrivateStateAttr]]
     reflexion_attempts: NotRequired[Annotated[list[Attempt], PrivateStateAttr]]
     reflexion_reflections: NotRequired[Annotated[list[Reflection], PrivateStateAttr]]
-    reflexion_recalled: NotRequired[Annotated[list[Lesson], PrivateStateAttr]]
+    reflexion_recalled: NotRequired[Annotated[list[Lesson] | None, PrivateStateAttr]]
+    """``None`` until the run's first model call recalls."""
+    reflexion_usage: NotRequired[Annotated[TokenUsage, PrivateStateAttr]]
+    reflexion_system_prompt: NotRequired[Annotated[str, PrivateStateAttr]]
+    """The agent's own system prompt, as its model calls had it (the replays use it)."""
+    reflexion_model: NotRequired[Annotated[BaseChatModel, UntrackedValue, PrivateStateAttr]]
+    """The agent's model, as its latest call had it (never checkpointed)."""
 
 
 class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
@@ -99,11 +115,12 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             ``(task, answer) -> bool | score | Evaluation``).
         reflector: Writes the lesson after a failure; defaults to :class:`LLMReflector` on
             ``model``.
-        model: The model for lessons and replays; defaults to the agent's own model.
+        model: The model for lessons and replays; defaults to the agent's own model (a run
+            resumed inside ``after_agent``, after an interrupt, needs it given).
         memory: Lessons shared across runs and threads; defaults to the agent's store
             (``create_agent(..., store=...)``) when it has one, else none.
         max_attempts: Answers the agent may give per run (the first included).
-        recall_k: Rules recalled per task.
+        recall_k: Rules recalled per task (those blamed on one of the agent's tools first).
         recall_evidence: Evidence lessons (checks earlier tasks failed) recalled per task.
         memory_scope: The memory's scope, or a function of the run's ``Runtime`` giving it.
         retry_context: What a retry sees: ``"auto"`` (the verdict and a lesson, unless the
@@ -120,7 +137,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             conversation once the run passes.
         name: The middleware's name (give two instances distinct names).
 
-    A retry repeats the agent's tool calls, side effects included.
+    A retry repeats the agent's tool calls, side effects included. One instance may serve
+    several agents at once: what a run learns about its agent lives in the run's state.
     """
 
     state_schema = ReflexionAgentState
@@ -164,100 +182,134 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             lesson_candidates=lesson_candidates,
             replay_unsolved=replay_unsolved,
         )
-        self._system_prompt = prompts.ACTOR_SYSTEM_PROMPT
 
     @property
     def name(self) -> str:
         """The middleware's node-name prefix."""
         return self._name
 
-    # before_agent: the task, and the lessons of similar earlier tasks.
+    # before_agent: the task, and a fresh count (checkpointed: a resumed run keeps it).
     def before_agent(self, state: ReflexionAgentState, runtime: Runtime[Any]) -> dict[str, Any]:
-        """Recall the lessons of similar earlier tasks; start the run's count."""
-        task = task_of(state["messages"])
-        memory, context = self._memory(runtime), self._context(runtime)
-        if memory is None or not recalls_any(context):
-            return fresh_run(runtime, task, [])
-        found = memory.search(task, k=search_width(context), scope=context.memory_scope)
-        return fresh_run(runtime, task, recalled_lessons(task, [], found, context))
+        """Start the run: its task, no attempts yet, nothing recalled yet."""
+        return {
+            "reflexion_task": task_of(state["messages"]),
+            "reflexion_attempts": [],
+            "reflexion_reflections": [],
+            "reflexion_recalled": None,
+            "reflexion_usage": empty_usage(),
+        }
 
     async def abefore_agent(
         self, state: ReflexionAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any]:
         """Async twin of :meth:`before_agent`."""
-        task = task_of(state["messages"])
-        memory, context = self._memory(runtime), self._context(runtime)
-        if memory is None or not recalls_any(context):
-            return fresh_run(runtime, task, [])
-        found = await memory.asearch(task, k=search_width(context), scope=context.memory_scope)
-        return fresh_run(runtime, task, recalled_lessons(task, [], found, context))
+        return self.before_agent(state, runtime)
 
-    # wrap_model_call: the recalled lessons in the system prompt (fixed within a run).
+    # wrap_model_call: recall on the run's first call; the lessons in the system prompt
+    # (fixed within a run); every call metered.
     def wrap_model_call(
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
-    ) -> ModelResponse[Any]:
+    ) -> ExtendedModelResponse[Any]:
         """Call the model with the recalled lessons in its system prompt."""
-        return handler(self._with_lessons(request))
+        recalled = run_state(request).get("reflexion_recalled")
+        if recalled is None:
+            recalled = recall(*self._recall_query(request))
+        with metered() as meter:
+            response = handler(with_lessons(request, recalled))
+        return self._called(request, response, recalled, meter.usage)
 
     async def awrap_model_call(
         self,
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
-    ) -> ModelResponse[Any]:
+    ) -> ExtendedModelResponse[Any]:
         """Async twin of :meth:`wrap_model_call`."""
-        return await handler(self._with_lessons(request))
+        recalled = run_state(request).get("reflexion_recalled")
+        if recalled is None:
+            recalled = await arecall(*self._recall_query(request))
+        with metered() as meter:
+            response = await handler(with_lessons(request, recalled))
+        return self._called(request, response, recalled, meter.usage)
 
     # after_agent: judge; retry with a critique, or stop and remember. Never jump to "end":
     # from the after_agent node it resolves to that node itself and loops.
     @hook_config(can_jump_to=["model"])
     def after_agent(self, state: ReflexionAgentState, runtime: Runtime[Any]) -> dict[str, Any]:
         """Judge the answer; retry with a critique, or stop and remember."""
+        attempts, usage = state.get("reflexion_attempts") or [], state_usage(state)
         if limit_hit(state["messages"]):
-            return self._stop(state, runtime, state.get("reflexion_attempts") or [], "call_limit")
-        attempt = self._attempt(
-            state, self.evaluator.evaluate(state_task(state), final_answer(state))
-        )
-        attempts = [*(state.get("reflexion_attempts") or []), attempt]
-        why = stop_reason(attempts, _NO_USAGE, self.context)
+            return self._stop(state, runtime, attempts, "call_limit", usage)
+        with metered() as meter:
+            verdict = self.evaluator.evaluate(state_task(state), final_answer(state))
+        attempts = [*attempts, this_attempt(state, verdict)]
+        usage = add_usage(usage, meter.usage)
+        why = stop_reason(attempts, usage, self.context)
         if why:
-            return self._stop(state, runtime, attempts, why)
+            return self._stop(state, runtime, attempts, why, usage)
         lesson = None
         if writes_reflections(self.context.retry_context):
-            lesson = self._reflector().reflect(
-                state_task(state), attempt, earlier=state.get("reflexion_reflections") or []
-            )
-        return self._retry(state, runtime, attempts, lesson)
+            earlier = state.get("reflexion_reflections") or []
+            with metered() as meter:
+                lesson = self._reflector(state).reflect(
+                    state_task(state), attempts[-1], earlier=earlier
+                )
+            usage = add_usage(usage, meter.usage)
+        return self._retry(state, runtime, attempts, lesson, usage)
 
     @hook_config(can_jump_to=["model"])
     async def aafter_agent(
         self, state: ReflexionAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any]:
         """Async twin of :meth:`after_agent`."""
+        attempts, usage = state.get("reflexion_attempts") or [], state_usage(state)
         if limit_hit(state["messages"]):
-            return await self._astop(
-                state, runtime, state.get("reflexion_attempts") or [], "call_limit"
-            )
-        verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
-        attempt = self._attempt(state, verdict)
-        attempts = [*(state.get("reflexion_attempts") or []), attempt]
-        why = stop_reason(attempts, _NO_USAGE, self.context)
+            return await self._astop(state, runtime, attempts, "call_limit", usage)
+        with metered() as meter:
+            verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
+        attempts = [*attempts, this_attempt(state, verdict)]
+        usage = add_usage(usage, meter.usage)
+        why = stop_reason(attempts, usage, self.context)
         if why:
-            return await self._astop(state, runtime, attempts, why)
+            return await self._astop(state, runtime, attempts, why, usage)
         lesson = None
         if writes_reflections(self.context.retry_context):
-            lesson = await self._reflector().areflect(
-                state_task(state), attempt, earlier=state.get("reflexion_reflections") or []
-            )
-        return self._retry(state, runtime, attempts, lesson)
+            earlier = state.get("reflexion_reflections") or []
+            with metered() as meter:
+                lesson = await self._reflector(state).areflect(
+                    state_task(state), attempts[-1], earlier=earlier
+                )
+            usage = add_usage(usage, meter.usage)
+        return self._retry(state, runtime, attempts, lesson, usage)
 
     # -- the steps ----------------------------------------------------------------------
-    def _attempt(self, state: ReflexionAgentState, evaluation: Evaluation) -> Attempt:
-        number = len(state.get("reflexion_attempts") or []) + 1
-        attempt = Attempt(number=number, answer=final_answer(state), evaluation=evaluation)
-        steps = tool_steps(this_attempt(state["messages"]))
-        if steps:
-            attempt["steps"] = steps
-        return attempt
+    def _recall_query(
+        self, request: ModelRequest[Any]
+    ) -> tuple[BaseReflectionMemory | None, str, list[str], ReflexionContext]:
+        """What the run's recall searches: its memory, task, the tools in play, its context."""
+        task = state_task(run_state(request))
+        runtime = request.runtime
+        return self._memory(runtime), task, tool_names(request.tools), self._context(runtime)
+
+    def _called(
+        self,
+        request: ModelRequest[Any],
+        response: ModelResponse[Any],
+        recalled: list[Lesson],
+        usage: TokenUsage,
+    ) -> ExtendedModelResponse[Any]:
+        """The model's response, with what the run keeps of the call."""
+        update: dict[str, Any] = {
+            "reflexion_usage": add_usage(state_usage(run_state(request)), usage),
+            "reflexion_model": request.model,
+        }
+        if run_state(request).get("reflexion_recalled") is None:
+            _emit(request.runtime, {"type": "recalled", "lessons": texts(recalled)})
+            system = request.system_message
+            update["reflexion_recalled"] = recalled
+            update["reflexion_system_prompt"] = (
+                message_text(system.content) if system else prompts.ACTOR_SYSTEM_PROMPT
+            )
+        return ExtendedModelResponse(model_response=response, command=Command(update=update))
 
     def _retry(
         self,
@@ -265,6 +317,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         runtime: Runtime[Any],
         attempts: list[Attempt],
         lesson: Reflection | None,
+        usage: TokenUsage,
     ) -> dict[str, Any]:
         reflections = [*(state.get("reflexion_reflections") or []), *([lesson] if lesson else [])]
         _emit(runtime, {"type": "verdict", "attempt": attempts[-1]["number"],
@@ -280,106 +333,99 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             "messages": [critique],
             "reflexion_attempts": attempts,
             "reflexion_reflections": reflections,
+            "reflexion_usage": usage,
             "jump_to": "model",
         }
 
     def _stop(
-        self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt], why: str
-    ) -> dict[str, Any]:
-        nodes, run, graph_runtime = self._remembering(state, runtime, attempts)
-        learned: list[Lesson] = nodes.hindsight(run, graph_runtime).get("learned") or []
-        finished = cast(ReflexionState, {**run, "learned": learned})
-        nodes.remember(finished, graph_runtime)
-        return self._summary(state, runtime, attempts, why, finished)
-
-    async def _astop(
-        self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt], why: str
-    ) -> dict[str, Any]:
-        nodes, run, graph_runtime = self._remembering(state, runtime, attempts)
-        learned: list[Lesson] = (await nodes.ahindsight(run, graph_runtime)).get("learned") or []
-        finished = cast(ReflexionState, {**run, "learned": learned})
-        await nodes.aremember(finished, graph_runtime)
-        return self._summary(state, runtime, attempts, why, finished)
-
-    def _remembering(
-        self, state: ReflexionAgentState, runtime: Runtime[Any], attempts: list[Attempt]
-    ) -> tuple[RememberNodes, ReflexionState, Runtime[ReflexionContext]]:
-        """The graph's remember policy, on this run: its nodes, its state, its context."""
-        model = self._agent_model()
-        nodes = RememberNodes(
-            LLMActor(model, system_prompt=self._system_prompt),  # for the replays
-            self.evaluator,
-            HindsightWriter(model),
-            self._memory(runtime),
-            None,
-            model_id(model),
-        )
-        run = cast(
-            ReflexionState,
-            {
-                "task": state_task(state),
-                "attempts": attempts,
-                "reflections": settle_outcomes(state.get("reflexion_reflections") or [], attempts),
-                "recalled": state.get("reflexion_recalled") or [],
-            },
-        )
-        return nodes, run, Runtime(context=self._context(runtime), store=runtime.store)
-
-    def _summary(
         self,
         state: ReflexionAgentState,
         runtime: Runtime[Any],
         attempts: list[Attempt],
         why: str,
-        finished: ReflexionState,
+        usage: TokenUsage,
     ) -> dict[str, Any]:
+        run = finished_run(state, attempts)
+        memory, context = self._memory(runtime), self._context(runtime)
+        saved = 0
+        if memory is not None:
+            with metered() as meter:
+                run["learned"] = self._hindsight(state).learn(run, context)
+            usage = add_usage(usage, meter.usage)
+            saved = remember_run(memory, run, context)
+        return self._summary(state, runtime, run, why, usage, saved)
+
+    async def _astop(
+        self,
+        state: ReflexionAgentState,
+        runtime: Runtime[Any],
+        attempts: list[Attempt],
+        why: str,
+        usage: TokenUsage,
+    ) -> dict[str, Any]:
+        run = finished_run(state, attempts)
+        memory, context = self._memory(runtime), self._context(runtime)
+        saved = 0
+        if memory is not None:
+            with metered() as meter:
+                run["learned"] = await self._hindsight(state).alearn(run, context)
+            usage = add_usage(usage, meter.usage)
+            saved = await aremember_run(memory, run, context)
+        return self._summary(state, runtime, run, why, usage, saved)
+
+    def _summary(
+        self,
+        state: ReflexionAgentState,
+        runtime: Runtime[Any],
+        run: RunRecord,
+        why: str,
+        usage: TokenUsage,
+        saved: int,
+    ) -> dict[str, Any]:
+        attempts = run["attempts"]
         last = attempts[-1]["evaluation"] if attempts else make_evaluation(False)
-        memory = self._memory(runtime)
-        saved = lessons_to_store(finished, self._context(runtime)) if memory else []
         summary = ReflexionSummary(
             passed=bool(last["passed"]),
             attempts=len(attempts),
             stop_reason=why,
             score=float(last["score"]),
-            lessons_saved=len(saved),
+            lessons_saved=saved,
             feedback=last["feedback"],
-            recalled=[lesson["text"] for lesson in state.get("reflexion_recalled") or []],
-            first_attempt_passed=first_attempt_passed(finished),
+            recalled=texts(run["recalled"]),
+            first_attempt_passed=first_attempt_passed(run),
+            usage=usage,
         )
         _emit(runtime, {"type": "summary", **summary})
-        update: dict[str, Any] = {"reflexion": summary, "reflexion_attempts": attempts}
+        update: dict[str, Any] = {
+            "reflexion": summary,
+            "reflexion_attempts": attempts,
+            "reflexion_usage": usage,
+        }
         if self.prune_failed_attempts and summary["passed"]:
             update["messages"] = pruned(state["messages"])
         return update
 
-    # -- settings -----------------------------------------------------------------------
-    def _with_lessons(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
-        if self.model is None:
-            self.model = request.model
-        if request.system_message is not None:
-            self._system_prompt = message_text(request.system_message.content)
-        lessons = cast(list[Lesson], request.state.get("reflexion_recalled") or [])
-        if not lessons:
-            return request
-        base = message_text(request.system_message.content) if request.system_message else ""
-        return request.override(
-            system_message=SystemMessage(
-                "\n\n".join(filter(None, [base, *recalled_sections(lessons)]))
-            )
+    # -- the run's components -----------------------------------------------------------
+    def _hindsight(self, state: ReflexionAgentState) -> Hindsight:
+        """The run's hindsight: replays by the agent's model with its system prompt alone."""
+        model = self._model(state)
+        system_prompt = state.get("reflexion_system_prompt") or prompts.ACTOR_SYSTEM_PROMPT
+        return Hindsight(
+            LLMActor(model, system_prompt=system_prompt), self.evaluator, HindsightWriter(model)
         )
 
-    def _reflector(self) -> BaseReflector:
-        if self.reflector is None:
-            self.reflector = LLMReflector(self._agent_model())
-        return self.reflector
+    def _reflector(self, state: ReflexionAgentState) -> BaseReflector:
+        return self.reflector or LLMReflector(self._model(state))
 
-    def _agent_model(self) -> BaseChatModel:
-        """``model``, else the agent's own (seen on its first model call)."""
-        if self.model is None:
+    def _model(self, state: ReflexionAgentState) -> BaseChatModel:
+        """``model``, else the agent's own (as its latest call had it)."""
+        model = self.model or state.get("reflexion_model")
+        if model is None:
             raise ConfigurationError(
-                "ReflexionMiddleware needs model= when the agent makes no call"
+                "ReflexionMiddleware needs model= when the agent made no model call in this "
+                "process (a run resumed inside after_agent, or one that never called its model)"
             )
-        return self.model
+        return model
 
     def _memory(self, runtime: Runtime[Any]) -> BaseReflectionMemory | None:
         if self.memory is not None:
@@ -391,15 +437,55 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         return replace(self.context, memory_scope=scope)
 
 
-def fresh_run(runtime: Runtime[Any], task: str, recalled: list[Lesson]) -> dict[str, Any]:
-    """A new run's private state (checkpointed, so a resumed run keeps its count)."""
-    _emit(runtime, {"type": "recalled", "lessons": [lesson["text"] for lesson in recalled]})
-    return {
-        "reflexion_task": task,
-        "reflexion_attempts": [],
-        "reflexion_reflections": [],
-        "reflexion_recalled": recalled,
-    }
+def with_lessons(request: ModelRequest[Any], lessons: Sequence[Lesson]) -> ModelRequest[Any]:
+    """The request with the recalled lessons after the agent's own system prompt."""
+    if not lessons:
+        return request
+    system = request.system_message
+    base = message_text(system.content) if system else ""
+    return request.override(
+        system_message=SystemMessage("\n\n".join(filter(None, [base, *recalled_sections(lessons)])))
+    )
+
+
+def finished_run(state: ReflexionAgentState, attempts: list[Attempt]) -> RunRecord:
+    """The stopped run as the remember policy reads it, its lessons settled."""
+    return RunRecord(
+        task=state_task(state),
+        attempts=attempts,
+        reflections=settle_outcomes(state.get("reflexion_reflections") or [], attempts),
+        recalled=state.get("reflexion_recalled") or [],
+        learned=[],
+    )
+
+
+def this_attempt(state: ReflexionAgentState, verdict: Evaluation) -> Attempt:
+    """The agent's latest answer as the run's next attempt, with the tool calls it made."""
+    earlier = state.get("reflexion_attempts") or []
+    steps = tool_steps(messages_of_this_attempt(state["messages"]))
+    return record_attempt(earlier, final_answer(state), verdict, steps)
+
+
+def run_state(request: ModelRequest[Any]) -> ReflexionAgentState:
+    """The agent's state, as a model call sees it."""
+    return cast(ReflexionAgentState, request.state)
+
+
+def state_usage(state: ReflexionAgentState) -> TokenUsage:
+    """What the run has spent so far."""
+    return state.get("reflexion_usage") or empty_usage()
+
+
+def tool_names(tools: Sequence[Any]) -> list[str]:
+    """The names of the tools in play (provider tools given as dicts may have none)."""
+    names = [tool.get("name") if isinstance(tool, dict) else getattr(tool, "name", None)
+             for tool in tools]  # fmt: skip
+    return [name for name in names if isinstance(name, str) and name]
+
+
+def texts(lessons: Sequence[Lesson]) -> list[str]:
+    """The lessons' texts."""
+    return [lesson["text"] for lesson in lessons]
 
 
 def task_of(messages: Sequence[BaseMessage]) -> str:
@@ -426,7 +512,7 @@ def final_answer(state: ReflexionAgentState) -> str:
     return ""
 
 
-def this_attempt(messages: Sequence[BaseMessage]) -> Sequence[BaseMessage]:
+def messages_of_this_attempt(messages: Sequence[BaseMessage]) -> Sequence[BaseMessage]:
     """The messages after the last human one (the task, or the critique the retry answers)."""
     humans = [i for i, message in enumerate(messages) if isinstance(message, HumanMessage)]
     return messages[humans[-1] + 1 :] if humans else messages
@@ -441,15 +527,8 @@ def critique_text(
     evaluation: Evaluation, reflections: Sequence[Reflection], retry_context: RetryContext
 ) -> str:
     """The message a retry starts from: the verdict, the lessons, or both."""
-    feedback = evaluation["feedback"] or prompts.NO_FEEDBACK
-    notes = (
-        prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=bullet_list(reflections))
-        if reflections
-        else ""
-    )
-    if not shows_last_attempt(retry_context, evaluation):
-        return prompts.AGENT_RETRY_PROMPT.format(notes=notes)
-    return prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)
+    shown = evaluation if shows_last_attempt(retry_context, evaluation) else None
+    return retry_prompt(shown, reflections)
 
 
 def pruned(messages: Sequence[BaseMessage]) -> list[Any]:

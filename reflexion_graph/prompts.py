@@ -167,4 +167,4 @@ TOOL_RULE = "When calling {step}: {rule}"
 """How memory states a rule blamed on a tool (recalled whenever the tool is in play)."""
 
 AGENT_RETRY_PROMPT = "That answer failed.\n{notes}Answer the task again."
-"""The agent's critique when the retry context shows no verdict (the middleware)."""
+"""A retry's prompt when the retry context shows no verdict."""

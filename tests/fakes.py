@@ -69,8 +69,9 @@ class RecordingMemory(BaseReflectionMemory):
         self.searches.append((task, k, scope))
         return self.stored.get(scope, [])[:k]
 
-    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> int:
         self.stored.setdefault(scope, []).extend(lessons)
+        return len(lessons)
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         self.usage.append((list(ids), passed, scope))

@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Lesson, Reflection, is_evidence
+from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, is_evidence
 from reflexion_graph.actors._request import AttemptRequest, AttemptResult, as_result
 
 
@@ -157,18 +157,25 @@ def build_messages(system_prompt: str, request: AttemptRequest) -> list[BaseMess
                 prompts.ACTOR_REFLECTIONS_PROMPT.format(reflections=bullet_list(reflections))
             )
         return [SystemMessage("\n\n".join(system)), HumanMessage(request.task)]
+    return [
+        SystemMessage("\n\n".join(system)),
+        HumanMessage(request.task),
+        AIMessage(last_attempt["answer"]),
+        HumanMessage(retry_prompt(last_attempt["evaluation"], reflections)),
+    ]
+
+
+def retry_prompt(verdict: Evaluation | None, reflections: Sequence[Reflection]) -> str:
+    """What a retry is told after its failed answer: the verdict (when shown) and the notes."""
     notes = (
         prompts.ACTOR_RETRY_NOTES_PROMPT.format(reflections=bullet_list(reflections))
         if reflections
         else ""
     )
-    feedback = last_attempt["evaluation"]["feedback"] or prompts.NO_FEEDBACK
-    return [
-        SystemMessage("\n\n".join(system)),
-        HumanMessage(request.task),
-        AIMessage(last_attempt["answer"]),
-        HumanMessage(prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)),
-    ]
+    if verdict is None:
+        return prompts.AGENT_RETRY_PROMPT.format(notes=notes)
+    feedback = verdict["feedback"] or prompts.NO_FEEDBACK
+    return prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)
 
 
 def bullet_list(reflections: Sequence[Reflection]) -> str:

@@ -40,8 +40,8 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
 from reflexion_graph.graph._factory import create_reflexion_agent
 from reflexion_graph.graph._nodes import best_attempt
-from reflexion_graph.graph._remember import lessons_to_store
-from reflexion_graph.graph._state import ReflexionContext, ReflexionState, RetryContext
+from reflexion_graph.graph._run_policy import RunRecord, lessons_to_store
+from reflexion_graph.graph._state import ReflexionContext, RetryContext
 from reflexion_graph.memory._base import BaseReflectionMemory
 from reflexion_graph.models._binding import ChatRunnable, with_options
 
@@ -121,8 +121,9 @@ class FixedLessons(BaseReflectionMemory):
             return []
         return [make_lesson(lesson, task=task) for lesson in self.lessons[-k:]]
 
-    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> int:
         """Store nothing: a lane with given lessons must not learn."""
+        return 0
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Count nothing."""
@@ -361,7 +362,7 @@ class BenchRunner:
             "lessons": [lesson["text"] for lesson in state["reflections"]],
             "stored": [
                 lesson["text"]
-                for lesson in lessons_to_store(cast(ReflexionState, state), context)
+                for lesson in lessons_to_store(cast(RunRecord, state), context)
                 if lane.keeps_memory
             ],
             "learned": [

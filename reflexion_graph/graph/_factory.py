@@ -20,7 +20,7 @@ from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
 from reflexion_graph.graph._nodes import ReflexionNodes, route_after_evaluate
-from reflexion_graph.graph._remember import RememberNodes
+from reflexion_graph.graph._remember import Hindsight, RememberNodes
 from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionInput,
@@ -90,7 +90,7 @@ def create_reflexion_agent(
     if lesson_writer is None and isinstance(writer_model, BaseChatModel):
         lesson_writer = HindsightWriter(writer_model)
     learning = RememberNodes(
-        actor, checked_evaluator, lesson_writer, memory, episode_log, model_name
+        Hindsight(actor, checked_evaluator, lesson_writer), memory, episode_log, model_name
     )
 
     builder = StateGraph(

@@ -14,16 +14,22 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, is_evidence
+from reflexion_graph._records import Attempt, Evaluation, Lesson
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.actors._request import AttemptRequest, as_result
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
+from reflexion_graph.graph._run_policy import (
+    arecall,
+    recall,
+    record_attempt,
+    settle_outcomes,
+    stop_reason,
+)
 from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionState,
-    StopReason,
     shows_last_attempt,
     writes_reflections,
 )
@@ -56,22 +62,13 @@ class ReflexionNodes:
     # recall: validate the input, reset per-run fields, fetch lessons from earlier tasks.
     # Lessons blamed on a tool the actor has come first: its tool is in play again.
     def recall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        context, task = context_of(runtime), task_of(state)
-        k, scope = context.recall_k, context.memory_scope
-        if not self.memory or not recalls_any(context):
-            return _fresh_run(task, [])
-        by_step = self.memory.search_by_step(task, self.actor.steps, k=k, scope=scope)
-        by_task = self.memory.search(task, k=search_width(context), scope=scope)
-        return _fresh_run(task, recalled_lessons(task, by_step, by_task, context))
+        task = task_of(state)
+        return _fresh_run(task, recall(self.memory, task, self.actor.steps, context_of(runtime)))
 
     async def arecall(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        context, task = context_of(runtime), task_of(state)
-        k, scope = context.recall_k, context.memory_scope
-        if not self.memory or not recalls_any(context):
-            return _fresh_run(task, [])
-        by_step = await self.memory.asearch_by_step(task, self.actor.steps, k=k, scope=scope)
-        by_task = await self.memory.asearch(task, k=search_width(context), scope=scope)
-        return _fresh_run(task, recalled_lessons(task, by_step, by_task, context))
+        task = task_of(state)
+        found = await arecall(self.memory, task, self.actor.steps, context_of(runtime))
+        return _fresh_run(task, found)
 
     # actor: one attempt with the recalled lessons and the run's retry context.
     def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
@@ -142,25 +139,6 @@ def context_of(runtime: ContextRuntime) -> ReflexionContext:
     )
 
 
-def stop_reason(
-    attempts: Sequence[Attempt], usage: TokenUsage, context: ReflexionContext
-) -> StopReason | None:
-    """Why the run must stop now, or ``None`` when another attempt is allowed."""
-    if attempts and attempts[-1]["evaluation"]["passed"]:
-        return "passed"
-    if len(attempts) >= context.max_attempts:
-        return "max_attempts"
-    budget = context.max_total_tokens
-    if budget and usage["total_tokens"] >= budget:
-        return "token_budget"
-    patience = context.plateau_patience
-    if patience and len(attempts) > patience:
-        before = max(a["evaluation"]["score"] for a in attempts[:-patience])
-        if max(a["evaluation"]["score"] for a in attempts[-patience:]) <= before:
-            return "plateau"
-    return None
-
-
 def best_attempt(attempts: Sequence[Attempt]) -> Attempt | None:
     """The attempt to return: a pass beats any score, then the highest score, then earliest."""
     if not attempts:
@@ -169,28 +147,6 @@ def best_attempt(attempts: Sequence[Attempt]) -> Attempt | None:
         attempts,
         key=lambda a: (a["evaluation"]["passed"], a["evaluation"]["score"], -a["number"]),
     )
-
-
-def settle_outcomes(
-    reflections: Sequence[Reflection], attempts: Sequence[Attempt]
-) -> list[Reflection]:
-    """Mark each reflection with what the attempt that used it achieved."""
-    by_number = {attempt["number"]: attempt for attempt in attempts}
-    settled: list[Reflection] = []
-    for reflection in reflections:
-        before = by_number.get(reflection["attempt"])
-        after = by_number.get(reflection["attempt"] + 1)
-        if before is None or after is None:
-            settled.append(reflection)
-            continue
-        delta = after["evaluation"]["score"] - before["evaluation"]["score"]
-        if after["evaluation"]["passed"]:
-            outcome: Literal["passed", "improved", "not_improved"] = "passed"
-        else:
-            outcome = "improved" if delta > 0 else "not_improved"
-        metadata = {**reflection["metadata"], "score_delta": round(delta, 6)}
-        settled.append({**reflection, "outcome": outcome, "metadata": metadata})
-    return settled
 
 
 def attempt_request(state: ReflexionState, context: ReflexionContext) -> AttemptRequest:
@@ -210,46 +166,6 @@ def attempt_request(state: ReflexionState, context: ReflexionContext) -> Attempt
         last_attempt=last if shows_attempt else None,
         number=len(attempts) + 1,
     )
-
-
-def recalls_any(context: ReflexionContext) -> bool:
-    """Whether the run recalls anything: rules, evidence or both."""
-    return bool(context.recall_k or context.recall_evidence)
-
-
-def search_width(context: ReflexionContext) -> int:
-    """How many lessons to search for, so that rules and evidence each find their share.
-
-    Without evidence to recall, just the rules. With it, twice both, since the nearest lessons
-    may be mostly of one kind.
-    """
-    if not context.recall_evidence:
-        return context.recall_k
-    return 2 * (context.recall_k + context.recall_evidence)
-
-
-def recalled_lessons(
-    task: str, by_step: Sequence[Lesson], by_task: Sequence[Lesson], context: ReflexionContext
-) -> list[Lesson]:
-    """The rules (those blamed on a tool in play first), then the evidence lessons.
-
-    Up to ``recall_k`` rules and ``recall_evidence`` evidence lessons, each best first. A
-    task's own evidence is never recalled for it: it holds the task's own expected values.
-    """
-    rules = [lesson for lesson in [*by_step, *by_task] if not is_evidence(lesson)]
-    evidence = [lesson for lesson in by_task if is_evidence(lesson) and lesson["task"] != task]
-    return [
-        *first_unique(rules, context.recall_k),
-        *first_unique(evidence, context.recall_evidence),
-    ]
-
-
-def first_unique(lessons: Sequence[Lesson], k: int) -> list[Lesson]:
-    """The first ``k`` lessons, each once (a lesson can be found by its step and its task)."""
-    unique: dict[str, Lesson] = {}
-    for lesson in lessons:
-        unique.setdefault(lesson["id"], lesson)
-    return list(unique.values())[:k]
 
 
 def task_of(state: Mapping[str, Any]) -> str:
@@ -286,9 +202,7 @@ def _judged(
 ) -> Update:
     """Record the attempt with its verdict, and why the run stops now (if it does)."""
     attempts = state.get("attempts") or []
-    attempt = Attempt(number=len(attempts) + 1, answer=state["answer"], evaluation=evaluation)
-    if state.get("steps"):
-        attempt["steps"] = state["steps"]
+    attempt = record_attempt(attempts, state["answer"], evaluation, state.get("steps") or [])
     spent = add_usage(state.get("usage"), usage)
     return {
         "attempts": [attempt],

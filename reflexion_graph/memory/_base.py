@@ -19,8 +19,12 @@ class BaseReflectionMemory(ABC):
         """Return up to ``k`` lessons relevant to ``task`` within ``scope``."""
 
     @abstractmethod
-    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
-        """Persist lessons within ``scope``, each with the counts it was made with."""
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> int:
+        """Persist lessons within ``scope``, each with the counts it was made with.
+
+        Returns how many it added: a lesson merged into a stored one, or stored already (a
+        replayed step), adds none.
+        """
 
     @abstractmethod
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
@@ -51,9 +55,9 @@ class BaseReflectionMemory(ABC):
         """Async twin of :meth:`search_by_step`."""
         return await asyncio.to_thread(self.search_by_step, task, steps, k=k, scope=scope)
 
-    async def asave(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+    async def asave(self, lessons: Sequence[Lesson], *, scope: str) -> int:
         """Async twin of :meth:`save`."""
-        await asyncio.to_thread(self.save, lessons, scope=scope)
+        return await asyncio.to_thread(self.save, lessons, scope=scope)
 
     async def arecord_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Async twin of :meth:`record_usage`."""

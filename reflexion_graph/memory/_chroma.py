@@ -129,22 +129,23 @@ class ChromaReflectionMemory(BaseReflectionMemory):
         where = {STEP_KEY: {"$in": list(steps)}}
         return self._best(task, k, scope, min_relevance=ANY_SIMILARITY, where=where)
 
-    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> int:
         """Store finished lessons, merging near-duplicates, then enforce the size cap.
 
         Saving is idempotent: a lesson whose id is stored already is skipped, and a merge is
         counted once (its event id derives from the lesson's), so a run resumed after a crash
-        that replays its last step stores nothing twice.
+        that replays its last step stores nothing twice. Returns how many lessons it added.
         """
         check_lessons(lessons, scope)
         if not lessons:
-            return
+            return 0
         collection = self.collection_for(scope)
         with self._backend("save"):
             stored = set(collection.get(ids=[r["id"] for r in lessons], include=[])["ids"])
         lessons = [lesson for lesson in lessons if lesson["id"] not in stored]
         if not lessons:
-            return
+            return 0
+        added = 0
         task_vectors = self.embeddings.embed_documents([lesson["task"] for lesson in lessons])
         for lesson, vector in zip(lessons, task_vectors, strict=True):
             duplicate = self._duplicate_of(lesson, vector, scope)
@@ -156,9 +157,11 @@ class ChromaReflectionMemory(BaseReflectionMemory):
                         documents=[lesson["text"]],
                         metadatas=[stored_metadata(lesson, scope)],
                     )
+                added += 1
             else:
                 self._merge(duplicate, lesson, scope)
         self._evict(scope)
+        return added
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Count a recall of each lesson, and a help when the run that used it passed.

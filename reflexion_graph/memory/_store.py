@@ -66,13 +66,22 @@ class StoreReflectionMemory(BaseReflectionMemory):
         ]
         return best_lessons(candidates, min_relevance=ANY_SIMILARITY, k=k)
 
-    def save(self, lessons: Sequence[Lesson], *, scope: str) -> None:
-        """Store lessons (validated as a batch first)."""
+    def save(self, lessons: Sequence[Lesson], *, scope: str) -> int:
+        """Store lessons (validated as a batch first); how many it added.
+
+        A lesson whose id is stored already is skipped: its counts are kept, so a replayed
+        step stores nothing twice.
+        """
         check_lessons(lessons, scope)
         store = self._store()
+        added = 0
         for lesson in lessons:
+            if store.get((*self.namespace, scope), lesson["id"]) is not None:
+                continue
             value = {"text": lesson["text"], **stored_metadata(lesson, scope)}
             store.put((*self.namespace, scope), lesson["id"], value, index=_INDEXED_FIELDS)
+            added += 1
+        return added
 
     def record_usage(self, ids: Sequence[str], *, passed: bool, scope: str) -> None:
         """Count a recall of each lesson, and a help when the run that used it passed."""

@@ -58,9 +58,10 @@ WORKER = textwrap.dedent("""
 
     class Memory(ChromaReflectionMemory):
         def save(self, reflections, *, scope):
-            super().save(reflections, scope=scope)
+            added = super().save(reflections, scope=scope)
             if any(r["task"].startswith(f"Task {crash_on}:") for r in reflections):
                 os.kill(os.getpid(), signal.SIGKILL)  # stored, not yet checkpointed
+            return added
 
     memory = Memory(host=host, port=port, collection_prefix="workers", duplicate_similarity=1.01)
     with PostgresSaver.from_conn_string(conn) as saver:

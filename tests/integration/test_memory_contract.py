@@ -111,6 +111,15 @@ def test_usage_is_counted_and_unknown_ids_are_ignored(memory):
     assert (found["id"], found["recalls"], found["helped"]) == (saved["id"], 2, 1)
 
 
+def test_save_says_what_it_added_and_a_lesson_saved_again_keeps_its_counts(memory):
+    saved = lesson("When reversing text, use slicing.")
+    assert memory.save([saved], scope="global") == 1
+    memory.record_usage([saved["id"]], passed=True, scope="global")
+    assert memory.save([saved], scope="global") == 0  # a replayed step: nothing twice
+    [found] = memory.search(BACKWARDS, k=1, scope="global")
+    assert (found["recalls"], found["helped"]) == (1, 1)
+
+
 def test_a_malformed_batch_is_refused_whole(memory):
     good = lesson("When reversing text, use slicing.")
     bad = {**lesson("When in doubt, slice."), "text": "  "}

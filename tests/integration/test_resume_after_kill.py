@@ -31,9 +31,10 @@ WORKER = textwrap.dedent("""
 
     class CrashAfterSave(ChromaReflectionMemory):
         def save(self, reflections, *, scope):
-            super().save(reflections, scope=scope)
+            added = super().save(reflections, scope=scope)
             if crash:
                 os.kill(os.getpid(), signal.SIGKILL)  # before the step's checkpoint
+            return added
 
     replies = ["wrong", "Mistake: said wrong. Fix: say right.", "right",  # attempts, lesson
                "When asked for the word, say right.", "right"] if crash else []  # rule, replay

@@ -25,7 +25,7 @@ from reflexion_graph.evaluators import (
 )
 from reflexion_graph.evaluators._base import to_evaluation
 from reflexion_graph.graph._evidence import distinct_checks, evidence_lesson
-from reflexion_graph.graph._nodes import recalled_lessons
+from reflexion_graph.graph._run_policy import recalled_lessons
 from reflexion_graph.memory import ChromaReflectionMemory
 from reflexion_graph.memory._lessons import is_retired
 from tests.fakes import BagOfWordsEmbeddings, RecordingMemory, ScriptedChatModel

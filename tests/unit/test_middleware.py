@@ -56,6 +56,8 @@ def test_the_run_stops_at_max_attempts_and_stores_nothing_it_did_not_verify():
     memory = RecordingMemory()
     built, model, _ = agent(["1", "2", "3"], ["lesson one", "lesson two"], memory, max_attempts=3)
     result = ask(built)
+    usage = result["reflexion"].pop("usage")
+    assert usage["model_calls"] == 5  # the agent's three answers and two lessons, metered
     assert result["reflexion"] == {
         "passed": False,
         "attempts": 3,
@@ -199,3 +201,59 @@ def test_an_agent_recalls_evidence_as_examples_and_says_whether_the_answer_that_
     assert result["reflexion"]["recalled"] == [earlier["text"]]
     assert result["reflexion"]["first_attempt_passed"]
     assert memory.usage == [([earlier["id"]], True, "global")]
+
+
+def test_one_instance_shared_by_two_agents_at_once_replays_each_with_its_own_prompt():
+    middleware = ReflexionMiddleware(evaluator=cents, memory=RecordingMemory())  # no model=
+    models = {
+        name: ScriptedChatModel(replies=["1.5", IN_RUN_LESSON, "150", "150"])
+        for name in ("You are A.", "You are B.")
+    }
+    agents = [
+        create_agent(model, system_prompt=prompt, middleware=[middleware])
+        for prompt, model in models.items()
+    ]
+
+    async def both():
+        asks = [built.ainvoke({"messages": [HumanMessage("total?")]}) for built in agents]
+        return await asyncio.gather(*asks)
+
+    results = asyncio.run(both())
+    assert all(result["reflexion"]["passed"] for result in results)
+    for prompt, model in models.items():
+        replay = model.prompt_text(3)  # each agent's own model replays its rule
+        other = next(p for p in models if p != prompt)
+        assert prompt in replay and other not in replay and RULE in replay
+    assert middleware.model is None and middleware.reflector is None
+
+
+def test_an_agent_recalls_the_rules_blamed_on_its_tools_first():
+    from langchain_core.tools import tool
+
+    @tool
+    def price(item: str) -> str:
+        """The price of an item, in dollars."""
+        return "1.5"
+
+    unrelated = {**make_lesson("Greet politely.", task="greet"), "id": "plain"}
+    blamed = {**make_lesson(RULE, task="an unlike task", step="price"), "id": "price-rule"}
+    memory = RecordingMemory([unrelated, blamed])
+    model = ScriptedChatModel(replies=["150"])
+    middleware = ReflexionMiddleware(evaluator=cents, memory=memory, recall_k=1)
+    result = create_agent(model, tools=[price], middleware=[middleware]).invoke(
+        {"messages": [HumanMessage("total?")]}
+    )
+    assert result["reflexion"]["recalled"] == [RULE]
+    assert RULE in model.prompt_text(0)
+
+
+def test_lessons_saved_counts_what_the_memory_added_not_what_was_offered():
+    class AlreadyStored(RecordingMemory):
+        def save(self, lessons, *, scope):
+            super().save(lessons, scope=scope)
+            return 0
+
+    memory = AlreadyStored()
+    built, _, _ = agent(["1.5", "150"], [IN_RUN_LESSON, "150"], memory)
+    result = ask(built)
+    assert len(memory.stored["global"]) == 1 and result["reflexion"]["lessons_saved"] == 0

@@ -1,0 +1,294 @@
+"""The rules of one run, as plain functions over records.
+
+The graph's nodes and the agent middleware's hooks both call them, so a run follows the same
+rules in either: what it recalls, how an attempt is recorded, when it stops, what each lesson
+achieved, and what it remembers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from langgraph.types import interrupt
+from typing_extensions import TypedDict
+
+from reflexion_graph import prompts
+from reflexion_graph._records import (
+    Attempt,
+    Evaluation,
+    Lesson,
+    Reflection,
+    ReplayVerdict,
+    ToolStep,
+    is_evidence,
+    rule_of_reflection,
+    step_of_reflection,
+)
+from reflexion_graph._usage import TokenUsage
+from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.graph._evidence import evidence_lesson
+from reflexion_graph.graph._state import (
+    KEEPS_EVIDENCE,
+    WRITES_RULES,
+    ReflexionContext,
+    StopReason,
+)
+from reflexion_graph.memory._base import BaseReflectionMemory
+
+STORED_VERDICTS: tuple[ReplayVerdict, ...] = ("passed", "off")
+"""Replay verdicts of the hindsight lessons that are stored."""
+
+
+class RunRecord(TypedDict):
+    """A run as its rules read it: the graph's state holds these fields, the middleware's too."""
+
+    task: str
+    attempts: list[Attempt]
+    reflections: list[Reflection]
+    """The run's lessons; settled (each with its outcome) once the run stops."""
+    recalled: list[Lesson]
+    learned: list[Lesson]
+    """The hindsight lessons the run wrote, each with its replay verdict."""
+
+
+# -- recall -----------------------------------------------------------------------------
+def recall(
+    memory: BaseReflectionMemory | None, task: str, steps: Sequence[str], context: ReflexionContext
+) -> list[Lesson]:
+    """The lessons a run starts with: rules blamed on a tool in play, similar rules, evidence."""
+    if memory is None or not recalls_any(context):
+        return []
+    k, scope = context.recall_k, context.memory_scope
+    by_step = memory.search_by_step(task, steps, k=k, scope=scope)
+    by_task = memory.search(task, k=search_width(context), scope=scope)
+    return recalled_lessons(task, by_step, by_task, context)
+
+
+async def arecall(
+    memory: BaseReflectionMemory | None, task: str, steps: Sequence[str], context: ReflexionContext
+) -> list[Lesson]:
+    """Async twin of :func:`recall`."""
+    if memory is None or not recalls_any(context):
+        return []
+    k, scope = context.recall_k, context.memory_scope
+    by_step = await memory.asearch_by_step(task, steps, k=k, scope=scope)
+    by_task = await memory.asearch(task, k=search_width(context), scope=scope)
+    return recalled_lessons(task, by_step, by_task, context)
+
+
+def recalls_any(context: ReflexionContext) -> bool:
+    """Whether the run recalls anything: rules, evidence or both."""
+    return bool(context.recall_k or context.recall_evidence)
+
+
+def search_width(context: ReflexionContext) -> int:
+    """How many lessons to search for, so that rules and evidence each find their share.
+
+    Without evidence to recall, just the rules. With it, twice both, since the nearest lessons
+    may be mostly of one kind.
+    """
+    if not context.recall_evidence:
+        return context.recall_k
+    return 2 * (context.recall_k + context.recall_evidence)
+
+
+def recalled_lessons(
+    task: str, by_step: Sequence[Lesson], by_task: Sequence[Lesson], context: ReflexionContext
+) -> list[Lesson]:
+    """The rules (those blamed on a tool in play first), then the evidence lessons.
+
+    Up to ``recall_k`` rules and ``recall_evidence`` evidence lessons, each best first. A
+    task's own evidence is never recalled for it: it holds the task's own expected values.
+    """
+    rules = [lesson for lesson in [*by_step, *by_task] if not is_evidence(lesson)]
+    evidence = [lesson for lesson in by_task if is_evidence(lesson) and lesson["task"] != task]
+    return [
+        *first_unique(rules, context.recall_k),
+        *first_unique(evidence, context.recall_evidence),
+    ]
+
+
+def first_unique(lessons: Sequence[Lesson], k: int) -> list[Lesson]:
+    """The first ``k`` lessons, each once (a lesson can be found by its step and its task)."""
+    unique: dict[str, Lesson] = {}
+    for lesson in lessons:
+        unique.setdefault(lesson["id"], lesson)
+    return list(unique.values())[:k]
+
+
+# -- attempts ---------------------------------------------------------------------------
+def record_attempt(
+    earlier: Sequence[Attempt], answer: str, evaluation: Evaluation, steps: Sequence[ToolStep]
+) -> Attempt:
+    """The next attempt of the run, with its verdict and the tool calls it made."""
+    attempt = Attempt(number=len(earlier) + 1, answer=answer, evaluation=evaluation)
+    if steps:
+        attempt["steps"] = list(steps)
+    return attempt
+
+
+def stop_reason(
+    attempts: Sequence[Attempt], usage: TokenUsage, context: ReflexionContext
+) -> StopReason | None:
+    """Why the run must stop now, or ``None`` when another attempt is allowed."""
+    if attempts and attempts[-1]["evaluation"]["passed"]:
+        return "passed"
+    if len(attempts) >= context.max_attempts:
+        return "max_attempts"
+    budget = context.max_total_tokens
+    if budget and usage["total_tokens"] >= budget:
+        return "token_budget"
+    patience = context.plateau_patience
+    if patience and len(attempts) > patience:
+        before = max(a["evaluation"]["score"] for a in attempts[:-patience])
+        if max(a["evaluation"]["score"] for a in attempts[-patience:]) <= before:
+            return "plateau"
+    return None
+
+
+def settle_outcomes(
+    reflections: Sequence[Reflection], attempts: Sequence[Attempt]
+) -> list[Reflection]:
+    """Mark each reflection with what the attempt that used it achieved."""
+    by_number = {attempt["number"]: attempt for attempt in attempts}
+    settled: list[Reflection] = []
+    for reflection in reflections:
+        before = by_number.get(reflection["attempt"])
+        after = by_number.get(reflection["attempt"] + 1)
+        if before is None or after is None:
+            settled.append(reflection)
+            continue
+        delta = after["evaluation"]["score"] - before["evaluation"]["score"]
+        if after["evaluation"]["passed"]:
+            outcome: Literal["passed", "improved", "not_improved"] = "passed"
+        else:
+            outcome = "improved" if delta > 0 else "not_improved"
+        metadata = {**reflection["metadata"], "score_delta": round(delta, 6)}
+        settled.append({**reflection, "outcome": outcome, "metadata": metadata})
+    return settled
+
+
+def first_attempt_passed(run: RunRecord) -> bool:
+    """Whether the attempt that saw the recalled lessons first passed: their credit."""
+    attempts = run["attempts"]
+    return bool(attempts) and attempts[0]["evaluation"]["passed"]
+
+
+# -- remember ---------------------------------------------------------------------------
+def remember_run(memory: BaseReflectionMemory, run: RunRecord, context: ReflexionContext) -> int:
+    """Store what the run's policy keeps (as approved), credit what it recalled.
+
+    Returns how many lessons the memory added (merged or already stored ones add none).
+    """
+    lessons = approved(lessons_to_store(run, context), context)
+    added = memory.save(lessons, scope=context.memory_scope) if lessons else 0
+    recalled = [lesson["id"] for lesson in run["recalled"]]
+    if recalled:
+        memory.record_usage(recalled, passed=first_attempt_passed(run), scope=context.memory_scope)
+    return _added(added, lessons)
+
+
+async def aremember_run(
+    memory: BaseReflectionMemory, run: RunRecord, context: ReflexionContext
+) -> int:
+    """Async twin of :func:`remember_run`."""
+    lessons = approved(lessons_to_store(run, context), context)
+    added = await memory.asave(lessons, scope=context.memory_scope) if lessons else 0
+    recalled = [lesson["id"] for lesson in run["recalled"]]
+    if recalled:
+        await memory.arecord_usage(
+            recalled, passed=first_attempt_passed(run), scope=context.memory_scope
+        )
+    return _added(added, lessons)
+
+
+def _added(added: int | None, lessons: Sequence[Lesson]) -> int:
+    """What ``save`` reported; a memory whose ``save`` returns nothing added all it was given."""
+    return len(lessons) if added is None else added
+
+
+def lessons_to_store(run: RunRecord, context: ReflexionContext) -> list[Lesson]:
+    """What the run's remember policy keeps.
+
+    Every lesson as written; or the verified hindsight rule, the run's evidence lesson (its
+    failed checks), or both.
+    """
+    if not context.save_reflections:
+        return []
+    if context.remember == "every_failure":
+        return [lesson_of_failure(r) for r in run["reflections"]]
+    kept: list[Lesson] = []
+    if context.remember in KEEPS_EVIDENCE:
+        evidence = evidence_lesson(run["task"], run["attempts"])
+        kept += [evidence] if evidence else []
+    if context.remember in WRITES_RULES:
+        kept += [lesson for lesson in run["learned"] if lesson["replay"] in STORED_VERDICTS]
+    return kept
+
+
+def lesson_of_failure(reflection: Reflection) -> Lesson:
+    """What ``every_failure`` memory keeps of an in-run lesson: its rule, when it states one.
+
+    Later tasks need the convention a failure revealed, not a retelling of one task; the full
+    lesson stays in ``metadata["lesson"]``. A rule blamed on a tool says which: it is recalled
+    on tasks unlike this one. Its first recall is the retry it was written for.
+    """
+    metadata = {
+        key: value
+        for key, value in (reflection.get("metadata") or {}).items()
+        if key not in ("rule", "step")  # runs recorded before they were fields
+    }
+    rule, step = rule_of_reflection(reflection), step_of_reflection(reflection)
+    text = reflection["text"]
+    if rule:
+        metadata["lesson"] = text
+        text = prompts.TOOL_RULE.format(step=step, rule=rule) if step else rule
+    return Lesson(
+        id=reflection["id"],
+        text=text,
+        rule=rule,
+        evidence="",
+        step=step,
+        task=reflection["task"],
+        scope="",
+        source="failure",
+        replay="none",
+        recalls=1,
+        helped=int(reflection["outcome"] == "passed"),
+        merged=1,
+        created_at=reflection["created_at"],
+        prompt=reflection["prompt"],
+        metadata=metadata,
+    )
+
+
+def approved(lessons: list[Lesson], context: ReflexionContext) -> list[Lesson]:
+    """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
+
+    The interrupt comes before any memory write, so resuming never writes twice. Resume with
+    ``True`` (all), ``False`` (none), a list of lesson ids, or a list of ``{"id", "text"}``
+    to store edited wording.
+    """
+    if not lessons or not context.approve_lessons:
+        return lessons
+    decision = interrupt({"question": "Store these lessons in shared memory?", "lessons": lessons})
+    if decision is True:
+        return lessons
+    if decision is False or decision is None:
+        return []
+    if isinstance(decision, list):
+        by_id = {lesson["id"]: lesson for lesson in lessons}
+        chosen = []
+        for choice in decision:
+            choice_id = choice if isinstance(choice, str) else dict(choice).get("id")
+            if choice_id not in by_id:
+                raise ConfigurationError(f"approval names unknown lesson {choice_id!r}")
+            lesson = by_id[choice_id]
+            if not isinstance(choice, str):
+                lesson = {**lesson, "text": str(choice["text"])}
+            chosen.append(lesson)
+        return chosen
+    raise ConfigurationError(
+        f"resume an approval with True, False, ids or {{'id', 'text'}} items, got {decision!r}"
+    )
