@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage
 
 CLOSING_FENCE = "\n```\n"
 """The end of a fenced code block; an opening fence names its language, so it never matches:
@@ -72,3 +75,11 @@ def message_text(content: object) -> str:
         elif isinstance(block, dict) and block.get("type") == "text":
             parts.append(str(block.get("text", "")))
     return "".join(parts)
+
+
+def last_human_text(messages: Sequence[BaseMessage], *, unless_tagged: str = "") -> str | None:
+    """The text of the last human message (not one whose ``additional_kwargs`` hold the tag)."""
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage) and unless_tagged not in message.additional_kwargs:
+            return message_text(message.content)
+    return None

@@ -33,7 +33,7 @@ from langgraph.types import Command
 from typing_extensions import TypedDict
 
 from reflexion_graph import prompts
-from reflexion_graph._parsing import message_text
+from reflexion_graph._parsing import last_human_text, message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, make_evaluation
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import LLMActor, recalled_sections, retry_prompt
@@ -490,10 +490,10 @@ def texts(lessons: Sequence[Lesson]) -> list[str]:
 
 def task_of(messages: Sequence[BaseMessage]) -> str:
     """The task: the last human message that this middleware did not write."""
-    for message in reversed(messages):
-        if isinstance(message, HumanMessage) and CRITIQUE_TAG not in message.additional_kwargs:
-            return message_text(message.content)
-    raise ConfigurationError("ReflexionMiddleware found no human message to take as the task")
+    task = last_human_text(messages, unless_tagged=CRITIQUE_TAG)
+    if task is None:
+        raise ConfigurationError("ReflexionMiddleware found no human message to take as the task")
+    return task
 
 
 def state_task(state: ReflexionAgentState) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
-from reflexion_graph._parsing import message_text
+from reflexion_graph._parsing import last_human_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson
 from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
 from reflexion_graph.actors._llm import BaseActor
@@ -172,8 +172,7 @@ def task_of(state: Mapping[str, Any]) -> str:
     """The task: the ``task`` field, else the text of the last human message."""
     task = state.get("task")
     if task is None:
-        humans = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
-        task = message_text(humans[-1].content) if humans else ""
+        task = last_human_text(state.get("messages", [])) or ""
     if not isinstance(task, str) or not task.strip():
         raise InvalidTaskError(
             f"the input needs a non-empty 'task' (or a human message in 'messages'), got {task!r}"
