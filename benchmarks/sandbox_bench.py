@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits, probe_isolation
-from reflexion_graph.evaluators._sandbox import run_python
+from reflexion_graph.sandbox import default_sandbox
 
 RESULTS = Path(__file__).with_name("results") / "sandbox.json"
 PAYLOAD = json.dumps({"code": "def add(a, b):\n    return a + b\n", "test": "add(2, 3) == 5"})
@@ -47,7 +47,7 @@ def plain(script: Path, interpreter: str) -> float:
 def sandboxed(mode: str) -> float:
     os.environ["REFLEXION_GRAPH_SANDBOX"] = mode
     started = time.perf_counter()
-    result = run_python(PROGRAM, PAYLOAD, SandboxLimits())
+    result = default_sandbox().run(PROGRAM, PAYLOAD, SandboxLimits())
     assert '@@m@@{"passed": true}' in result.stdout, result.stderr
     return (time.perf_counter() - started) * 1000
 

@@ -17,8 +17,8 @@ from reflexion_graph.evaluators._code import CodeTestEvaluator
 from reflexion_graph.evaluators._composite import AllOf, Weighted
 from reflexion_graph.evaluators._human import HumanEvaluator
 from reflexion_graph.evaluators._judges import DEFAULT_ASPECTS, LLMJudge, RubricJudge
-from reflexion_graph.evaluators._sandbox import SandboxLimits, probe_isolation
 from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
+from reflexion_graph.sandbox import SandboxLimits, probe_isolation
 
 __all__ = [
     "DEFAULT_ASPECTS",

@@ -6,13 +6,13 @@ from reflexion_graph._records import Evaluation, as_failed_check, make_evaluatio
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._sandbox import SandboxLimits
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
-from reflexion_graph.evaluators._two_processes import (
+from reflexion_graph.evaluators._verdict_channel import (
     TestResult,
     run_in_candidate,
     run_tests_across,
 )
+from reflexion_graph.sandbox import Sandbox, SandboxLimits, default_sandbox
 
 _MAX_FEEDBACK_LINES = 5
 _MAX_NAMED_TESTS = 3
@@ -33,7 +33,7 @@ class CodeTestEvaluator(BaseEvaluator):
     ``strict=True`` such a test fails. The score is the fraction of tests that pass; feedback
     names each failing test with expected vs. actual values. ``preamble`` (e.g. a HumanEval
     prompt: its imports and helpers) runs first on both sides; the tests use its helpers, not
-    the answer's.
+    the answer's. ``sandbox`` is where the code runs (default: the one evaluators share).
     """
 
     def __init__(
@@ -44,6 +44,7 @@ class CodeTestEvaluator(BaseEvaluator):
         preamble: str = "",
         limits: SandboxLimits | None = None,
         strict: bool = False,
+        sandbox: Sandbox | None = None,
     ) -> None:
         if not tests.strip():
             raise ConfigurationError("CodeTestEvaluator needs non-empty 'tests'")
@@ -52,6 +53,7 @@ class CodeTestEvaluator(BaseEvaluator):
         self.preamble = preamble
         self.limits = limits or SandboxLimits()
         self.strict = strict
+        self.sandbox = sandbox or default_sandbox()
         self.plan = plan_tests(tests, entry_point, preamble)
         used = names_used([*self.plan.setup, *self.plan.tests]) - self.plan.defined
         self.used = frozenset(used | ({entry_point} if entry_point else set()))
@@ -86,6 +88,7 @@ class CodeTestEvaluator(BaseEvaluator):
             tests=[self.plan.tests[i] for i in trusted] if trusted else [],
             stubs=split.stubs,
             limits=self.limits,
+            sandbox=self.sandbox,
         )
         if run.stopped or run.setup_error:
             return self._failed(str(run.stopped or run.setup_error))
@@ -114,6 +117,7 @@ class CodeTestEvaluator(BaseEvaluator):
             code=code,
             statements=[*self.plan.setup, *tests.values()],
             limits=self.limits,
+            sandbox=self.sandbox,
         )
         setup_failure = next((o for o in outcomes[: len(self.plan.setup)] if o), None)
         return {

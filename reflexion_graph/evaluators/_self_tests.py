@@ -12,8 +12,8 @@ from reflexion_graph._parsing import CLOSING_FENCE, extract_code, message_text
 from reflexion_graph._records import Evaluation, make_evaluation
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._code import CodeTestEvaluator
-from reflexion_graph.evaluators._sandbox import SandboxLimits
 from reflexion_graph.models._binding import with_options
+from reflexion_graph.sandbox import SandboxLimits
 
 
 class SelfTestEvaluator(BaseEvaluator):

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits, _sandbox
-from reflexion_graph.evaluators._sandbox import probe_isolation
+from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits, probe_isolation
+from reflexion_graph.sandbox import Sandbox, _isolation, default_sandbox
 
 pytestmark = pytest.mark.integration
 
 LIMITS = SandboxLimits(timeout_s=3.0, cpu_s=3, memory_mb=512)
 
 
-def judge(code, tests="assert True", limits=LIMITS):
+def judge(code, tests="assert True", limits=LIMITS, sandbox=None):
     started = time.monotonic()
-    verdict = CodeTestEvaluator(tests, limits=limits).evaluate("t", f"```python\n{code}\n```")
+    evaluator = CodeTestEvaluator(tests, limits=limits, sandbox=sandbox)
+    verdict = evaluator.evaluate("t", f"```python\n{code}\n```")
     return verdict, time.monotonic() - started
 
 
@@ -80,7 +81,7 @@ def process_table() -> dict[int, tuple[str, int, int]]:
 
 def worker_processes(table: dict[int, tuple[str, int, int]]) -> set[int]:
     """Each idle warm worker's bubblewrap processes and its fork server, not what it forked."""
-    workers, frontier = set(), set(_sandbox.warm_worker_pids())
+    workers, frontier = set(), set(default_sandbox().warm_worker_pids())
     while frontier:
         pid = frontier.pop()
         workers.add(pid)
@@ -161,17 +162,14 @@ def test_writes_stay_in_the_private_temp_dir():
 def test_without_bubblewrap_or_util_linux_limits_still_hold_and_gaps_are_logged(
     monkeypatch, caplog
 ):
-    monkeypatch.setattr(_sandbox.shutil, "which", lambda name: None)
-    _sandbox.probe_isolation.cache_clear()
-    try:
-        with caplog.at_level("WARNING", logger="reflexion_graph.evaluators._sandbox"):
-            isolation = _sandbox.probe_isolation()
-        assert isolation.bwrap is None and not isolation.launcher
-        assert "bubblewrap is not installed" in caplog.text
-        verdict, _ = judge("blob = bytearray(8 * 1024 ** 3)")
-        assert "MemoryError" in verdict["feedback"]
-        verdict, seconds = judge("while True:\n    pass")
-        assert seconds < LIMITS.timeout_s + 2
-        assert "Timed out" in verdict["feedback"] or "CPU-time limit" in verdict["feedback"]
-    finally:
-        _sandbox.probe_isolation.cache_clear()
+    monkeypatch.setattr(_isolation.shutil, "which", lambda name: None)
+    sandbox = Sandbox()
+    with caplog.at_level("WARNING", logger="reflexion_graph.sandbox"):
+        isolation = sandbox.isolation
+    assert isolation.bwrap is None and not isolation.launcher
+    assert "bubblewrap is not installed" in caplog.text
+    verdict, _ = judge("blob = bytearray(8 * 1024 ** 3)", sandbox=sandbox)
+    assert "MemoryError" in verdict["feedback"]
+    verdict, seconds = judge("while True:\n    pass", sandbox=sandbox)
+    assert seconds < LIMITS.timeout_s + 2
+    assert "Timed out" in verdict["feedback"] or "CPU-time limit" in verdict["feedback"]

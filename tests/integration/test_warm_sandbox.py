@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits, _sandbox, _warm
-from reflexion_graph.evaluators._sandbox import probe_isolation
+from reflexion_graph.evaluators import CodeTestEvaluator, SandboxLimits, probe_isolation
+from reflexion_graph.sandbox import Sandbox, _sandbox, _warm
 
 pytestmark = pytest.mark.integration
 
@@ -56,57 +56,60 @@ def worker_is_private():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_pool(monkeypatch):
+def sandbox():
     """Each test starts with no warm worker, and closes the ones it started."""
     if probe_isolation().bwrap is None:
         pytest.skip("warm starts need bubblewrap")
-    pools: dict = {}
-    monkeypatch.setattr(_sandbox, "_WARM_POOLS", pools)
-    yield
-    for pool in pools.values():
-        if pool is not None:
-            pool.close()
+    fresh = Sandbox()
+    yield fresh
+    fresh.close()
 
 
-def judge(code: str, tests: str) -> dict:
-    evaluator = CodeTestEvaluator(tests, limits=LIMITS)
-    return evaluator.evaluate("t", f"```python\n{code}\n```")
+@pytest.fixture
+def judge(sandbox):
+    def judged(code: str, tests: str) -> dict:
+        evaluator = CodeTestEvaluator(tests, limits=LIMITS, sandbox=sandbox)
+        return evaluator.evaluate("t", f"```python\n{code}\n```")
+
+    return judged
 
 
-def test_a_run_leaves_nothing_for_the_next_in_the_same_worker():
+def test_a_run_leaves_nothing_for_the_next_in_the_same_worker(sandbox, judge):
     judge("x = 1", "assert x == 1")  # make sure an idle worker exists
-    (worker,) = _sandbox.warm_worker_pids()
+    (worker,) = sandbox.warm_worker_pids()
     assert judge(LEAVE_TRACES, "assert left()")["passed"]
     verdict = judge(
         LOOK_FOR_TRACES, "assert traces() == []\nassert worker_is_private() == 'private'"
     )
     assert verdict["passed"], verdict["feedback"]
-    assert _sandbox.warm_worker_pids() == [worker]  # the same worker served all three
+    assert sandbox.warm_worker_pids() == [worker]  # the same worker served all three
 
 
-def test_a_run_that_kills_its_worker_is_still_judged_and_the_next_run_gets_a_new_one():
+def test_a_run_that_kills_its_worker_is_still_judged_and_the_next_run_gets_a_new_one(
+    sandbox, judge
+):
     judge("x = 1", "assert x == 1")
-    before = _sandbox.warm_worker_pids()
+    before = sandbox.warm_worker_pids()
     killer = "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 4"
     verdict = judge(killer, "assert f() == 3")
     assert not verdict["passed"]
-    assert _sandbox.warm_worker_pids() == []  # the dead worker was not put back
+    assert sandbox.warm_worker_pids() == []  # the dead worker was not put back
     verdict = judge("def f():\n    return 3", "assert f() == 3")
     assert verdict["passed"], verdict["feedback"]
-    assert _sandbox.warm_worker_pids() not in ([], before)
+    assert sandbox.warm_worker_pids() not in ([], before)
 
 
-def test_a_worker_killed_between_runs_is_replaced_without_failing_the_next_run():
+def test_a_worker_killed_between_runs_is_replaced_without_failing_the_next_run(sandbox, judge):
     judge("x = 1", "assert x == 1")
     for _ in range(3):
-        (worker,) = _sandbox.warm_worker_pids()
+        (worker,) = sandbox.warm_worker_pids()
         os.killpg(worker, signal.SIGKILL)  # no time to notice: the next run may still pick it
         verdict = judge("def f():\n    return 3", "assert f() == 3")
         assert verdict["passed"], verdict["feedback"]
-        assert _sandbox.warm_worker_pids() != [worker]
+        assert sandbox.warm_worker_pids() != [worker]
 
 
-def test_concurrent_runs_each_get_a_worker_and_a_correct_verdict():
+def test_concurrent_runs_each_get_a_worker_and_a_correct_verdict(sandbox, judge):
     verdicts: dict[int, dict] = {}
 
     def run(n: int) -> None:
@@ -119,40 +122,42 @@ def test_concurrent_runs_each_get_a_worker_and_a_correct_verdict():
     for thread in threads:
         thread.join()
     assert all(verdicts[n]["passed"] for n in range(3)), verdicts
-    assert len(_sandbox.warm_worker_pids()) >= 3
+    assert len(sandbox.warm_worker_pids()) >= 3
 
 
-def test_a_worker_that_cannot_start_falls_back_to_cold_starts_with_a_log_line(monkeypatch, caplog):
+def test_a_worker_that_cannot_start_falls_back_to_cold_starts_with_a_log_line(
+    judge, monkeypatch, caplog
+):
     monkeypatch.setattr(_sandbox, "server_command", lambda _: ["/nonexistent/python"])
-    with caplog.at_level("WARNING", logger="reflexion_graph.evaluators._sandbox"):
+    with caplog.at_level("WARNING", logger="reflexion_graph.sandbox"):
         verdict = judge("def f():\n    return 3", "assert f() == 3")
         failing = judge("def f():\n    return 4", "assert f() == 3")
     assert verdict["passed"] and not failing["passed"]
     assert "no warm worker" in caplog.text
 
 
-def test_cold_starts_on_request_give_the_same_verdicts(monkeypatch):
+def test_cold_starts_on_request_give_the_same_verdicts(judge, monkeypatch):
     monkeypatch.setenv("REFLEXION_GRAPH_SANDBOX", "cold")
     assert not _warm.warm_enabled()
     assert judge("def f():\n    return 3", "assert f() == 3")["passed"]
     assert not judge("def f():\n    return 4", "assert f() == 3")["passed"]
 
 
-def test_a_forked_process_starts_workers_of_its_own():
+def test_a_forked_process_starts_workers_of_its_own(sandbox, judge):
     judge("x = 1", "assert x == 1")
-    parents = _sandbox.warm_worker_pids()
+    parents = sandbox.warm_worker_pids()
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # the child judges while the parent's worker stays the parent's
         verdict = judge("def f():\n    return 3", "assert f() == 3")
-        os.write(writer, json.dumps([verdict["passed"], _sandbox.warm_worker_pids()]).encode())
+        os.write(writer, json.dumps([verdict["passed"], sandbox.warm_worker_pids()]).encode())
         os._exit(0)
     os.close(writer)
     os.waitpid(child, 0)
     passed, childs = json.loads(os.read(reader, 1000))
     assert passed and childs and not set(childs) & set(parents)
     assert judge("def f():\n    return 3", "assert f() == 3")["passed"]
-    assert _sandbox.warm_worker_pids() == parents  # the child left the parent's worker alone
+    assert sandbox.warm_worker_pids() == parents  # the child left the parent's worker alone
 
 
 def test_a_killed_owner_leaves_no_trusted_worker_folder_behind(tmp_path):
@@ -162,8 +167,9 @@ def test_a_killed_owner_leaves_no_trusted_worker_folder_behind(tmp_path):
         "import sys, time\n"
         "from reflexion_graph.evaluators import CodeTestEvaluator\n"
         "CodeTestEvaluator('assert f() == 3').evaluate('t', 'def f():\\n    return 3')\n"
-        "from reflexion_graph.evaluators import _warm\n"
-        "print([server._home for server in _warm.trusted_pool()._idle], flush=True)\n"
+        "from reflexion_graph.sandbox import default_sandbox\n"
+        "pool = default_sandbox()._pools['tests']\n"
+        "print([server._home for server in pool._idle], flush=True)\n"
         "time.sleep(60)\n"
     )
     owner = subprocess.Popen(

@@ -12,11 +12,10 @@ from reflexion_graph.evaluators import (
     ExactMatchEvaluator,
     RegexEvaluator,
     SandboxLimits,
-    _sandbox,
-    _warm,
 )
 from reflexion_graph.evaluators._plain_data import NotPlainData, decode, encode, same_value
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for
+from reflexion_graph.sandbox import Sandbox, WarmStartFailed, _warm
 
 ADD_TESTS = "assert add(2, 3) == 5\nassert add(2, 2) == 4"
 
@@ -263,17 +262,15 @@ def test_only_exact_built_ins_cross_and_nothing_else_is_read_back():
 
 def test_a_warm_start_that_fails_on_either_side_falls_back_to_a_cold_start(monkeypatch, caplog):
     def cannot_start(*args, **kwargs):
-        raise _warm.WarmStartFailed("no fork server here")
+        raise WarmStartFailed("no fork server here")
 
-    monkeypatch.setattr(_warm, "_TRUSTED_POOL", [])
-    monkeypatch.setattr(_sandbox, "_WARM_POOLS", {})
     monkeypatch.setattr(_warm.ForkServer, "__init__", cannot_start)
-    evaluator = CodeTestEvaluator(ADD_TESTS)
+    sandbox = Sandbox()
+    evaluator = CodeTestEvaluator(ADD_TESTS, sandbox=sandbox)
     for answer, passed in (("a + b", True), ("a * b", False)):
         verdict = evaluator.evaluate("t", code(f"def add(a, b):\n    return {answer}"))
         assert verdict["passed"] is passed, verdict["feedback"]
-    assert _warm.trusted_pool() is None  # the tests' side now starts cold at once
     sides = [r.getMessage().split(":")[0] for r in caplog.records if "no warm worker" in r.message]
-    assert sorted(set(sides)) == (
-        ["sandbox", "tests"] if _sandbox.probe_isolation().bwrap else ["tests"]
-    )
+    expected = ["sandbox", "tests"] if sandbox.isolation.bwrap else ["tests"]
+    assert sides == expected  # each side gave up once, and started cold from then on
+    assert sandbox.warm_worker_pids() == []

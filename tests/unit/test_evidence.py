@@ -21,13 +21,14 @@ from reflexion_graph.evaluators import (
     CountdownEvaluator,
     ExactMatchEvaluator,
     FunctionCallEvaluator,
-    _sandbox,
+    probe_isolation,
 )
 from reflexion_graph.evaluators._base import to_evaluation
 from reflexion_graph.graph._evidence import distinct_checks, evidence_lesson
 from reflexion_graph.graph._run_policy import recalled_lessons
 from reflexion_graph.memory import ChromaReflectionMemory
 from reflexion_graph.memory._lessons import is_retired
+from reflexion_graph.sandbox import Sandbox
 from tests.fakes import BagOfWordsEmbeddings, RecordingMemory, ScriptedChatModel
 
 TESTS = """
@@ -99,13 +100,10 @@ def test_composites_keep_every_checks_record_and_callables_may_return_them():
         to_evaluation({"passed": False, "checks": [{"check": "x"}]}, source="callable")
 
 
-def test_sandbox_notes_never_enter_feedback_checks_or_evidence(monkeypatch):
-    real = _sandbox.probe_isolation()
+def test_sandbox_notes_never_enter_feedback_checks_or_evidence():
     gap = "bubblewrap is not installed: code can read the file system"
-    monkeypatch.setattr(
-        _sandbox, "probe_isolation", lambda: dataclasses.replace(real, missing=[gap])
-    )
-    verdict = CodeTestEvaluator(TESTS).evaluate("t", WRONG)
+    sandbox = Sandbox(isolation=dataclasses.replace(probe_isolation(), missing=[gap]))
+    verdict = CodeTestEvaluator(TESTS, sandbox=sandbox).evaluate("t", WRONG)
     lesson = evidence_lesson("t", [attempt(1, verdict)])
     shown = [verdict["feedback"], str(verdict["checks"]), lesson["text"], lesson["evidence"]]
     assert not any("sandbox" in text or "bubblewrap" in text for text in shown)

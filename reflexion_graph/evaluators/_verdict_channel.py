@@ -1,4 +1,6 @@
-"""Trusted tests in one process, the untrusted candidate in another, and this one between them.
+"""The verdict channel: trusted tests in one process, the untrusted candidate in another.
+
+This process sits between them.
 
 The candidate's process (the sandbox, ``_candidate_server``) holds the answer's code and never
 sees a test or an expected value. The tests' process (``_trusted_runner``) runs the task's
@@ -10,12 +12,10 @@ the candidate does can reach the tests' comparisons but the values it returns.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,21 +24,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from reflexion_graph.evaluators import _plain_data as plain
-from reflexion_graph.evaluators._sandbox import (
-    Child,
-    SandboxedProcess,
-    SandboxLimits,
-    end_process,
-    sandboxed_python,
-)
-from reflexion_graph.evaluators._warm import (
-    disable_trusted_pool,
-    trusted_pool,
-    warm_or_cold,
-    warm_run,
-)
+from reflexion_graph.sandbox import Child, Sandbox, SandboxedProcess, SandboxLimits, child_script
 
-_CODEC_IMPORT = "from reflexion_graph.evaluators._plain_data import ("
+_CODEC = "reflexion_graph.evaluators._plain_data"
+_CANDIDATE = "reflexion_graph.evaluators._candidate_server"
+_TESTS = "reflexion_graph.evaluators._trusted_runner"
 _LIMIT_SIGNALS: dict[int, str] = {
     signal.SIGXCPU: "used up its CPU-time limit (an infinite loop or far too slow)",
     signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",
@@ -135,15 +125,16 @@ def run_tests_across(
     tests: list[str],
     stubs: list[str],
     limits: SandboxLimits,
+    sandbox: Sandbox,
 ) -> TestRun:
     """Load ``code`` in the sandbox, run ``tests`` in the trusted process, relay the calls."""
     deadline = time.monotonic() + limits.timeout_s
     with (
-        sandboxed_python(script("_candidate_server.py"), limits) as sandbox,
-        _tests_process() as runner,
+        sandbox.python(child_script(_CANDIDATE, inline=(_CODEC,)), limits) as candidate_side,
+        _tests_process(sandbox) as runner,
     ):
         assert runner.process.stdin and runner.process.stdout
-        candidate = _candidate_pipe(sandbox)
+        candidate = _candidate_pipe(candidate_side)
         tests_side = _Pipe(runner.process.stdout, runner.process.stdin, "the tests' process", True)
         try:
             crashed = _load(candidate, preamble, code, entry_point, deadline)
@@ -163,16 +154,21 @@ def run_tests_across(
         except Stopped as stop:
             if stop.by_tests:
                 return TestRun(stopped=f"The tests could not run: {stop}. {runner.stderr_tail()}")
-            return TestRun(stopped=_ended(sandbox, limits, str(stop)))
+            return TestRun(stopped=_ended(candidate_side, limits, str(stop)))
 
 
 def run_in_candidate(
-    *, preamble: str, code: str, statements: list[str], limits: SandboxLimits
+    *,
+    preamble: str,
+    code: str,
+    statements: list[str],
+    limits: SandboxLimits,
+    sandbox: Sandbox,
 ) -> list[str | None]:
     """Run test statements inside the candidate's own process (they need its objects)."""
     deadline = time.monotonic() + limits.timeout_s
-    with sandboxed_python(script("_candidate_server.py"), limits) as sandbox:
-        candidate = _candidate_pipe(sandbox)
+    with sandbox.python(child_script(_CANDIDATE, inline=(_CODEC,)), limits) as candidate_side:
+        candidate = _candidate_pipe(candidate_side)
         try:
             crashed = _load(candidate, preamble, code, None, deadline)
             if crashed:
@@ -258,51 +254,12 @@ class _TestsProcess:
 
 
 @contextlib.contextmanager
-def _tests_process() -> Iterator[_TestsProcess]:
-    """The trusted side's script on this interpreter, isolated from the environment.
-
-    A fork of a warm worker, or a fresh interpreter where warm starts are off
-    (``REFLEXION_GRAPH_SANDBOX=cold``) or its worker cannot start.
-    """
-    source = script("_trusted_runner.py")
+def _tests_process(sandbox: Sandbox) -> Iterator[_TestsProcess]:
+    """The trusted side's script on this interpreter, isolated from the environment."""
     with tempfile.TemporaryDirectory(prefix="reflexion-tests-") as name:
         folder = Path(name)
-        with (folder / ".stderr").open("wb") as errors:
-            pool, warm = trusted_pool(), None
-            if pool is not None:
-                request: dict[str, object] = {"limits": {}, "env": None}
-                warm = functools.partial(
-                    warm_run, pool, source, request, stdout=None, stderr=errors
-                )
-            cold = functools.partial(_cold_tests, source, folder, errors)
-            with warm_or_cold(warm, cold, side="tests", give_up=disable_trusted_pool) as run:
-                yield _TestsProcess(run, folder)
-
-
-@contextlib.contextmanager
-def _cold_tests(source: str, folder: Path, errors: IO[bytes]) -> Iterator[Child]:
-    """A fresh interpreter for the trusted side, ended on leaving."""
-    (folder / "tests.py").write_text(source)
-    process = subprocess.Popen(
-        [sys.executable, "-I", str(folder / "tests.py")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        cwd=folder,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        end_process(process)
-
-
-@functools.cache
-def script(name: str) -> str:
-    """A side's script with the plain-data codec's source in place of its import."""
-    here = Path(__file__).parent
-    source = (here / name).read_text()
-    start = source.index(_CODEC_IMPORT)
-    end = source.index(")\n", start) + 2
-    codec = (here / "_plain_data.py").read_text()
-    return source[:start] + codec + "\n" + source[end:]
+        with (
+            (folder / ".stderr").open("wb") as errors,
+            sandbox.trusted_python(child_script(_TESTS, inline=(_CODEC,)), folder, errors) as run,
+        ):
+            yield _TestsProcess(run, folder)

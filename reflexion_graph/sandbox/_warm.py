@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -20,12 +19,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import IO, Any, Literal
+
+from reflexion_graph.sandbox._scripts import child_script
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +34,6 @@ _END_TIMEOUT_S = 5.0
 
 class WarmStartFailed(RuntimeError):
     """A fork server could not be started here."""
-
-
-_POOL_LOCK = threading.Lock()
-
-HOME_PREFIX = "reflexion-worker-"
-"""The trusted worker's folder; the worker removes it when its owner is gone (killed, say)."""
 
 
 def warm_enabled() -> bool:
@@ -62,11 +55,12 @@ class ForkServer:
         self._owner = os.getpid()
         """The process that started it (a forked child must not kill or clean it up)."""
         self._errors = tempfile.TemporaryFile()
-        self._home = tempfile.mkdtemp(prefix=HOME_PREFIX) if mode == "trusted" else None
-        """The trusted worker's folder, where its runs' folders go (the sandbox uses its /tmp)."""
+        self._home = tempfile.mkdtemp(prefix="reflexion-worker-") if mode == "trusted" else None
+        """The trusted worker's folder, where its runs' folders go (the sandbox uses its /tmp);
+        the worker removes it when its owner is gone (killed, say)."""
         try:
             self.process = subprocess.Popen(
-                [*command, str(theirs.fileno()), mode],
+                [*command, str(theirs.fileno()), mode, self._home or ""],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=self._errors,
@@ -281,7 +275,7 @@ def _start(
 
 def server_command(interpreter: str) -> list[str]:
     """The interpreter arguments that start a fork server (before its control fd and mode)."""
-    return [interpreter, "-I", "-c", _server_source()]
+    return [interpreter, "-I", "-c", child_script("reflexion_graph.sandbox._fork_server")]
 
 
 @contextlib.contextmanager
@@ -309,35 +303,3 @@ def warm_or_cold(
                 )
                 give_up()
         yield process if process is not None else stack.enter_context(cold())
-
-
-_TRUSTED_POOL: list[ForkServerPool | None] = []
-"""The trusted side's pool once made, or ``None`` once its warm starts failed."""
-
-
-def trusted_pool() -> ForkServerPool | None:
-    """The fork servers for the trusted tests' processes (on the host, as we are).
-
-    ``None`` where warm starts are off or failed.
-    """
-    if not warm_enabled():
-        return None
-    with _POOL_LOCK:
-        if not _TRUSTED_POOL:
-            command = server_command(sys.executable)
-            _TRUSTED_POOL.append(ForkServerPool(lambda: ForkServer(command, "trusted")))
-        return _TRUSTED_POOL[0]
-
-
-def disable_trusted_pool() -> None:
-    """Start the trusted side cold from now on (its fork server could not start)."""
-    with _POOL_LOCK:
-        pool = _TRUSTED_POOL[0] if _TRUSTED_POOL else None
-        _TRUSTED_POOL[:] = [None]
-    if pool is not None:
-        pool.close()
-
-
-@functools.cache
-def _server_source() -> str:
-    return Path(__file__).with_name("_fork_server.py").read_text()

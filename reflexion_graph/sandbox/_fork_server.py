@@ -1,11 +1,13 @@
 """The warm sandbox's worker: started once, it forks a fresh child for every run it is sent.
 
-Standard library only; run as ``python -I -c <this source> <control fd> <mode>``. ``mode`` is
-``sandbox`` (inside bubblewrap, as the unprivileged user, in a PID namespace of its own) or
-``trusted`` (the tests' side, on the host). Over the control socket (SOCK_SEQPACKET), one
-JSON message each:
+Standard library only; run as ``python -I -c <this source> <control fd> <mode> <home>``.
+``mode`` is ``sandbox`` (inside bubblewrap, as the unprivileged user, in a PID namespace of its
+own) or ``trusted`` (the tests' side, on the host, in ``home``: the folder made for it, which it
+removes when the evaluator is gone). Over the control socket (SOCK_SEQPACKET), one JSON
+message each:
 
-- in: ``{"op": "run", "limits": {...}, "env": {...} | null}`` with four file descriptors
+- in: ``{"op": "run", "limits": [[resource, soft, hard], ...], "env": {...} | null}`` with
+  four file descriptors
   (stdin, stdout, stderr, the script); out: ``{"started": pid}``, later ``{"ended": code}``
   (an exit code, or minus the signal that ended it, as ``subprocess`` reports).
 - in, while a child runs: ``{"op": "end"}``: kill it now.
@@ -42,16 +44,8 @@ import types
 import typing  # noqa: F401
 from typing import Any
 
-_LIMITS = {
-    "as": resource.RLIMIT_AS,
-    "cpu": resource.RLIMIT_CPU,
-    "fsize": resource.RLIMIT_FSIZE,
-    "nproc": resource.RLIMIT_NPROC,
-    "core": resource.RLIMIT_CORE,
-}
 _WRITABLE = ("/tmp", "/dev/shm")  # everything a sandboxed child can write to
 _PR_SET_DUMPABLE = 4
-_HOME_PREFIX = "reflexion-worker-"  # the trusted worker's folder (``_warm.HOME_PREFIX``)
 
 
 def main() -> None:
@@ -59,11 +53,11 @@ def main() -> None:
     sandboxed = sys.argv[2] == "sandbox"
     if sandboxed:
         _not_traceable()
-    home = "/tmp" if sandboxed else os.getcwd()  # the trusted worker's folder, made for it
+    home = "/tmp" if sandboxed else sys.argv[3]  # the trusted worker's folder, made for it
     try:
         _serve(control, home, sandboxed)
     finally:  # the evaluator is gone, maybe killed before it could remove the folder it made
-        if not sandboxed and os.path.basename(home).startswith(_HOME_PREFIX):
+        if not sandboxed:
             shutil.rmtree(home, ignore_errors=True)
 
 
@@ -120,8 +114,8 @@ def _child(request: dict[str, Any], fds: list[int], home: str) -> None:
         with open(script_fd, "rb") as script:
             source = script.read().decode()
         os.closerange(3, 1 << 16)  # the control socket and everything else of this process
-        for name, value in request["limits"].items():
-            resource.setrlimit(_LIMITS[name], tuple(value))
+        for number, soft, hard in request["limits"]:
+            resource.setrlimit(number, (soft, hard))
         folder = tempfile.mkdtemp(prefix="run-", dir=home)
         os.chdir(folder)
         if request.get("env") is not None:
