@@ -183,6 +183,18 @@ EXPORTS = {
         "model_path",
         "start_embedded_server",
     ],
+    "reflexion_graph.sandbox": [
+        "Child",
+        "Isolation",
+        "Sandbox",
+        "SandboxLimits",
+        "SandboxResult",
+        "SandboxedProcess",
+        "WarmStartFailed",
+        "child_script",
+        "default_sandbox",
+        "probe_isolation",
+    ],
 }
 """Every subpackage's public names (the rule: ``__all__`` holds what a user of that area
 needs; plumbing stays in its private modules)."""
@@ -197,6 +209,19 @@ def test_each_subpackage_exports_exactly_its_pinned_names(package):
     shared = set(module.__all__) & set(reflexion_graph.__all__)
     for name in shared:  # the top level re-exports the very same object
         assert getattr(reflexion_graph, name) is getattr(module, name), name
+
+
+def test_the_sandbox_package_imports_nothing_else_of_the_project():
+    for path in (PACKAGE / "sandbox").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                inside = name == "reflexion_graph.sandbox" or name.startswith(
+                    "reflexion_graph.sandbox."
+                )
+                assert inside or not name.startswith("reflexion_graph"), f"{path.name}: {name}"
 
 
 def test_server_plumbing_moved_out_of_models_still_imports_with_a_warning():
