@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import Annotated, Any, NotRequired, cast
+from typing import Annotated, Any, NamedTuple, NotRequired, cast
 
 from langchain.agents.middleware import (
     AgentMiddleware,
@@ -89,6 +89,18 @@ class ReflexionSummary(TypedDict):
     usage: TokenUsage
     """Tokens and model calls of the run: the agent's, the evaluator's, the lessons' and the
     replays'."""
+
+
+class Stop(NamedTuple):
+    """How a run stopped: its attempts, why, and what it had spent."""
+
+    attempts: list[Attempt]
+    why: str
+    usage: TokenUsage
+
+    def spent(self, more: TokenUsage) -> Stop:
+        """The same stop, with ``more`` spent after it (hindsight's writing and replays)."""
+        return self._replace(usage=add_usage(self.usage, more))
 
 
 class ReflexionAgentState(AgentState[Any]):
@@ -238,14 +250,14 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         """Judge the answer; retry with a critique, or stop and remember."""
         attempts, usage = state.get("reflexion_attempts") or [], state_usage(state)
         if limit_hit(state["messages"]):
-            return self._stop(state, runtime, attempts, "call_limit", usage)
+            return self._stop(state, runtime, Stop(attempts, "call_limit", usage))
         with metered() as meter:
             verdict = self.evaluator.evaluate(state_task(state), final_answer(state))
         attempts = [*attempts, this_attempt(state, verdict)]
         usage = add_usage(usage, meter.usage)
         why = stop_reason(attempts, usage, self.context)
         if why:
-            return self._stop(state, runtime, attempts, why, usage)
+            return self._stop(state, runtime, Stop(attempts, why, usage))
         lesson = None
         if writes_reflections(self.context.retry_context):
             earlier = state.get("reflexion_reflections") or []
@@ -263,14 +275,14 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         """Async twin of :meth:`after_agent`."""
         attempts, usage = state.get("reflexion_attempts") or [], state_usage(state)
         if limit_hit(state["messages"]):
-            return await self._astop(state, runtime, attempts, "call_limit", usage)
+            return await self._astop(state, runtime, Stop(attempts, "call_limit", usage))
         with metered() as meter:
             verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
         attempts = [*attempts, this_attempt(state, verdict)]
         usage = add_usage(usage, meter.usage)
         why = stop_reason(attempts, usage, self.context)
         if why:
-            return await self._astop(state, runtime, attempts, why, usage)
+            return await self._astop(state, runtime, Stop(attempts, why, usage))
         lesson = None
         if writes_reflections(self.context.retry_context):
             earlier = state.get("reflexion_reflections") or []
@@ -338,48 +350,39 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         }
 
     def _stop(
-        self,
-        state: ReflexionAgentState,
-        runtime: Runtime[Any],
-        attempts: list[Attempt],
-        why: str,
-        usage: TokenUsage,
+        self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop
     ) -> dict[str, Any]:
-        run = finished_run(state, attempts)
-        memory, context = self._memory(runtime), self._context(runtime)
-        saved = 0
-        if memory is not None:
-            with metered() as meter:
-                run["learned"] = self._hindsight(state).learn(run, context)
-            usage = add_usage(usage, meter.usage)
-            saved = remember_run(memory, run, context)
-        return self._summary(state, runtime, run, why, usage, saved)
+        run, memory, context = self._stopped(state, runtime, stop)
+        if memory is None:
+            return self._summary(state, runtime, run, stop, saved=0)
+        with metered() as meter:
+            run["learned"] = self._hindsight(state).learn(run, context)
+        saved = remember_run(memory, run, context)
+        return self._summary(state, runtime, run, stop.spent(meter.usage), saved)
 
     async def _astop(
-        self,
-        state: ReflexionAgentState,
-        runtime: Runtime[Any],
-        attempts: list[Attempt],
-        why: str,
-        usage: TokenUsage,
+        self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop
     ) -> dict[str, Any]:
-        run = finished_run(state, attempts)
-        memory, context = self._memory(runtime), self._context(runtime)
-        saved = 0
-        if memory is not None:
-            with metered() as meter:
-                run["learned"] = await self._hindsight(state).alearn(run, context)
-            usage = add_usage(usage, meter.usage)
-            saved = await aremember_run(memory, run, context)
-        return self._summary(state, runtime, run, why, usage, saved)
+        run, memory, context = self._stopped(state, runtime, stop)
+        if memory is None:
+            return self._summary(state, runtime, run, stop, saved=0)
+        with metered() as meter:
+            run["learned"] = await self._hindsight(state).alearn(run, context)
+        saved = await aremember_run(memory, run, context)
+        return self._summary(state, runtime, run, stop.spent(meter.usage), saved)
+
+    def _stopped(
+        self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop
+    ) -> tuple[RunRecord, BaseReflectionMemory | None, ReflexionContext]:
+        """The stopped run as the remember policy reads it, its memory and its context."""
+        return finished_run(state, stop.attempts), self._memory(runtime), self._context(runtime)
 
     def _summary(
         self,
         state: ReflexionAgentState,
         runtime: Runtime[Any],
         run: RunRecord,
-        why: str,
-        usage: TokenUsage,
+        stop: Stop,
         saved: int,
     ) -> dict[str, Any]:
         attempts = run["attempts"]
@@ -387,19 +390,19 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         summary = ReflexionSummary(
             passed=bool(last["passed"]),
             attempts=len(attempts),
-            stop_reason=why,
+            stop_reason=stop.why,
             score=float(last["score"]),
             lessons_saved=saved,
             feedback=last["feedback"],
             recalled=texts(run["recalled"]),
             first_attempt_passed=first_attempt_passed(run),
-            usage=usage,
+            usage=stop.usage,
         )
         _emit(runtime, {"type": "summary", **summary})
         update: dict[str, Any] = {
             "reflexion": summary,
             "reflexion_attempts": attempts,
-            "reflexion_usage": usage,
+            "reflexion_usage": stop.usage,
         }
         if self.prune_failed_attempts and summary["passed"]:
             update["messages"] = pruned(state["messages"])

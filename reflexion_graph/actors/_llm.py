@@ -6,15 +6,24 @@ import asyncio
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NotRequired
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from typing_extensions import TypedDict, Unpack
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, is_evidence
 from reflexion_graph.actors._request import AttemptRequest, AttemptResult, as_result
+
+
+class SpelledOutRequest(TypedDict):
+    """The keyword arguments of the 0.x ``act(task, ...)``: an attempt's request, spelled out."""
+
+    reflections: Sequence[Reflection]
+    lessons: Sequence[Lesson]
+    last_attempt: NotRequired[Attempt | None]
 
 
 class BaseActor(ABC):
@@ -54,28 +63,14 @@ class BaseActor(ABC):
         """Async twin of :meth:`attempt`; runs it in a worker thread unless overridden."""
         return await asyncio.to_thread(self.attempt, request)
 
-    def act(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    def act(self, task: str, **spelled_out: Unpack[SpelledOutRequest]) -> str:
         """Deprecated: :meth:`attempt` with the request spelled out; returns the answer."""
-        request = _deprecated("act", "attempt", task, reflections, lessons, last_attempt)
+        request = _deprecated("act", "attempt", task, spelled_out)
         return as_result(self.attempt(request)).answer
 
-    async def aact(
-        self,
-        task: str,
-        *,
-        reflections: Sequence[Reflection],
-        lessons: Sequence[Lesson],
-        last_attempt: Attempt | None = None,
-    ) -> str:
+    async def aact(self, task: str, **spelled_out: Unpack[SpelledOutRequest]) -> str:
         """Deprecated: :meth:`aattempt` with the request spelled out; returns the answer."""
-        request = _deprecated("aact", "aattempt", task, reflections, lessons, last_attempt)
+        request = _deprecated("aact", "aattempt", task, spelled_out)
         return as_result(await self.aattempt(request)).answer
 
 
@@ -99,14 +94,7 @@ async def _aattempt_by_aact(self: BaseActor, request: AttemptRequest) -> str:
     )
 
 
-def _deprecated(
-    old: str,
-    new: str,
-    task: str,
-    reflections: Sequence[Reflection],
-    lessons: Sequence[Lesson],
-    last_attempt: Attempt | None,
-) -> AttemptRequest:
+def _deprecated(old: str, new: str, task: str, spelled_out: SpelledOutRequest) -> AttemptRequest:
     """The request a 0.x ``act``/``aact`` call spells out, with a warning naming the new call."""
     warnings.warn(
         f"BaseActor.{old}(task, ...) is deprecated: call {new}(AttemptRequest(task=...))",
@@ -114,7 +102,10 @@ def _deprecated(
         stacklevel=3,
     )
     return AttemptRequest(
-        task=task, reflections=reflections, lessons=lessons, last_attempt=last_attempt
+        task=task,
+        reflections=spelled_out["reflections"],
+        lessons=spelled_out["lessons"],
+        last_attempt=spelled_out.get("last_attempt"),
     )
 
 
