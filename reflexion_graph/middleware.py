@@ -68,6 +68,8 @@ CRITIQUE_TAG = "reflexion"
 """``additional_kwargs`` key that marks the messages this middleware adds."""
 CALL_LIMIT_PREFIX = "Model call limits exceeded"
 """How ``ModelCallLimitMiddleware`` ends a run: a stop, not an answer to judge."""
+Update = dict[str, Any]
+"""A hook's state update."""
 _DEFAULTS = ReflexionContext()
 """The graph's per-run defaults: the middleware's settings default to the same values."""
 
@@ -349,33 +351,30 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             "jump_to": "model",
         }
 
-    def _stop(
-        self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop
-    ) -> dict[str, Any]:
-        run, memory, context = self._stopped(state, runtime, stop)
-        if memory is None:
-            return self._summary(state, runtime, run, stop, saved=0)
-        with metered() as meter:
-            run["learned"] = self._hindsight(state).learn(run, context)
-        saved = remember_run(memory, run, context)
-        return self._summary(state, runtime, run, stop.spent(meter.usage), saved)
+    def _stop(self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop) -> Update:
+        run, memory, context = finished_run(state, stop.attempts), *self._remembering(runtime)
+        saved, spent = 0, empty_usage()
+        if memory is not None:
+            with metered() as meter:
+                run["learned"] = self._hindsight(state).learn(run, context)
+            saved, spent = remember_run(memory, run, context), meter.usage
+        return self._summary(state, runtime, run, stop.spent(spent), saved)
 
-    async def _astop(
-        self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop
-    ) -> dict[str, Any]:
-        run, memory, context = self._stopped(state, runtime, stop)
-        if memory is None:
-            return self._summary(state, runtime, run, stop, saved=0)
-        with metered() as meter:
-            run["learned"] = await self._hindsight(state).alearn(run, context)
-        saved = await aremember_run(memory, run, context)
-        return self._summary(state, runtime, run, stop.spent(meter.usage), saved)
+    async def _astop(self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop) -> Update:
+        """Async twin of :meth:`_stop`."""
+        run, memory, context = finished_run(state, stop.attempts), *self._remembering(runtime)
+        saved, spent = 0, empty_usage()
+        if memory is not None:
+            with metered() as meter:
+                run["learned"] = await self._hindsight(state).alearn(run, context)
+            saved, spent = await aremember_run(memory, run, context), meter.usage
+        return self._summary(state, runtime, run, stop.spent(spent), saved)
 
-    def _stopped(
-        self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop
-    ) -> tuple[RunRecord, BaseReflectionMemory | None, ReflexionContext]:
-        """The stopped run as the remember policy reads it, its memory and its context."""
-        return finished_run(state, stop.attempts), self._memory(runtime), self._context(runtime)
+    def _remembering(
+        self, runtime: Runtime[Any]
+    ) -> tuple[BaseReflectionMemory | None, ReflexionContext]:
+        """The memory a stopped run remembers in, and its context."""
+        return self._memory(runtime), self._context(runtime)
 
     def _summary(
         self,
