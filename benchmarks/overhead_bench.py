@@ -3,16 +3,22 @@ plain Python loop making the same component calls, and a bare LangGraph graph of
 (the floor), in one run; with and without memory, no checkpointer. Without memory also
 ``create_agent`` with ``ReflexionMiddleware`` on the same model, evaluator and reflector.
 
-Prints a table and writes ``benchmarks/results/overhead.json``.
+Prints a table and writes ``benchmarks/results/overhead.json``. With ``--baseline-ref REV``
+it instead measures this tree and REV (checked out into a temporary git worktree) in turns,
+each in a fresh process, ``--rounds`` times, and writes ``overhead-vs-baseline.json``.
 
-    .venv/bin/python benchmarks/overhead_bench.py [--runs 300]
+    .venv/bin/python benchmarks/overhead_bench.py [--runs 300] [--baseline-ref REV --rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -168,10 +174,52 @@ def middleware_agent(model: InstantModel, reflector: LLMReflector) -> Callable[[
     return lambda: agent.invoke({"messages": [HumanMessage("t")]})
 
 
+def compare(baseline_ref: str, runs: int, rounds: int) -> None:
+    """This tree against ``baseline_ref``, in turns, each run of this script in its own tree."""
+    root = Path(__file__).resolve().parents[1]
+    trees: dict[str, list[dict[str, Any]]] = {baseline_ref: [], "this tree": []}
+    with tempfile.TemporaryDirectory() as folder:
+        worktree = Path(folder) / "baseline"
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), baseline_ref],
+                       cwd=root, check=True, capture_output=True)  # fmt: skip
+        try:
+            for _ in range(rounds):
+                for name, tree in ((baseline_ref, worktree), ("this tree", root)):
+                    trees[name].append(_run_in(tree, runs))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=root)
+    print("| code | graph ms/attempt over the loop (no memory, memory) | middleware ms/attempt |")
+    print("|---|---|---|")
+    summary = {}
+    for name, results in trees.items():
+        graph = [[row["overhead_ms_per_attempt"] for row in r["rows"]] for r in results]
+        agent = [r["rows"][0]["middleware_overhead_ms_per_attempt"] for r in results]
+        summary[name] = {"graph_overhead_ms_per_attempt": graph, "middleware_ms": agent}
+        print(f"| {name} | {graph} | {agent} |")
+    out = RESULTS.with_name("overhead-vs-baseline.json")
+    out.write_text(json.dumps({"runs": runs, "rounds": rounds, "trees": summary}, indent=2))
+    print(f"wrote {out}")
+
+
+def _run_in(tree: Path, runs: int) -> dict[str, Any]:
+    """One run of the tree's own copy of this script, in a fresh process; its results."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    script = tree / "benchmarks" / "overhead_bench.py"
+    subprocess.run([sys.executable, str(script), "--runs", str(runs)], cwd=tree, env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    results: dict[str, Any] = json.loads((tree / "benchmarks/results/overhead.json").read_text())
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--baseline-ref", help="measure this tree against this git ref")
+    parser.add_argument("--rounds", type=int, default=2, help="turns of each tree (baseline)")
     args = parser.parse_args()
+    if args.baseline_ref:
+        compare(args.baseline_ref, args.runs, args.rounds)
+        return
     floor_ms = per_run_ms(bare_graph(), args.runs)
     rows = [measure(False, args.runs), measure(True, args.runs)]
     floor_per_attempt = floor_ms / ATTEMPTS
