@@ -138,7 +138,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         recall_evidence: Evidence lessons (checks earlier tasks failed) recalled per task.
         memory_scope: The memory's scope, or a function of the run's ``Runtime`` giving it.
         retry_context: What a retry sees: ``"auto"`` (the verdict and a lesson, unless the
-            verdict came from the model's own tests: then the lesson only),
+            verdict came from the model's own tests: then just "answer again"),
             ``"last_attempt_and_reflection"`` (the verdict and a lesson), ``"reflections"``
             (the lesson only), ``"last_attempt"`` (the verdict only; no reflector call) or
             ``"none"`` (just "answer again"; no reflector call).
@@ -261,7 +261,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         if why:
             return self._stop(state, runtime, Stop(attempts, why, usage))
         lesson = None
-        if writes_reflections(self.context.retry_context):
+        if writes_reflections(self.context.retry_context, verdict):
             earlier = state.get("reflexion_reflections") or []
             with metered() as meter:
                 lesson = self._reflector(state).reflect(
@@ -286,7 +286,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         if why:
             return await self._astop(state, runtime, Stop(attempts, why, usage))
         lesson = None
-        if writes_reflections(self.context.retry_context):
+        if writes_reflections(self.context.retry_context, verdict):
             earlier = state.get("reflexion_reflections") or []
             with metered() as meter:
                 lesson = await self._reflector(state).areflect(

@@ -97,7 +97,7 @@ class ReflexionNodes:
     # reflect: write a lesson about the latest failed attempt (unless the retry context shows
     # none: the actor refines from the feedback alone, or samples afresh).
     def reflect(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        if not writes_reflections(context_of(runtime).retry_context):
+        if not reflects_on(state, context_of(runtime)):
             return {}
         with metered() as meter:
             reflection = self.reflector.reflect(
@@ -106,7 +106,7 @@ class ReflexionNodes:
         return {"reflections": [reflection], "usage": meter.usage}
 
     async def areflect(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
-        if not writes_reflections(context_of(runtime).retry_context):
+        if not reflects_on(state, context_of(runtime)):
             return {}
         with metered() as meter:
             reflection = await self.reflector.areflect(
@@ -120,6 +120,11 @@ class ReflexionNodes:
 
     async def afinalize(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         return finalized(state, self.name)
+
+
+def reflects_on(state: ReflexionState, context: ReflexionContext) -> bool:
+    """Whether the run's latest failure gets a lesson (the retry context, and its verdict)."""
+    return writes_reflections(context.retry_context, state["attempts"][-1]["evaluation"])
 
 
 def route_after_evaluate(state: ReflexionState) -> Literal["reflect", "finalize"]:
@@ -158,7 +163,9 @@ def attempt_request(state: ReflexionState, context: ReflexionContext) -> Attempt
     shows_attempt = last is not None and shows_last_attempt(
         context.retry_context, last["evaluation"]
     )
-    shows_reflections = writes_reflections(context.retry_context) and window > 0
+    shows_reflections = window > 0 and writes_reflections(
+        context.retry_context, last["evaluation"] if last else None
+    )
     return AttemptRequest(
         task=state["task"],
         lessons=state.get("recalled") or [],

@@ -52,8 +52,9 @@ RETRY_CONTEXTS: tuple[RetryContext, ...] = (
 )
 
 SELF_JUDGED_SOURCES = ("self-tests",)
-"""Verdict sources written by the model itself: under ``auto``, a retry does not see its
-failed attempt (measured on HumanEval with self-written tests: README, "Does reflection help?")."""
+"""Verdict sources written by the model itself: under ``auto``, a retry is a fresh sample, with
+no lesson and not its failed attempt (measured on HumanEval with self-written tests:
+docs/benchmarks.md, "Does reflection help?")."""
 
 
 def is_self_judged(source: str) -> bool:
@@ -68,9 +69,14 @@ def shows_last_attempt(retry_context: RetryContext, verdict: Evaluation | None =
     return retry_context in ("last_attempt", "last_attempt_and_reflection")
 
 
-def writes_reflections(retry_context: RetryContext) -> bool:
-    """Whether a failure is reflected on: the reflector writes a lesson the retry sees."""
-    return retry_context in ("reflections", "last_attempt_and_reflection", "auto")
+def writes_reflections(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
+    """Whether a failure is reflected on: the reflector writes a lesson the retry sees.
+
+    ``verdict``: the failed attempt's; under ``auto``, one the model judged itself is not.
+    """
+    if retry_context == "auto":
+        return verdict is None or not is_self_judged(verdict["source"])
+    return retry_context in ("reflections", "last_attempt_and_reflection")
 
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
@@ -137,7 +143,7 @@ class ReflexionContext:
             "'last_attempt' (the failed answer and its feedback; no reflector call), "
             "'last_attempt_and_reflection' (both, as in the Reflexion paper), 'none' "
             "(a fresh sample; no reflector call) or 'auto' (both, unless the verdict came "
-            "from the model's own tests: then the lessons alone)."
+            "from the model's own tests: then a fresh sample, as resampling led there)."
         },
     )
     recall_k: int = field(

@@ -400,8 +400,8 @@ def test_none_turns_a_limit_off_and_zero_still_does_with_a_warning():
         ReflexionContext(plateau_patience=-2)
 
 
-@pytest.mark.parametrize("source,shows_answer", [("tests", True), ("self-tests", False)])
-def test_auto_hides_the_failed_attempt_only_under_the_models_own_tests(source, shows_answer):
+@pytest.mark.parametrize("source,trusted", [("tests", True), ("self-tests", False)])
+def test_auto_resamples_only_under_the_models_own_tests(source, trusted):
     def judged(task, answer):
         passed = answer == "right"
         return make_evaluation(passed, feedback="" if passed else "f() returned 1", source=source)
@@ -410,5 +410,7 @@ def test_auto_hides_the_failed_attempt_only_under_the_models_own_tests(source, s
     result = graph.invoke({"task": "t"}, context=ReflexionContext(retry_context="auto"))
     assert result["stop_reason"] == "passed"
     retry_text = actor.prompt_text(1)
-    assert ("first-try" in retry_text) is shows_answer
-    assert "Mistake: x." in retry_text and len(reflector.prompts) == 1  # the lesson, always
+    assert ("first-try" in retry_text) is trusted  # the failed answer, with its verdict
+    assert ("Mistake: x." in retry_text) is trusted  # the lesson
+    assert len(reflector.prompts) == int(trusted)  # under self-tests: no reflector call
+    assert (retry_text == actor.prompt_text(0)) is not trusted  # a fresh sample
