@@ -36,6 +36,7 @@ from reflexion_graph.graph._run_policy import (
     STORED_VERDICTS,
     RunRecord,
     aremember_run,
+    record_attempt,
     remember_run,
 )
 from reflexion_graph.graph._state import WRITES_RULES, ReflexionContext, ReflexionState
@@ -120,7 +121,8 @@ class Hindsight:
             replay = None
             if work.replayable(lesson):
                 made = as_result(self.actor.attempt(replay_request(run, lesson)))
-                replay = made.answer, self.evaluator.evaluate(run["task"], made.answer)
+                verdict = self.evaluator.evaluate(run["task"], made.answer)
+                replay = record_attempt([], made.answer, verdict, made.steps)
             learned.append(work.judged(lesson, replay, run))
         return learned
 
@@ -134,7 +136,8 @@ class Hindsight:
             replay = None
             if work.replayable(lesson):
                 made = as_result(await self.actor.aattempt(replay_request(run, lesson)))
-                replay = made.answer, await self.evaluator.aevaluate(run["task"], made.answer)
+                verdict = await self.evaluator.aevaluate(run["task"], made.answer)
+                replay = record_attempt([], made.answer, verdict, made.steps)
             learned.append(work.judged(lesson, replay, run))
         return learned
 
@@ -156,7 +159,7 @@ class Hindsight:
         failed, passed = contrast
         guide = reflections[-1] if reflections else None
         given = () if guide is None else retry_rule(guide, failed)
-        return _Hindsight(context, given, (self.writer, failed, passed))
+        return _Hindsight(context, given, Contrast(self.writer, failed, passed))
 
 
 def contrast_of(attempts: Sequence[Attempt]) -> tuple[Attempt, Attempt] | None:
@@ -195,8 +198,21 @@ def unsolved_rules(
     return tuple(rules.values())
 
 
-_Contrast = tuple[BaseLessonWriter, Attempt, Attempt]
-"""A solved run's writer, its last failed attempt and its passing one."""
+@dataclass(frozen=True)
+class Contrast:
+    """What a solved run's rule is written from: its last failed attempt and its passing one."""
+
+    writer: BaseLessonWriter
+    failed: Attempt
+    passed: Attempt
+
+    def write(self, task: str) -> Lesson:
+        """The writer's rule for ``task``."""
+        return self.writer.write(task, self.failed, self.passed)
+
+    async def awrite(self, task: str) -> Lesson:
+        """Async twin of :meth:`write`."""
+        return await self.writer.awrite(task, self.failed, self.passed)
 
 
 @dataclass(frozen=True)
@@ -210,40 +226,32 @@ class _Hindsight:
 
     context: ReflexionContext
     given: tuple[Lesson, ...] = ()
-    contrast: _Contrast | None = None
+    contrast: Contrast | None = None
 
     def next_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """The next rule to replay; ``None`` once one was kept or no candidate is left."""
         due = self._due(learned)
-        if not isinstance(due, tuple):
-            return due
-        writer, failed, passed = due
-        return writer.write(task, failed, passed)
+        return due.write(task) if isinstance(due, Contrast) else due
 
     async def anext_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """Async twin of :meth:`next_candidate`."""
         due = self._due(learned)
-        if not isinstance(due, tuple):
-            return due
-        writer, failed, passed = due
-        return await writer.awrite(task, failed, passed)
+        return await due.awrite(task) if isinstance(due, Contrast) else due
 
     def replayable(self, lesson: Lesson) -> bool:
         """Whether the gate is on and the rule may be shown to a replay at all."""
         return self.context.verify_by_replay and not _refused(lesson, self._solution(""))
 
-    def judged(
-        self, lesson: Lesson, replay: tuple[str, Evaluation] | None, run: RunRecord
-    ) -> Lesson:
+    def judged(self, lesson: Lesson, replay: Attempt | None, run: RunRecord) -> Lesson:
         """The rule with its replay verdict, and the step the run's last reflection blamed.
 
-        ``replay`` is the replay's answer and verdict. A run that never passed has no solution
-        but its replay's: a rule that gives that away is refused.
+        ``replay`` is the replay's attempt (``None``: not replayed). A run that never passed
+        has no solution but its replay's: a rule that gives that away is refused.
         """
-        answer, verdict = replay if replay else ("", None)
+        answer, verdict = (replay["answer"], replay["evaluation"]) if replay else ("", None)
         return judged_lesson(lesson, self._solution(answer), verdict, self.context, run)
 
-    def _due(self, learned: Sequence[Lesson]) -> Lesson | _Contrast | None:
+    def _due(self, learned: Sequence[Lesson]) -> Lesson | Contrast | None:
         """The given rule due next, else the contrast to write one from; ``None``: stop."""
         if any(lesson["replay"] in STORED_VERDICTS for lesson in learned):
             return None
@@ -252,7 +260,7 @@ class _Hindsight:
         return self.given[len(learned)] if len(learned) < len(self.given) else self.contrast
 
     def _solution(self, replay_answer: str) -> str:
-        return self.contrast[2]["answer"] if self.contrast else replay_answer
+        return self.contrast.passed["answer"] if self.contrast else replay_answer
 
 
 def judged_lesson(
