@@ -8,7 +8,7 @@ from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, nam
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
 from reflexion_graph.evaluators._verdict_channel import (
-    TestResult,
+    TestOutcome,
     run_in_candidate,
     run_tests_across,
 )
@@ -92,24 +92,27 @@ class CodeTestEvaluator(BaseEvaluator):
         )
         if run.stopped or run.setup_error:
             return self._failed(str(run.stopped or run.setup_error))
-        results: dict[int, TestResult] = dict(zip(trusted, run.results, strict=False))
+        results: dict[int, TestOutcome] = dict(zip(trusted, run.results, strict=False))
         if len(results) != len(trusted):
             return self._failed("The tests' report is incomplete.")
         checks = dict(zip(trusted, run.checks, strict=False))
         needs = dict(split.needs_objects)
-        needs.update({i: r["needs_objects"] for i, r in results.items() if isinstance(r, dict)})
+        needs.update({i: r.detail for i, r in results.items() if r.status == "needs_objects"})
         results.update(self._objects_tests(code, needs))
         return self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
 
-    def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestResult]:
+    def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestOutcome]:
         """The tests that need the answer's objects: failed when strict, else run in its process."""
         if not needs:
             return {}
         tests = {i: self.plan.tests[i] for i in sorted(needs)}
         if self.strict:
             return {
-                i: f"failed: {test[:200]}  (it needs the answer's objects ({needs[i]}), not "
-                "values: strict mode fails it)"
+                i: TestOutcome(
+                    "failed",
+                    f"failed: {test[:200]}  (it needs the answer's objects ({needs[i]}), not "
+                    "values: strict mode fails it)",
+                )
                 for i, test in tests.items()
             }
         outcomes = run_in_candidate(
@@ -119,7 +122,8 @@ class CodeTestEvaluator(BaseEvaluator):
             limits=self.limits,
             sandbox=self.sandbox,
         )
-        setup_failure = next((o for o in outcomes[: len(self.plan.setup)] if o), None)
+        setup = outcomes[: len(self.plan.setup)]
+        setup_failure = next((o for o in setup if o.status == "failed"), None)
         return {
             i: setup_failure or outcome
             for i, outcome in zip(tests, outcomes[len(self.plan.setup) :], strict=True)
@@ -127,12 +131,12 @@ class CodeTestEvaluator(BaseEvaluator):
 
     def _verdict(
         self,
-        results: dict[int, TestResult],
+        results: dict[int, TestOutcome],
         checks: dict[int, dict[str, str] | None],
         in_process: list[int],
     ) -> Evaluation:
-        failed = [i for i in sorted(results) if results[i] is not None]
-        failures = [str(results[i]) for i in failed]
+        failed = [i for i in sorted(results) if results[i].status != "passed"]
+        failures = [results[i].detail for i in failed]
         total = len(self.plan.tests)
         shown = failures[:_MAX_FEEDBACK_LINES]
         more = len(failures) - len(shown)

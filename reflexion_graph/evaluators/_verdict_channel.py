@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from reflexion_graph.evaluators import _plain_data as plain
 from reflexion_graph.sandbox import Child, Sandbox, SandboxedProcess, SandboxLimits, child_script
@@ -34,8 +34,29 @@ _LIMIT_SIGNALS: dict[int, str] = {
     signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",
     signal.SIGXFSZ: "wrote more output than allowed",
 }
-TestResult = str | dict[str, str] | None
-"""Per test: ``None`` (passed), its failure, or ``{"needs_objects": why}``."""
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One test's result: passed, failed, or needing the answer's objects rather than values.
+
+    ``detail`` says how it failed, or which objects it needs.
+    """
+
+    status: Literal["passed", "failed", "needs_objects"]
+    detail: str = ""
+
+
+PASSED = TestOutcome("passed")
+
+
+def outcome_of(reported: object) -> TestOutcome:
+    """A test's result as a side reports it: ``null``, a failure, or ``{"needs_objects": why}``."""
+    if reported is None:
+        return PASSED
+    if isinstance(reported, dict):
+        return TestOutcome("needs_objects", str(reported.get("needs_objects", "")))
+    return TestOutcome("failed", str(reported))
 
 
 @dataclass
@@ -45,7 +66,7 @@ class TestRun:
     stopped: str | None = None
     """Why the evaluation stopped before its tests ran to the end (crash, time-out)."""
     setup_error: str | None = None
-    results: list[TestResult] = field(default_factory=list)
+    results: list[TestOutcome] = field(default_factory=list)
     checks: list[dict[str, str] | None] = field(default_factory=list)
     """Per test, the trusted side's record of the check it failed (``None``: none)."""
 
@@ -164,7 +185,7 @@ def run_in_candidate(
     statements: list[str],
     limits: SandboxLimits,
     sandbox: Sandbox,
-) -> list[str | None]:
+) -> list[TestOutcome]:
     """Run test statements inside the candidate's own process (they need its objects)."""
     deadline = time.monotonic() + limits.timeout_s
     with sandbox.python(child_script(_CANDIDATE, inline=(_CODEC,)), limits) as candidate_side:
@@ -172,16 +193,17 @@ def run_in_candidate(
         try:
             crashed = _load(candidate, preamble, code, None, deadline)
             if crashed:
-                return [crashed] * len(statements)
-            outcomes: list[str | None] = []
+                return [TestOutcome("failed", crashed)] * len(statements)
+            outcomes: list[TestOutcome] = []
             for statement in statements:
                 candidate.send({"op": "exec", "source": statement}, deadline)
                 reply = candidate.receive(deadline)
-                outcomes.append(None if reply.get("ok") is True else str(reply.get("failure")))
+                ok = reply.get("ok") is True
+                outcomes.append(PASSED if ok else TestOutcome("failed", str(reply.get("failure"))))
             return outcomes
         except (TimeoutError, Stopped) as stop:
             why = f"error in the tests run inside the candidate's process: {stop}"
-            return [why] * len(statements)
+            return [TestOutcome("failed", why)] * len(statements)
 
 
 def _candidate_pipe(sandbox: SandboxedProcess) -> _Pipe:
@@ -207,7 +229,7 @@ def _relay(candidate: _Pipe, tests_side: _Pipe, deadline: float, limits: Sandbox
         if message.get("op") == "done":
             return TestRun(
                 setup_error=message.get("setup_error"),
-                results=list(message.get("results") or []),
+                results=[outcome_of(result) for result in message.get("results") or []],
                 checks=list(message.get("checks") or []),
             )
         calls += 1
