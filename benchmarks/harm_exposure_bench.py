@@ -1,7 +1,7 @@
 """Harm exposure: which tasks of another dataset would recall a lesson from a stored memory.
 
 A memory filled on the task families can only hurt an unrelated task that recalls one of its
-lessons. This opens a copy of each memory folder with the real :class:`ChromaReflectionMemory`
+lessons. This opens a copy of each memory folder with the real :class:`ChromaLessonMemory`
 (the library's relevance threshold, MiniLM embeddings) and searches it with every prompt of the
 dataset as the graph recalls (``recall_k`` rules, ``recall_evidence`` evidence lessons). The
 tasks that recall something are the harm slice a ``--memory-from`` bench run needs; the rest
@@ -27,7 +27,7 @@ from langchain_core.language_models import BaseChatModel
 from reflexion_graph import ReflexionContext
 from reflexion_graph.bench import load_dataset
 from reflexion_graph.graph._run_policy import recalled_lessons, search_width
-from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
+from reflexion_graph.memory import ChromaLessonMemory, MiniLMEmbeddings
 
 RESULTS = Path(__file__).with_name("results") / "harm_exposure.json"
 SCOPE = "global"
@@ -52,7 +52,7 @@ def exposure(
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "memory"
         shutil.copytree(memory_folder, copy)
-        memory = ChromaReflectionMemory(path=copy, embeddings=embeddings)
+        memory = ChromaLessonMemory(path=copy, embeddings=embeddings)
         recalled = {}
         for task_id, prompt in prompts.items():
             found = memory.search(prompt, k=search_width(context), scope=SCOPE)

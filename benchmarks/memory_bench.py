@@ -4,7 +4,7 @@ Prints a table and writes ``benchmarks/results/memory.json``. Quality compares t
 MiniLM embeddings with a hashing bag-of-words baseline in the same run, on the same lessons.
 Latency fills Chroma with synthetic unit vectors (the store's cost does not depend on how a
 vector was made) and times the real code paths: ``save`` and ``search`` of
-:class:`ChromaReflectionMemory`: a task's first search (its query embedded, every text new) and
+:class:`ChromaLessonMemory`: a task's first search (its query embedded, every text new) and
 the same run's next search of that task (the embedding kept).
 
     .venv/bin/python benchmarks/memory_bench.py [--sizes 1000 10000 100000]
@@ -25,7 +25,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from reflexion_graph import make_lesson
-from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
+from reflexion_graph.memory import ChromaLessonMemory, MiniLMEmbeddings
 from reflexion_graph.memory._lessons import stored_metadata
 
 RESULTS = Path(__file__).with_name("results") / "memory.json"
@@ -147,7 +147,7 @@ class HashingBagOfWords(Embeddings):
 
 def recall_at_3(embeddings: Embeddings) -> float:
     with tempfile.TemporaryDirectory() as folder:
-        memory = ChromaReflectionMemory(
+        memory = ChromaLessonMemory(
             path=folder, embeddings=embeddings, min_relevance=-1.0, duplicate_similarity=1.01
         )
         ids = {}
@@ -179,9 +179,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 def latency(size: int, embeddings: MiniLMEmbeddings, queries: int) -> dict[str, float]:
     rng = np.random.default_rng(size)
     with tempfile.TemporaryDirectory() as folder:
-        memory = ChromaReflectionMemory(
-            path=folder, embeddings=embeddings, max_lessons_per_scope=None
-        )
+        memory = ChromaLessonMemory(path=folder, embeddings=embeddings, max_lessons_per_scope=None)
         started = time.perf_counter()
         for start in range(0, size, 5000):
             count = min(5000, size - start)

@@ -32,7 +32,7 @@ from typing_extensions import TypedDict
 
 from reflexion_graph import (
     AttemptRequest,
-    BaseReflectionMemory,
+    BaseLessonMemory,
     Lesson,
     LLMActor,
     LLMReflector,
@@ -64,7 +64,7 @@ class InstantModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
 
 
-class ListMemory(BaseReflectionMemory):
+class ListMemory(BaseLessonMemory):
     def __init__(self) -> None:
         self.lessons: list[Lesson] = []
 

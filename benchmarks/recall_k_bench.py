@@ -2,7 +2,7 @@
 
 Replays a families run's memory offline: the tasks in the run's order, each later task (2 on)
 searching the lessons stored on the tasks before it, with ``k`` = 1..5, through the real
-:class:`ChromaReflectionMemory` and MiniLM embeddings. A lesson stored on the same family is
+:class:`ChromaLessonMemory` and MiniLM embeddings. A lesson stored on the same family is
 the one that can carry the convention; one from another family is noise in the prompt. The
 stored lessons are the run's own (written at ``recall_k=3``), so this measures retrieval, not
 what a different ``k`` would have made the model write.
@@ -23,7 +23,7 @@ from typing import Any
 from reflexion_graph import Lesson, make_lesson
 from reflexion_graph.bench import family_tasks
 from reflexion_graph.bench._families import family_of, position_of
-from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings
+from reflexion_graph.memory import ChromaLessonMemory, MiniLMEmbeddings
 
 RESULTS = Path(__file__).with_name("results") / "recall_k.json"
 LANES = ("reflexion+memory", "reflexion+memory:every-failure")
@@ -38,9 +38,7 @@ def replay(
         k: {"later": 0, "available": 0, "own": 0, "own_when_available": 0, "other": 0} for k in KS
     }
     with tempfile.TemporaryDirectory() as folder:
-        memory = ChromaReflectionMemory(
-            path=folder, embeddings=embeddings, max_lessons_per_scope=None
-        )
+        memory = ChromaLessonMemory(path=folder, embeddings=embeddings, max_lessons_per_scope=None)
         stored_families: list[str] = []
         tasks = family_tasks(split)
         family_by_prompt = {task.prompt: family_of(task.id) for task in tasks}

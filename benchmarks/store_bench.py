@@ -1,5 +1,5 @@
 """Search latency of ChromaStore against LangGraph's InMemoryStore and against
-``ChromaReflectionMemory`` (the same Chroma, one collection, as the lesson memory queries it),
+``ChromaLessonMemory`` (the same Chroma, one collection, as the lesson memory queries it),
 same items, same run.
 
 Items carry 384-dimensional vectors from a cheap deterministic embedding (seeded random unit
@@ -31,8 +31,9 @@ from langgraph.store.base import BaseStore, PutOp
 from langgraph.store.memory import InMemoryStore
 
 from reflexion_graph import make_lesson
-from reflexion_graph.memory import ChromaReflectionMemory, ChromaStore
+from reflexion_graph.memory import ChromaLessonMemory
 from reflexion_graph.memory._lessons import stored_metadata
+from reflexion_graph.stores import ChromaStore
 
 RESULTS = Path(__file__).with_name("results") / "store.json"
 DIMS = 384
@@ -61,8 +62,8 @@ class BenchEmbeddings(Embeddings):
 
 
 def lesson_memory_row(folder: str, size: int) -> dict[str, object]:
-    """``ChromaReflectionMemory`` holding the same texts and vectors: fill, then ``search``."""
-    memory = ChromaReflectionMemory(
+    """``ChromaLessonMemory`` holding the same texts and vectors: fill, then ``search``."""
+    memory = ChromaLessonMemory(
         path=folder, embeddings=BenchEmbeddings(), min_relevance=-1.0, max_lessons_per_scope=None
     )
     lesson = make_lesson("synthetic", task="t")
@@ -83,7 +84,7 @@ def lesson_memory_row(folder: str, size: int) -> dict[str, object]:
         memory.search(f"lesson {n}", k=10, scope="global")
         times.append((time.perf_counter() - started) * 1000)
     return {
-        "store": "ChromaReflectionMemory",
+        "store": "ChromaLessonMemory",
         "items": size,
         "fill_s": round(fill_s, 1),
         "semantic_search_ms": round(statistics.median(times), 1),

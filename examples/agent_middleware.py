@@ -16,7 +16,7 @@ from langchain_core.messages import HumanMessage
 
 from reflexion_graph import ReflexionMiddleware, create_chat_model
 from reflexion_graph.evaluators import CodeTestEvaluator
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 
 TASK = (
     "In the ship's crew module, greetings follow the house style.\n"
@@ -33,7 +33,7 @@ def main(memory_folder: str) -> None:
         middleware=[  # the one line that adds Reflexion:
             ReflexionMiddleware(
                 evaluator=CodeTestEvaluator(TESTS, entry_point="greeting"),
-                memory=ChromaReflectionMemory(path=memory_folder),
+                memory=ChromaLessonMemory(path=memory_folder),
             )
         ],
     )

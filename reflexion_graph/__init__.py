@@ -1,5 +1,7 @@
 """Reflexion on LangGraph: an actor, an evaluator and a reflector joined by retry edges."""
 
+import warnings
+
 from reflexion_graph._records import (
     Attempt,
     Evaluation,
@@ -31,14 +33,24 @@ from reflexion_graph.graph._state import (
     ReflexionState,
     StopReason,
 )
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models import ModelSettings, create_chat_model
 from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
 
 def __getattr__(name: str) -> object:
-    """``ReflexionMiddleware`` needs langchain (the ``agents`` extra): imported on first use."""
+    """``ReflexionMiddleware`` needs langchain (the ``agents`` extra): imported on first use.
+
+    ``BaseReflectionMemory`` is the memory contract's earlier name (``BaseLessonMemory``).
+    """
+    if name == "BaseReflectionMemory":
+        warnings.warn(
+            "reflexion_graph.BaseReflectionMemory is now BaseLessonMemory",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return BaseLessonMemory
     if name == "ReflexionMiddleware":
         try:
             from reflexion_graph.middleware import ReflexionMiddleware
@@ -57,8 +69,8 @@ __all__ = [
     "AttemptResult",
     "BaseActor",
     "BaseEvaluator",
+    "BaseLessonMemory",
     "BaseLessonWriter",
-    "BaseReflectionMemory",
     "BaseReflector",
     "ConfigurationError",
     "Evaluation",

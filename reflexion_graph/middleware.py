@@ -59,8 +59,8 @@ from reflexion_graph.graph._state import (
     shows_last_attempt,
     writes_reflections,
 )
-from reflexion_graph.memory._base import BaseReflectionMemory
-from reflexion_graph.memory._store import StoreReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
+from reflexion_graph.memory._store import StoreLessonMemory
 from reflexion_graph.reflectors._hindsight import HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
 
@@ -163,7 +163,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         evaluator: BaseEvaluator | EvaluatorFunction,
         reflector: BaseReflector | None = None,
         model: BaseChatModel | None = None,
-        memory: BaseReflectionMemory | None = None,
+        memory: BaseLessonMemory | None = None,
         max_attempts: int = _DEFAULTS.max_attempts,
         recall_k: int = _DEFAULTS.recall_k,
         recall_evidence: int = _DEFAULTS.recall_evidence,
@@ -298,7 +298,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     # -- the steps ----------------------------------------------------------------------
     def _recall_query(
         self, request: ModelRequest[Any]
-    ) -> tuple[BaseReflectionMemory | None, str, list[str], ReflexionContext]:
+    ) -> tuple[BaseLessonMemory | None, str, list[str], ReflexionContext]:
         """What the run's recall searches: its memory, task, the tools in play, its context."""
         task = state_task(run_state(request))
         runtime = request.runtime
@@ -372,7 +372,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
 
     def _remembering(
         self, runtime: Runtime[Any]
-    ) -> tuple[BaseReflectionMemory | None, ReflexionContext]:
+    ) -> tuple[BaseLessonMemory | None, ReflexionContext]:
         """The memory a stopped run remembers in, and its context."""
         return self._memory(runtime), self._context(runtime)
 
@@ -429,10 +429,10 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             )
         return model
 
-    def _memory(self, runtime: Runtime[Any]) -> BaseReflectionMemory | None:
+    def _memory(self, runtime: Runtime[Any]) -> BaseLessonMemory | None:
         if self.memory is not None:
             return self.memory
-        return StoreReflectionMemory(runtime.store) if runtime.store is not None else None
+        return StoreLessonMemory(runtime.store) if runtime.store is not None else None
 
     def _context(self, runtime: Runtime[Any]) -> ReflexionContext:
         scope = self.memory_scope(runtime) if callable(self.memory_scope) else self.memory_scope

@@ -23,7 +23,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from reflexion_graph.evaluators import LLMJudge
 from reflexion_graph.graph._factory import create_reflexion_agent
-from reflexion_graph.memory import MiniLMEmbeddings, StoreReflectionMemory
+from reflexion_graph.memory import MiniLMEmbeddings, StoreLessonMemory
 from reflexion_graph.models import create_chat_model
 
 embeddings = MiniLMEmbeddings()
@@ -56,5 +56,5 @@ def _build() -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compiled without a checkpointer: the server brings its own, and its own store."""
     model = create_chat_model(lazy=True)
     return create_reflexion_agent(
-        model, evaluator=LLMJudge(model), memory=StoreReflectionMemory(), name="reflexion"
+        model, evaluator=LLMJudge(model), memory=StoreLessonMemory(), name="reflexion"
     )

@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from reflexion_graph import BaseReflectionMemory, Lesson
+from reflexion_graph import BaseLessonMemory, Lesson
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -57,7 +57,7 @@ class ScriptedChatModel(BaseChatModel):
         return "\n".join(str(m.content) for m in self.prompts[call])
 
 
-class RecordingMemory(BaseReflectionMemory):
+class RecordingMemory(BaseLessonMemory):
     """A list-backed memory that records how the graph used it."""
 
     def __init__(self, stored: Sequence[Lesson] = ()) -> None:

@@ -42,7 +42,7 @@ from reflexion_graph.graph._factory import create_reflexion_agent
 from reflexion_graph.graph._nodes import best_attempt
 from reflexion_graph.graph._run_policy import RunRecord, lessons_to_store
 from reflexion_graph.graph._state import ReflexionContext, RetryContext
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models._binding import ChatRunnable, with_options
 
 _COUNTED = ("input_tokens", "output_tokens", "model_calls")
@@ -109,7 +109,7 @@ class BenchActor(LLMActor):
         return with_options(self.model, stop=self.stop, seed=seed)
 
 
-class FixedLessons(BaseReflectionMemory):
+class FixedLessons(BaseLessonMemory):
     """A lane's given lessons (the oracle's, or a family's stored ones); stores nothing."""
 
     def __init__(self, lessons: Sequence[str]) -> None:
@@ -313,7 +313,7 @@ class BenchRunner:
         self._save()
 
     async def _run_one(
-        self, strategy: str, task: BenchTask, memory: BaseReflectionMemory | None
+        self, strategy: str, task: BenchTask, memory: BaseLessonMemory | None
     ) -> Record:
         first = await self._first_attempt(task)
         lane = self.lanes[strategy]
@@ -413,14 +413,14 @@ class BenchRunner:
             success.append(verdicts[submitted["number"]])
         return success
 
-    def _memory(self, strategy: str) -> BaseReflectionMemory:
+    def _memory(self, strategy: str) -> BaseLessonMemory:
         """A memory lane's memory; a new one starts as a copy of ``memory_from`` if given."""
-        from reflexion_graph.memory import ChromaReflectionMemory
+        from reflexion_graph.memory import ChromaLessonMemory
 
         folder = self.memory_dirs[strategy]
         if self.memory_from is not None and not folder.exists():
             shutil.copytree(self.memory_from, folder)
-        return ChromaReflectionMemory(path=folder)
+        return ChromaLessonMemory(path=folder)
 
     def _saved(self) -> dict[str, Any]:
         """The results file's payload; empty when there is none yet."""

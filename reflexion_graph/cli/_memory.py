@@ -13,7 +13,7 @@ from rich.table import Table
 
 from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 from reflexion_graph.memory._lessons import is_retired, usefulness
 
 
@@ -25,13 +25,13 @@ def add_memory_arguments(group: Any) -> None:
     group.add_argument("--scope", default="global", help="memory scope / tenant (default global)")
 
 
-def open_memory(args: argparse.Namespace) -> ChromaReflectionMemory:
+def open_memory(args: argparse.Namespace) -> ChromaLessonMemory:
     """The memory the options point at."""
     if args.memory_dir and args.chroma_host:
         raise ConfigurationError("give --memory-dir or --chroma-host, not both")
     if args.chroma_host:
-        return ChromaReflectionMemory(host=args.chroma_host, port=args.chroma_port)
-    return ChromaReflectionMemory(path=args.memory_dir)
+        return ChromaLessonMemory(host=args.chroma_host, port=args.chroma_port)
+    return ChromaLessonMemory(path=args.memory_dir)
 
 
 def add_parser(commands: Any) -> None:

@@ -27,7 +27,7 @@ from reflexion_graph.graph._state import (
     ReflexionOutput,
     ReflexionState,
 )
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models import create_chat_model, model_id
 from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter
 from reflexion_graph.reflectors._llm import BaseReflector, LLMReflector
@@ -44,7 +44,7 @@ def create_reflexion_agent(
     tools: Sequence[ToolLike] | ToolNode | None = None,
     reflector: BaseReflector | None = None,
     lesson_writer: BaseLessonWriter | None = None,
-    memory: BaseReflectionMemory | None = None,
+    memory: BaseLessonMemory | None = None,
     checkpointer: Checkpointer = None,
     store: BaseStore | None = None,
     episode_log: EpisodeLog | None = None,

@@ -33,7 +33,7 @@ from reflexion_graph.graph._state import (
     shows_last_attempt,
     writes_reflections,
 )
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.reflectors._llm import BaseReflector
 
 Update = dict[str, Any]
@@ -48,7 +48,7 @@ class ReflexionNodes:
         actor: BaseActor,
         evaluator: BaseEvaluator,
         reflector: BaseReflector,
-        memory: BaseReflectionMemory | None,
+        memory: BaseLessonMemory | None,
         *,
         name: str = "reflexion",
     ) -> None:

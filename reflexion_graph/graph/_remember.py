@@ -40,7 +40,7 @@ from reflexion_graph.graph._run_policy import (
     remember_run,
 )
 from reflexion_graph.graph._state import WRITES_RULES, ReflexionContext, ReflexionState
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.reflectors._hindsight import (
     BaseLessonWriter,
     hindsight_lesson,
@@ -56,7 +56,7 @@ class RememberNodes:
     def __init__(
         self,
         hindsight: Hindsight,
-        memory: BaseReflectionMemory | None,
+        memory: BaseLessonMemory | None,
         episode_log: EpisodeLog | None,
         model: str,
     ) -> None:

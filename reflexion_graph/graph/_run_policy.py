@@ -34,7 +34,7 @@ from reflexion_graph.graph._state import (
     ReflexionContext,
     StopReason,
 )
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 
 STORED_VERDICTS: tuple[ReplayVerdict, ...] = ("passed", "off")
 """Replay verdicts of the hindsight lessons that are stored."""
@@ -54,7 +54,7 @@ class RunRecord(TypedDict):
 
 # -- recall -----------------------------------------------------------------------------
 def recall(
-    memory: BaseReflectionMemory | None, task: str, steps: Sequence[str], context: ReflexionContext
+    memory: BaseLessonMemory | None, task: str, steps: Sequence[str], context: ReflexionContext
 ) -> list[Lesson]:
     """The lessons a run starts with: rules blamed on a tool in play, similar rules, evidence."""
     if memory is None or not recalls_any(context):
@@ -66,7 +66,7 @@ def recall(
 
 
 async def arecall(
-    memory: BaseReflectionMemory | None, task: str, steps: Sequence[str], context: ReflexionContext
+    memory: BaseLessonMemory | None, task: str, steps: Sequence[str], context: ReflexionContext
 ) -> list[Lesson]:
     """Async twin of :func:`recall`."""
     if memory is None or not recalls_any(context):
@@ -176,7 +176,7 @@ def first_attempt_passed(run: RunRecord) -> bool:
 
 
 # -- remember ---------------------------------------------------------------------------
-def remember_run(memory: BaseReflectionMemory, run: RunRecord, context: ReflexionContext) -> int:
+def remember_run(memory: BaseLessonMemory, run: RunRecord, context: ReflexionContext) -> int:
     """Store what the run's policy keeps (as approved), credit what it recalled.
 
     Returns how many lessons the memory added (merged or already stored ones add none).
@@ -189,9 +189,7 @@ def remember_run(memory: BaseReflectionMemory, run: RunRecord, context: Reflexio
     return _added(added, lessons)
 
 
-async def aremember_run(
-    memory: BaseReflectionMemory, run: RunRecord, context: ReflexionContext
-) -> int:
+async def aremember_run(memory: BaseLessonMemory, run: RunRecord, context: ReflexionContext) -> int:
     """Async twin of :func:`remember_run`."""
     lessons = approved(lessons_to_store(run, context), context)
     added = await memory.asave(lessons, scope=context.memory_scope) if lessons else 0

@@ -11,7 +11,7 @@ from reflexion_graph._records import Lesson
 _WIDER_SEARCH = 4
 
 
-class BaseReflectionMemory(ABC):
+class BaseLessonMemory(ABC):
     """Stores lessons and returns those relevant to a new task."""
 
     @abstractmethod

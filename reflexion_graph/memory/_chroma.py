@@ -17,8 +17,7 @@ from langchain_core.embeddings import Embeddings
 
 from reflexion_graph._records import Lesson, is_evidence
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
-from reflexion_graph.memory._base import BaseReflectionMemory
-from reflexion_graph.memory._chroma_query import query_nearest
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings, QueryVectors
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
@@ -33,6 +32,7 @@ from reflexion_graph.memory._lessons import (
     stored_metadata,
     usefulness,
 )
+from reflexion_graph.stores._chroma_query import query_nearest
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ _MIN_CANDIDATES = 20
 _PAGE = 1000
 
 
-class ChromaReflectionMemory(BaseReflectionMemory):
+class ChromaLessonMemory(BaseLessonMemory):
     """Episodic lesson memory in Chroma, searched by similarity of tasks.
 
     Each scope (tenant, user, task family) is its own collection, so one scope never sees

@@ -10,7 +10,7 @@ from langgraph.store.base import BaseStore
 
 from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.memory._base import BaseReflectionMemory
+from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
     STEP_KEY,
@@ -26,13 +26,13 @@ _INDEXED_FIELDS = ["task"]
 _CANDIDATES = 20
 
 
-class StoreReflectionMemory(BaseReflectionMemory):
+class StoreLessonMemory(BaseLessonMemory):
     """Lessons as store items under ``(*namespace, scope)``, searched by task similarity.
 
     Without a ``store``, the graph's own store is used (``graph.compile(store=...)``, or the
     one LangGraph Server provides). The store needs a semantic ``index`` (embeddings); items
     index their ``task`` field. Near-duplicate merging and eviction are left to the store's
-    own tooling (TTL); :class:`ChromaReflectionMemory` does both.
+    own tooling (TTL); :class:`ChromaLessonMemory` does both.
     """
 
     def __init__(
@@ -109,7 +109,7 @@ class StoreReflectionMemory(BaseReflectionMemory):
         for item in items:
             if item.score is None:
                 raise ConfigurationError(
-                    "StoreReflectionMemory needs a store with a semantic index "
+                    "StoreLessonMemory needs a store with a semantic index "
                     "(e.g. InMemoryStore(index={'embed': ..., 'dims': ...}))"
                 )
             candidates.append((item.key, item.value["text"], item.value, item.score))
@@ -122,6 +122,6 @@ class StoreReflectionMemory(BaseReflectionMemory):
             return get_store()
         except RuntimeError as error:
             raise ConfigurationError(
-                "StoreReflectionMemory has no store: pass one, or compile the graph with "
+                "StoreLessonMemory has no store: pass one, or compile the graph with "
                 "store=... (LangGraph Server provides one)"
             ) from error

@@ -7,7 +7,7 @@ from langchain_core.messages import HumanMessage
 
 from reflexion_graph import ModelSettings, ReflexionMiddleware, create_chat_model
 from reflexion_graph.evaluators import CodeTestEvaluator
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 from tests.integration.test_hindsight_transfer import (
     GREETING,
     GREETING_TESTS,
@@ -36,7 +36,7 @@ def events_of(agent, task):
 def test_the_middleware_retries_a_failed_answer_and_a_second_thread_recalls_the_lesson(
     default_server, tmp_path, embeddings
 ):
-    memory = ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+    memory = ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
     summary = {}
     for seed in (1, 2, 3):  # a 1.5B model does not always fail, then pass: try a few seeds
         model = create_chat_model(

@@ -13,7 +13,7 @@ import pytest
 
 from reflexion_graph import ConfigurationError
 from reflexion_graph.bench import BenchRunner, countdown
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 from reflexion_graph.memory._lessons import is_retired
 from tests.fakes import ScriptedChatModel
 
@@ -67,7 +67,7 @@ def test_a_killed_bench_resumes_with_the_memory_it_had_learnt(tmp_path):
             done = 0
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
-    learnt = list(ChromaReflectionMemory(path=tmp_path / "results.every-failure.memory").lessons())
+    learnt = list(ChromaLessonMemory(path=tmp_path / "results.every-failure.memory").lessons())
     stored = len(learnt)
     assert stored >= 1
     # Lessons that never help are retired after a few recalls; the others must be recalled.
@@ -92,7 +92,7 @@ def test_a_killed_bench_resumes_with_the_memory_it_had_learnt(tmp_path):
     later = [after[task] for task in after if task not in before]
     assert later and bool(later[0]["recalled"]) == bool(usable)  # learnt before the kill
     assert set(later[0]["recalled"]) <= set(usable)
-    assert ChromaReflectionMemory(path=tmp_path / "results.every-failure.memory").count() >= stored
+    assert ChromaLessonMemory(path=tmp_path / "results.every-failure.memory").count() >= stored
 
 
 def test_an_unreadable_results_file_is_named_and_kept(tmp_path):

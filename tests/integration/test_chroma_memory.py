@@ -1,4 +1,4 @@
-"""ChromaReflectionMemory with real Chroma and the real offline MiniLM embeddings."""
+"""ChromaLessonMemory with real Chroma and the real offline MiniLM embeddings."""
 
 import json
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 
 from reflexion_graph import ConfigurationError, make_lesson
 from reflexion_graph.errors import MemoryBackendError
-from reflexion_graph.memory import ChromaReflectionMemory, MiniLMEmbeddings, _embeddings
+from reflexion_graph.memory import ChromaLessonMemory, MiniLMEmbeddings, _embeddings
 from reflexion_graph.memory._lessons import is_retired
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ CAPITAL = "What is the capital city of France?"
 
 @pytest.fixture
 def memory(tmp_path, embeddings):
-    return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+    return ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
 
 
 def lesson(text, task=REVERSE, helped=True, **fields):
@@ -93,7 +93,7 @@ def test_usefulness_updates_and_changes_the_ranking(memory):
 
 
 def test_the_least_useful_lessons_are_evicted_beyond_the_cap(tmp_path, embeddings):
-    memory = ChromaReflectionMemory(
+    memory = ChromaLessonMemory(
         path=tmp_path / "m",
         embeddings=embeddings,
         max_lessons_per_scope=3,
@@ -123,7 +123,7 @@ def test_a_file_in_place_of_the_folder_is_a_clear_error(tmp_path, embeddings):
     target = tmp_path / "memory"
     target.write_text("not a folder")
     with pytest.raises(MemoryBackendError, match="is not a folder"):
-        ChromaReflectionMemory(path=target, embeddings=embeddings)
+        ChromaLessonMemory(path=target, embeddings=embeddings)
     assert target.read_text() == "not a folder"
 
 
@@ -133,14 +133,14 @@ def test_a_corrupt_store_is_a_clear_error_and_is_left_untouched(tmp_path, embedd
     database = folder / "chroma.sqlite3"
     database.write_bytes(b"garbage, not sqlite" * 100)
     with pytest.raises(MemoryBackendError, match="memory"):
-        memory = ChromaReflectionMemory(path=folder, embeddings=embeddings)
+        memory = ChromaLessonMemory(path=folder, embeddings=embeddings)
         memory.search(REVERSE, k=1, scope="global")
     assert database.read_bytes() == b"garbage, not sqlite" * 100
 
 
 def test_conflicting_client_choices(tmp_path):
     with pytest.raises(ConfigurationError, match="not path and host"):
-        ChromaReflectionMemory(path=tmp_path, host="127.0.0.1", embeddings=object())
+        ChromaLessonMemory(path=tmp_path, host="127.0.0.1", embeddings=object())
 
 
 def test_missing_embedding_files_are_listed(monkeypatch):
@@ -151,22 +151,22 @@ def test_missing_embedding_files_are_listed(monkeypatch):
 
 def test_an_unreachable_server_is_a_clear_error(free_port, embeddings):
     with pytest.raises(MemoryBackendError, match=f"chroma server at 127.0.0.1:{free_port}"):
-        ChromaReflectionMemory(host="127.0.0.1", port=free_port, embeddings=embeddings)
+        ChromaLessonMemory(host="127.0.0.1", port=free_port, embeddings=embeddings)
 
 
 def test_lessons_survive_a_process_restart(tmp_path):
     folder = tmp_path / "memory"
     write = textwrap.dedent(f"""
         from reflexion_graph import make_lesson
-        from reflexion_graph.memory import ChromaReflectionMemory
-        memory = ChromaReflectionMemory(path={str(folder)!r}, duplicate_similarity=1.01)
+        from reflexion_graph.memory import ChromaLessonMemory
+        memory = ChromaLessonMemory(path={str(folder)!r}, duplicate_similarity=1.01)
         lessons = [make_lesson(f"lesson {{i}}", task=f"task number {{i}}") for i in range(5)]
         memory.save(lessons, scope="global")
     """)
     read = textwrap.dedent(f"""
         import json
-        from reflexion_graph.memory import ChromaReflectionMemory
-        memory = ChromaReflectionMemory(path={str(folder)!r})
+        from reflexion_graph.memory import ChromaLessonMemory
+        memory = ChromaLessonMemory(path={str(folder)!r})
         print(json.dumps(sorted(item["text"] for item in memory.lessons())))
     """)
     subprocess.run([sys.executable, "-c", write], check=True, timeout=120)
@@ -181,9 +181,9 @@ def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
     worker = textwrap.dedent("""
         import sys
         from reflexion_graph import make_lesson
-        from reflexion_graph.memory import ChromaReflectionMemory
+        from reflexion_graph.memory import ChromaLessonMemory
         name = sys.argv[1]
-        memory = ChromaReflectionMemory(host=sys.argv[2], port=int(sys.argv[3]),
+        memory = ChromaLessonMemory(host=sys.argv[2], port=int(sys.argv[3]),
                                         collection_prefix="concurrent", duplicate_similarity=1.01)
         for i in range(15):
             made = make_lesson(f"{name} lesson {i}", task=f"{name} task {i}")
@@ -194,14 +194,14 @@ def test_two_workers_write_concurrently_to_a_chroma_server(chroma_server):
         for name in ("alpha", "beta")
     ]
     assert [w.wait(timeout=180) for w in workers] == [0, 0]
-    memory = ChromaReflectionMemory(host=host, port=port, collection_prefix="concurrent")
+    memory = ChromaLessonMemory(host=host, port=port, collection_prefix="concurrent")
     texts = sorted(item["text"] for item in memory.lessons())
     assert texts == sorted(f"{n} lesson {i}" for n in ("alpha", "beta") for i in range(15))
 
 
 def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
     host, port = chroma_server
-    memory = ChromaReflectionMemory(
+    memory = ChromaLessonMemory(
         host=host, port=port, collection_prefix="counted", duplicate_similarity=1.01
     )
     shared = [lesson(f"shared lesson {i}", task=f"shared task {i}") for i in range(3)]
@@ -211,9 +211,9 @@ def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
     worker = textwrap.dedent("""
         import sys
         from reflexion_graph import make_lesson
-        from reflexion_graph.memory import ChromaReflectionMemory
+        from reflexion_graph.memory import ChromaLessonMemory
         name, host, port, rounds, *ids = sys.argv[1:]
-        memory = ChromaReflectionMemory(host=host, port=int(port), collection_prefix="counted",
+        memory = ChromaLessonMemory(host=host, port=int(port), collection_prefix="counted",
                                         duplicate_similarity=1.01)
         for i in range(int(rounds)):  # a fixed number of rounds: the loop ends by itself
             memory.record_usage(ids, passed=i % 2 == 0, scope="global")
@@ -236,7 +236,7 @@ def test_workers_crediting_the_same_lessons_lose_no_count(chroma_server):
 
 def test_a_runs_searches_embed_its_task_once(embeddings, monkeypatch, tmp_path):
     """Recall searches by step and by similarity, on every attempt: one embedding per task."""
-    memory = ChromaReflectionMemory(path=tmp_path, embeddings=embeddings)
+    memory = ChromaLessonMemory(path=tmp_path, embeddings=embeddings)
     text = "Write a function that returns the total price in cents."
     asked = []
     original = embeddings.embed_query

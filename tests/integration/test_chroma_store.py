@@ -19,7 +19,7 @@ from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
 from langgraph.store.memory import InMemoryStore
 
 from reflexion_graph.errors import MemoryBackendError
-from reflexion_graph.memory import ChromaStore
+from reflexion_graph.stores import ChromaStore
 
 pytestmark = pytest.mark.integration
 
@@ -326,7 +326,7 @@ def test_writes_past_chromas_batch_limit_all_land_and_are_found(kind, request, t
 WRITER = """
 import sys, chromadb, random
 from chromadb.config import Settings
-from reflexion_graph.memory import ChromaStore
+from reflexion_graph.stores import ChromaStore
 from tests.integration.test_chroma_store import INDEX, seeded_vectors
 client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
 store = ChromaStore(client, index={**INDEX, "embed": seeded_vectors})

@@ -8,7 +8,7 @@ import pytest
 
 from reflexion_graph import make_lesson
 from reflexion_graph.cli import main
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     )
     assert first.returncode == 0, first.stderr
     assert "recalled:" not in first.stdout
-    stored = list(ChromaReflectionMemory(path=memory_dir).lessons())
+    stored = list(ChromaLessonMemory(path=memory_dir).lessons())
     assert len(stored) == 1
     assert (stored[0]["source"], stored[0]["recalls"], stored[0]["helped"]) == ("failure", 1, 0)
 
@@ -60,7 +60,7 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     shown = " ".join(second.stdout.split())
     assert "recalled:" in shown and " ".join(stored[0]["text"].split())[:30] in shown
     assert "recalled lessons did not help: the first attempt, which saw them, failed" in shown
-    later = {lesson["id"]: lesson for lesson in ChromaReflectionMemory(path=memory_dir).lessons()}
+    later = {lesson["id"]: lesson for lesson in ChromaLessonMemory(path=memory_dir).lessons()}
     after = later.pop(stored[0]["id"])
     assert after["recalls"] == 2 and after["helped"] == 0
     [evidence] = later.values()  # the default policy kept the second run's failed check
@@ -79,7 +79,7 @@ def test_no_memory_flag_leaves_the_memory_untouched(embedded_server, tmp_path, m
 
 @pytest.fixture
 def filled_memory(memory_dir):
-    memory = ChromaReflectionMemory(path=memory_dir)
+    memory = ChromaLessonMemory(path=memory_dir)
     useful = {
         **make_lesson("Slice with s[::-1] to reverse.", task="Reverse a string."),
         **{"recalls": 1, "helped": 1},

@@ -10,7 +10,7 @@ from reflexion_graph import (
     create_reflexion_agent,
 )
 from reflexion_graph.evaluators import CodeTestEvaluator
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 from tests.integration.test_hindsight_transfer import (
     GREETING,
     GREETING_TESTS,
@@ -26,7 +26,7 @@ EVIDENCE_ONLY = ReflexionContext(max_attempts=1, remember="evidence")
 def test_a_failed_check_is_recalled_by_a_sibling_task_that_then_passes(
     default_server, tmp_path, embeddings
 ):
-    memory = ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+    memory = ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
     model = create_chat_model(
         ModelSettings(base_url=default_server.base_url, model=default_server.alias, seed=1)
     )

@@ -10,7 +10,7 @@ from reflexion_graph import (
     create_reflexion_agent,
 )
 from reflexion_graph.evaluators import CodeTestEvaluator
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ ROLL_CALL_TESTS = "assert roll_call(['Cy']) == ['Ahoy, Cy!']"
 def test_a_verified_hindsight_lesson_is_stored_and_a_sibling_task_recalls_it(
     default_server, tmp_path, embeddings
 ):
-    memory = ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+    memory = ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
     context = ReflexionContext(max_attempts=3, lesson_candidates=2, remember="hindsight")
     learnt = []
     for seed in (1, 2, 3):  # a 1.5B model does not always fail, then pass: try a few seeds

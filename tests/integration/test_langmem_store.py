@@ -17,7 +17,7 @@ from langgraph.store.memory import InMemoryStore
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-from reflexion_graph.memory import ChromaStore
+from reflexion_graph.stores import ChromaStore
 
 pytestmark = pytest.mark.integration
 

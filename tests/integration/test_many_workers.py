@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ WORKER = textwrap.dedent("""
     from langchain_core.outputs import ChatGeneration, ChatResult
     from langgraph.checkpoint.postgres import PostgresSaver
     from reflexion_graph import ReflexionContext, create_reflexion_agent
-    from reflexion_graph.memory import ChromaReflectionMemory
+    from reflexion_graph.memory import ChromaLessonMemory
 
     conn, host, port, crash_on = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     tasks = sys.argv[5:]
@@ -56,7 +56,7 @@ WORKER = textwrap.dedent("""
                 reply = "right" if "That answer failed" in text or replay else "wrong"
             return ChatResult(generations=[ChatGeneration(message=AIMessage(reply))])
 
-    class Memory(ChromaReflectionMemory):
+    class Memory(ChromaLessonMemory):
         def save(self, reflections, *, scope):
             added = super().save(reflections, scope=scope)
             if any(r["task"].startswith(f"Task {crash_on}:") for r in reflections):
@@ -129,7 +129,7 @@ def test_workers_share_postgres_and_chroma_and_a_killed_run_resumes_elsewhere(
     assert rescued[0]["model_calls"] == 0  # only the interrupted remember step ran again
     assert all(run["stop_reason"] == "passed" for run in rescued)
 
-    memory = ChromaReflectionMemory(host=host, port=port, collection_prefix="workers")
+    memory = ChromaLessonMemory(host=host, port=port, collection_prefix="workers")
     lessons = list(memory.lessons())
     tasks = sorted(lesson["task"].split(":")[0].removeprefix("Task ") for lesson in lessons)
     assert tasks == sorted(task for batch in batches for task in batch)  # one lesson per run

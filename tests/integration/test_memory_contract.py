@@ -1,5 +1,5 @@
-"""The contract every lesson memory keeps: the same cases against ChromaReflectionMemory and
-StoreReflectionMemory (on LangGraph's InMemoryStore), with the real MiniLM embeddings."""
+"""The contract every lesson memory keeps: the same cases against ChromaLessonMemory and
+StoreLessonMemory (on LangGraph's InMemoryStore), with the real MiniLM embeddings."""
 
 import asyncio
 
@@ -7,7 +7,7 @@ import pytest
 from langgraph.store.memory import InMemoryStore
 
 from reflexion_graph import ConfigurationError, make_lesson
-from reflexion_graph.memory import ChromaReflectionMemory, StoreReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory, StoreLessonMemory
 
 pytestmark = pytest.mark.integration
 
@@ -19,9 +19,9 @@ CAPITAL = "What is the capital city of France?"
 @pytest.fixture(params=["chroma", "store"])
 def memory(request, tmp_path, embeddings):
     if request.param == "chroma":
-        return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+        return ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
     store = InMemoryStore(index={"embed": embeddings, "dims": 384, "fields": ["task"]})
-    return StoreReflectionMemory(store)
+    return StoreLessonMemory(store)
 
 
 def lesson(text, task=REVERSE, **fields):
@@ -75,7 +75,7 @@ def test_a_lesson_stored_before_the_typed_record_reads_the_same(memory):
         **{"m.kind": "hindsight", "m.rule": "When reversing, slice.", "m.replay": "passed"},
         **{"m.evidence": "rev('ab') gave 'ab'", "m.step": "", "m.model": "m1"},
     }
-    if isinstance(memory, ChromaReflectionMemory):
+    if isinstance(memory, ChromaLessonMemory):
         memory.collection_for("global").add(
             ids=["old"],
             embeddings=[memory.embeddings.embed_query(REVERSE)],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,12 @@ WORKER = textwrap.dedent("""
     import os, signal, sqlite3, sys
     from langgraph.checkpoint.sqlite import SqliteSaver
     from reflexion_graph import ReflexionContext, create_reflexion_agent
-    from reflexion_graph.memory import ChromaReflectionMemory
+    from reflexion_graph.memory import ChromaLessonMemory
     from tests.fakes import ScriptedChatModel
 
     folder, crash = sys.argv[1], sys.argv[2] == "crash"
 
-    class CrashAfterSave(ChromaReflectionMemory):
+    class CrashAfterSave(ChromaLessonMemory):
         def save(self, reflections, *, scope):
             added = super().save(reflections, scope=scope)
             if crash:
@@ -71,7 +71,7 @@ def run_worker(folder: Path, mode: str) -> subprocess.CompletedProcess[str]:
 def test_a_run_killed_after_storing_its_lesson_resumes_without_storing_it_twice(tmp_path):
     killed = run_worker(tmp_path, "crash")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    memory = ChromaReflectionMemory(path=tmp_path / "memory")
+    memory = ChromaLessonMemory(path=tmp_path / "memory")
     [lesson] = list(memory.lessons())
     assert lesson["text"] == "When asked for the word, say right."
 
@@ -79,7 +79,7 @@ def test_a_run_killed_after_storing_its_lesson_resumes_without_storing_it_twice(
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming at ['remember']" in resumed.stdout
     assert "finished passed 2" in resumed.stdout
-    again = ChromaReflectionMemory(path=tmp_path / "memory")
+    again = ChromaLessonMemory(path=tmp_path / "memory")
     stored = list(again.lessons())
     assert [item["id"] for item in stored] == [lesson["id"]]
     assert stored[0]["merged"] == 1 and stored[0]["recalls"] == 1

@@ -18,9 +18,9 @@ from reflexion_graph import (
     make_lesson,
 )
 from reflexion_graph.memory import (
-    ChromaReflectionMemory,
+    ChromaLessonMemory,
     ChromaStore,
-    StoreReflectionMemory,
+    StoreLessonMemory,
 )
 from tests.fakes import ScriptedChatModel
 from tests.tools import call, current_weather, geocode
@@ -35,14 +35,14 @@ RULE = "When calling current_weather: pass units='metric'; the default is kelvin
 @pytest.fixture(params=["chroma", "in-memory-store", "chroma-store"])
 def memory(request, tmp_path, embeddings):
     if request.param == "chroma":
-        return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+        return ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
     index = {"embed": embeddings, "dims": 384, "fields": ["task"]}
     if request.param == "in-memory-store":
-        return StoreReflectionMemory(InMemoryStore(index=index))
+        return StoreLessonMemory(InMemoryStore(index=index))
     client = chromadb.PersistentClient(
         path=str(tmp_path / "store"), settings=Settings(anonymized_telemetry=False)
     )
-    return StoreReflectionMemory(ChromaStore(client, index=index))
+    return StoreLessonMemory(ChromaStore(client, index=index))
 
 
 def lesson(text, step):
@@ -64,7 +64,7 @@ def test_a_tool_lesson_is_recalled_by_its_tool_on_an_unlike_task(memory):
 
 
 def test_the_graph_recalls_a_tool_lesson_for_an_actor_that_has_the_tool(tmp_path, embeddings):
-    memory = ChromaReflectionMemory(path=tmp_path / "memory", embeddings=embeddings)
+    memory = ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings)
     reflector = ScriptedChatModel(
         replies=["Step: current_weather\nMistake: got kelvin.\nRule: pass units='metric'.\nFix: x"]
     )

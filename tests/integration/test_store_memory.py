@@ -1,4 +1,4 @@
-"""StoreReflectionMemory on LangGraph's InMemoryStore with the real offline embeddings."""
+"""StoreLessonMemory on LangGraph's InMemoryStore with the real offline embeddings."""
 
 import pytest
 from langgraph.store.memory import InMemoryStore
@@ -10,7 +10,7 @@ from reflexion_graph import (
     ReflexionContext,
     create_reflexion_agent,
 )
-from reflexion_graph.memory import MiniLMEmbeddings, StoreReflectionMemory
+from reflexion_graph.memory import MiniLMEmbeddings, StoreLessonMemory
 from tests.fakes import ScriptedChatModel
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def run(task, actor_replies, reflections, store, scope="global"):
         evaluator=lambda t, answer: answer == "right",
         actor=LLMActor(actor),
         reflector=LLMReflector(ScriptedChatModel(replies=reflections)),
-        memory=StoreReflectionMemory(),  # the graph's own store
+        memory=StoreLessonMemory(),  # the graph's own store
         store=store,
     )
     return graph.invoke({"task": task}, context=ReflexionContext(memory_scope=scope)), actor
@@ -62,7 +62,7 @@ def test_lessons_cross_tasks_through_the_graph_store(store):
 
 def test_a_store_without_index_is_a_clear_error():
     plain = InMemoryStore()
-    memory = StoreReflectionMemory(plain)
+    memory = StoreLessonMemory(plain)
     plain.put(("reflexion", "lessons", "global"), "x", {"text": "t", "recalls": 1, "helped": 0})
     with pytest.raises(ConfigurationError, match="needs a store with a semantic index"):
         memory.search("anything", k=1, scope="global")
@@ -70,4 +70,4 @@ def test_a_store_without_index_is_a_clear_error():
 
 def test_no_store_at_all_is_a_clear_error():
     with pytest.raises(ConfigurationError, match="has no store"):
-        StoreReflectionMemory().search("anything", k=1, scope="global")
+        StoreLessonMemory().search("anything", k=1, scope="global")

@@ -94,7 +94,7 @@ def endpoint_studio(embedded_server, tmp_path_factory):
 
 
 async def seed_lesson(client) -> None:
-    """Put a lesson in the server's store as StoreReflectionMemory.save writes it.
+    """Put a lesson in the server's store as StoreLessonMemory.save writes it.
 
     It was used once, by a retry that passed (one recall, one help).
     """

@@ -3,8 +3,8 @@
 import pytest
 from chromadb.errors import InternalError, InvalidArgumentError
 
-from reflexion_graph.memory import _chroma_query
-from reflexion_graph.memory._chroma_query import query_nearest
+from reflexion_graph.stores import _chroma_query
+from reflexion_graph.stores._chroma_query import query_nearest
 
 
 class FlakyCollection:

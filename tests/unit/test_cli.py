@@ -85,10 +85,10 @@ class _GarbageEndpoint(http.server.BaseHTTPRequestHandler):
 
 def _store_one_lesson(folder):
     from reflexion_graph import make_lesson
-    from reflexion_graph.memory import ChromaReflectionMemory
+    from reflexion_graph.memory import ChromaLessonMemory
 
     lesson = make_lesson("an earlier lesson", task="an earlier task")
-    ChromaReflectionMemory(path=folder).save([lesson], scope="global")
+    ChromaLessonMemory(path=folder).save([lesson], scope="global")
 
 
 @pytest.mark.parametrize("body", [b"<html>not json</html>", b'{"choices": null}', b"{}"])
@@ -117,7 +117,7 @@ def test_an_endpoint_answering_garbage_is_named_before_the_run(capsys, tmp_path,
     assert code == 2 and "Traceback" not in err
     message = " ".join(err.split())  # the console wraps long lines
     assert "answered a chat request with something that is not a chat completion" in message
-    from reflexion_graph.memory import ChromaReflectionMemory
+    from reflexion_graph.memory import ChromaLessonMemory
 
-    kept = ChromaReflectionMemory(path=tmp_path / "memory")
+    kept = ChromaLessonMemory(path=tmp_path / "memory")
     assert [lesson["text"] for lesson in kept.lessons()] == ["an earlier lesson"]

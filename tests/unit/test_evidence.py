@@ -26,7 +26,7 @@ from reflexion_graph.evaluators import (
 from reflexion_graph.evaluators._base import to_evaluation
 from reflexion_graph.graph._evidence import distinct_checks, evidence_lesson
 from reflexion_graph.graph._run_policy import recalled_lessons
-from reflexion_graph.memory import ChromaReflectionMemory
+from reflexion_graph.memory import ChromaLessonMemory
 from reflexion_graph.memory._lessons import is_retired
 from reflexion_graph.sandbox import Sandbox
 from tests.fakes import BagOfWordsEmbeddings, RecordingMemory, ScriptedChatModel
@@ -252,7 +252,7 @@ def test_recall_evidence_is_checked_like_the_other_counts():
 # -- merging, credit and retirement in Chroma ------------------------------------------------
 @pytest.fixture
 def chroma(tmp_path):
-    return ChromaReflectionMemory(path=tmp_path / "memory", embeddings=BagOfWordsEmbeddings())
+    return ChromaLessonMemory(path=tmp_path / "memory", embeddings=BagOfWordsEmbeddings())
 
 
 def test_identical_checks_merge_their_counts_and_never_merge_into_a_rule(chroma):

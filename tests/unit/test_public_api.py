@@ -84,7 +84,7 @@ def test_the_top_level_exports_are_pinned_and_each_resolves():
         "create_reflexion_agent",
         "ReflexionContext",
         "BaseEvaluator",
-        "BaseReflectionMemory",
+        "BaseLessonMemory",
         "HindsightWriter",
         "Lesson",
         "make_lesson",
@@ -164,12 +164,12 @@ EXPORTS = {
     "reflexion_graph.memory": [
         "DEFAULT_MEMORY_DIR",
         "MEMORY_DIR_ENV",
-        "BaseReflectionMemory",
-        "ChromaReflectionMemory",
-        "ChromaStore",
+        "BaseLessonMemory",
+        "ChromaLessonMemory",
         "MiniLMEmbeddings",
-        "StoreReflectionMemory",
+        "StoreLessonMemory",
     ],
+    "reflexion_graph.stores": ["ChromaStore"],
     "reflexion_graph.models": [
         "CATALOGUE",
         "DEFAULT_MODEL",
@@ -222,6 +222,24 @@ def test_the_sandbox_package_imports_nothing_else_of_the_project():
                     "reflexion_graph.sandbox."
                 )
                 assert inside or not name.startswith("reflexion_graph"), f"{path.name}: {name}"
+
+
+def test_the_memorys_earlier_names_still_import_with_a_warning():
+    import reflexion_graph.memory as memory
+    from reflexion_graph.stores import ChromaStore
+
+    for old, new in (
+        ("BaseReflectionMemory", memory.BaseLessonMemory),
+        ("ChromaReflectionMemory", memory.ChromaLessonMemory),
+        ("StoreReflectionMemory", memory.StoreLessonMemory),
+        ("ChromaStore", ChromaStore),
+    ):
+        with pytest.warns(DeprecationWarning, match=old):
+            assert getattr(memory, old) is new
+    with pytest.warns(DeprecationWarning, match="now BaseLessonMemory"):
+        assert reflexion_graph.BaseReflectionMemory is memory.BaseLessonMemory
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        memory.nope  # noqa: B018
 
 
 def test_server_plumbing_moved_out_of_models_still_imports_with_a_warning():

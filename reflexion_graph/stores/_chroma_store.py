@@ -34,8 +34,8 @@ from langgraph.store.base import (
 from langgraph.store.base.embed import ensure_embeddings, get_text_at_path, tokenize_path
 
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.memory._chroma_query import query_nearest
-from reflexion_graph.memory._store_filter import (
+from reflexion_graph.stores._chroma_query import query_nearest
+from reflexion_graph.stores._store_filter import (
     check_filter,
     equal_alternatives,
     matches,
