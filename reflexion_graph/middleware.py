@@ -143,7 +143,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             (the lesson only), ``"last_attempt"`` (the verdict only; no reflector call) or
             ``"none"`` (just "answer again"; no reflector call).
             The failed answer stays in the conversation whatever the context.
-        save_reflections: Store what the run learnt in ``memory``.
+        save_lessons: Store what the run learnt in ``memory`` (``save_reflections``, its
+            earlier name, still works, with a ``DeprecationWarning``).
         remember, verify_by_replay, lesson_candidates, replay_unsolved: the remember policy, as in
             :class:`ReflexionContext`. A replay is one call of ``model`` with the task and the
             rule alone, without the agent's tools.
@@ -169,7 +170,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         recall_evidence: int = _DEFAULTS.recall_evidence,
         memory_scope: str | Callable[[Runtime[Any]], str] = "global",
         retry_context: RetryContext = _DEFAULTS.retry_context,
-        save_reflections: bool = _DEFAULTS.save_reflections,
+        save_lessons: bool = _DEFAULTS.save_lessons,
+        save_reflections: bool | None = None,
         remember: RememberPolicy = _DEFAULTS.remember,
         verify_by_replay: bool = _DEFAULTS.verify_by_replay,
         lesson_candidates: int = _DEFAULTS.lesson_candidates,
@@ -190,6 +192,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             recall_k=recall_k,
             recall_evidence=recall_evidence,
             retry_context=retry_context,
+            save_lessons=save_lessons,
             save_reflections=save_reflections,
             remember=remember,
             verify_by_replay=verify_by_replay,

@@ -389,7 +389,7 @@ class BenchRunner:
             max_attempts=1 if lane.single_attempt else self.attempts,
             retry_context=lane.retry_context or self.retry_context,
             remember=lane.remember or "hindsight",
-            save_reflections=lane.keeps_memory,
+            save_lessons=lane.keeps_memory,
             replay_unsolved=lane.replay_unsolved,
             recall_evidence=lane.recall_evidence,
             **self.memory_settings,

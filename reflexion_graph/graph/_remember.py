@@ -143,7 +143,7 @@ class Hindsight:
 
     def _work(self, run: RunRecord, context: ReflexionContext) -> _Hindsight | None:
         """What the rules are written from, when the run has a lesson to write or replay."""
-        if not context.save_reflections or context.remember not in WRITES_RULES:
+        if not context.save_lessons or context.remember not in WRITES_RULES:
             return None
         attempts, reflections = run["attempts"], run["reflections"]
         contrast = contrast_of(attempts)

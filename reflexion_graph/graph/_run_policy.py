@@ -212,7 +212,7 @@ def lessons_to_store(run: RunRecord, context: ReflexionContext) -> list[Lesson]:
     Every lesson as written; or the verified hindsight rule, the run's evidence lesson (its
     failed checks), or both.
     """
-    if not context.save_reflections:
+    if not context.save_lessons:
         return []
     if context.remember == "every_failure":
         return [lesson_of_failure(r) for r in run["reflections"]]

@@ -165,9 +165,13 @@ class ReflexionContext:
         default="global",
         metadata={"description": "Memory namespace (tenant, user or task family)."},
     )
-    save_reflections: bool = field(
+    save_lessons: bool = field(
         default=True,
         metadata={"description": "Persist this run's lessons to long-term memory."},
+    )
+    save_reflections: bool | None = field(
+        default=None,
+        metadata={"description": "Deprecated: the earlier name of save_lessons."},
     )
     remember: RememberPolicy = field(
         default="evidence_and_hindsight",
@@ -227,7 +231,12 @@ class ReflexionContext:
     )
 
     def __post_init__(self) -> None:
-        """Reject values that cannot describe a run."""
+        """Reject values that cannot describe a run; take the earlier name of a setting."""
+        if self.save_reflections is not None:
+            warnings.warn(
+                "context save_reflections is now save_lessons", DeprecationWarning, stacklevel=3
+            )
+            self.save_lessons, self.save_reflections = bool(self.save_reflections), None
         for name in ("max_total_tokens", "plateau_patience"):
             if getattr(self, name) == 0 and not isinstance(getattr(self, name), bool):
                 warnings.warn(

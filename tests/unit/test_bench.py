@@ -403,7 +403,7 @@ async def test_retry_context_lanes_share_the_first_attempts_and_old_lanes_are_ke
     contexts = {lane: added._context(lane) for lane in lanes}
     assert contexts["reflexion:reflections"].retry_context == "reflections"
     assert contexts["reflexion:last_attempt"].retry_context == "last_attempt"
-    assert contexts["reflexion+memory:reflections"].save_reflections
+    assert contexts["reflexion+memory:reflections"].save_lessons
     await added.run()
     saved = json.loads((tmp_path / "results.json").read_text())
     assert set(saved["records"]) == {"reflexion", *lanes}  # the earlier lane is kept

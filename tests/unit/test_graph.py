@@ -116,10 +116,17 @@ def test_recalled_lessons_reach_the_prompt_and_memory_is_updated():
     assert (saved["recalls"], saved["helped"]) == (1, 1)  # its replay, which passed
 
 
-def test_save_reflections_off_keeps_memory_unchanged():
+def test_the_earlier_name_save_reflections_still_works_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="now save_lessons"):
+        context = ReflexionContext(save_reflections=False)
+    assert context.save_lessons is False and context.save_reflections is None
+    assert ReflexionContext().save_lessons is True
+
+
+def test_save_lessons_off_keeps_memory_unchanged():
     memory = RecordingMemory()
     graph, _, _ = agent(["wrong", "right"], ["lesson"], memory=memory)
-    graph.invoke({"task": "t"}, context=ReflexionContext(save_reflections=False))
+    graph.invoke({"task": "t"}, context=ReflexionContext(save_lessons=False))
     assert memory.stored == {"global": []}
 
 

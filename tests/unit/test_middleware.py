@@ -179,7 +179,7 @@ def test_each_run_streams_what_it_recalled_judged_learnt_and_how_it_ended():
 
 
 def test_retry_context_none_asks_again_without_a_lesson_or_the_verdict():
-    built, model, helper = agent(["1.5", "150"], retry_context="none", save_reflections=False)
+    built, model, helper = agent(["1.5", "150"], retry_context="none", save_lessons=False)
     result = ask(built)
     assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
     critique = model.prompts[1][-1].content
