@@ -195,6 +195,17 @@ def is_evidence(lesson: Lesson) -> bool:
     return lesson["source"] == "evidence"
 
 
+SELF_JUDGED_SOURCES = ("self-tests",)
+"""Verdict sources written by the model itself: under ``auto``, a retry is a fresh sample, with
+no lesson and not its failed attempt (measured on HumanEval with self-written tests:
+docs/benchmarks.md, "Does reflection help?")."""
+
+
+def is_self_judged(source: str) -> bool:
+    """Whether a verdict's ``source`` (``+``-joined for composites) includes the model's own."""
+    return any(part in SELF_JUDGED_SOURCES for part in source.split("+"))
+
+
 def make_evaluation(
     passed: bool,
     score: float | None = None,

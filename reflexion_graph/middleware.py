@@ -50,14 +50,14 @@ from reflexion_graph.graph._run_policy import (
     record_attempt,
     remember_run,
     settle_outcomes,
+    shows_last_attempt,
     stop_reason,
+    writes_reflections,
 )
 from reflexion_graph.graph._state import (
     ReflexionContext,
     RememberPolicy,
     RetryContext,
-    shows_last_attempt,
-    writes_reflections,
 )
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._store import StoreLessonMemory

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from reflexion_graph import prompts
 from reflexion_graph._check_text import check_line
-from reflexion_graph._records import Attempt, FailedCheck, Lesson, make_lesson
-from reflexion_graph.graph._state import is_self_judged
+from reflexion_graph._records import Attempt, FailedCheck, Lesson, is_self_judged, make_lesson
 
 MAX_CHECKS_PER_LESSON = 3
 """How many of a run's failed checks one evidence lesson keeps (the most often failed first)."""

@@ -25,13 +25,13 @@ from reflexion_graph.graph._run_policy import (
     recall,
     record_attempt,
     settle_outcomes,
+    shows_last_attempt,
     stop_reason,
+    writes_reflections,
 )
 from reflexion_graph.graph._state import (
     ReflexionContext,
     ReflexionState,
-    shows_last_attempt,
-    writes_reflections,
 )
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.reflectors._llm import BaseReflector

@@ -22,6 +22,7 @@ from reflexion_graph._records import (
     ReplayVerdict,
     ToolStep,
     is_evidence,
+    is_self_judged,
     rule_of_reflection,
     step_of_reflection,
 )
@@ -32,6 +33,7 @@ from reflexion_graph.graph._state import (
     KEEPS_EVIDENCE,
     WRITES_RULES,
     ReflexionContext,
+    RetryContext,
     StopReason,
 )
 from reflexion_graph.memory._base import BaseLessonMemory
@@ -126,6 +128,23 @@ def record_attempt(
     if steps:
         attempt["steps"] = list(steps)
     return attempt
+
+
+def shows_last_attempt(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
+    """Whether a retry sees the failed attempt and its feedback (``verdict``: the attempt's)."""
+    if retry_context == "auto":
+        return verdict is None or not is_self_judged(verdict["source"])
+    return retry_context in ("last_attempt", "last_attempt_and_reflection")
+
+
+def writes_reflections(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
+    """Whether a failure is reflected on: the reflector writes a lesson the retry sees.
+
+    ``verdict``: the failed attempt's; under ``auto``, one the model judged itself is not.
+    """
+    if retry_context == "auto":
+        return verdict is None or not is_self_judged(verdict["source"])
+    return retry_context in ("reflections", "last_attempt_and_reflection")
 
 
 def stop_reason(

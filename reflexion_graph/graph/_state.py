@@ -12,7 +12,7 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, ToolStep
+from reflexion_graph._records import Attempt, Lesson, Reflection, ToolStep
 from reflexion_graph._usage import TokenUsage, add_usage
 from reflexion_graph.errors import ConfigurationError
 
@@ -50,34 +50,6 @@ RETRY_CONTEXTS: tuple[RetryContext, ...] = (
     "none",
     "auto",
 )
-
-SELF_JUDGED_SOURCES = ("self-tests",)
-"""Verdict sources written by the model itself: under ``auto``, a retry is a fresh sample, with
-no lesson and not its failed attempt (measured on HumanEval with self-written tests:
-docs/benchmarks.md, "Does reflection help?")."""
-
-
-def is_self_judged(source: str) -> bool:
-    """Whether a verdict's ``source`` (``+``-joined for composites) includes the model's own."""
-    return any(part in SELF_JUDGED_SOURCES for part in source.split("+"))
-
-
-def shows_last_attempt(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
-    """Whether a retry sees the failed attempt and its feedback (``verdict``: the attempt's)."""
-    if retry_context == "auto":
-        return verdict is None or not is_self_judged(verdict["source"])
-    return retry_context in ("last_attempt", "last_attempt_and_reflection")
-
-
-def writes_reflections(retry_context: RetryContext, verdict: Evaluation | None = None) -> bool:
-    """Whether a failure is reflected on: the reflector writes a lesson the retry sees.
-
-    ``verdict``: the failed attempt's; under ``auto``, one the model judged itself is not.
-    """
-    if retry_context == "auto":
-        return verdict is None or not is_self_judged(verdict["source"])
-    return retry_context in ("reflections", "last_attempt_and_reflection")
-
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
 """Field docstrings become JSON-schema descriptions (Studio's input and output forms)."""
