@@ -173,3 +173,14 @@ def test_without_bubblewrap_or_util_linux_limits_still_hold_and_gaps_are_logged(
     verdict, seconds = judge("while True:\n    pass", sandbox=sandbox)
     assert seconds < LIMITS.timeout_s + 2
     assert "Timed out" in verdict["feedback"] or "CPU-time limit" in verdict["feedback"]
+
+
+def test_a_sandbox_runs_any_script_with_its_stdin_and_stops_one_that_hangs():
+    sandbox = Sandbox()
+    try:
+        done = sandbox.run("import sys\nprint(sys.stdin.read().upper())", "hi", LIMITS)
+        assert (done.returncode, done.stdout, done.timed_out) == (0, "HI\n", False)
+        hung = sandbox.run("while True:\n    pass", "", SandboxLimits(timeout_s=1.0, cpu_s=5))
+        assert hung.timed_out and hung.duration_s < 3
+    finally:
+        sandbox.close()
