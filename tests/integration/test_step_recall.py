@@ -17,11 +17,8 @@ from reflexion_graph import (
     create_tool_actor,
     make_lesson,
 )
-from reflexion_graph.memory import (
-    ChromaLessonMemory,
-    ChromaStore,
-    StoreLessonMemory,
-)
+from reflexion_graph.memory import ChromaLessonMemory, StoreLessonMemory
+from reflexion_graph.stores import ChromaStore
 from tests.fakes import ScriptedChatModel
 from tests.tools import call, current_weather, geocode
 
