@@ -50,7 +50,8 @@ class Evaluation(TypedDict):
     aspects: dict[str, float]
     """Per-aspect scores in ``[0, 1]`` (rubric judges); empty for plain checks."""
     source: str
-    """Where the verdict came from: ``tests``, ``checker``, ``judge``, ``human``, ..."""
+    """Where the verdict came from: ``tests``, ``checker``, ``judge``, ``human``, ...; a
+    composite's sources joined by ``+`` (read them with :func:`sources_of`)."""
     checks: NotRequired[list[FailedCheck]]
     """The checks the attempt failed, as records (evaluators that run checks fill it)."""
 
@@ -201,9 +202,24 @@ no lesson and not its failed attempt (measured on HumanEval with self-written te
 docs/benchmarks.md, "Does reflection help?")."""
 
 
+def sources_of(source: str) -> list[str]:
+    """A verdict's ``source`` as the list of its sources, each once (a composite joins them)."""
+    return list(dict.fromkeys(part for part in source.split(SOURCE_SEPARATOR) if part))
+
+
+def joined_sources(sources: Sequence[str]) -> str:
+    """The ``source`` of a verdict drawn from several: each source once, in order."""
+    parts = (part for source in sources for part in sources_of(source))
+    return SOURCE_SEPARATOR.join(dict.fromkeys(parts))
+
+
+SOURCE_SEPARATOR = "+"
+"""How a composite's ``source`` joins its parts' (the stored form)."""
+
+
 def is_self_judged(source: str) -> bool:
-    """Whether a verdict's ``source`` (``+``-joined for composites) includes the model's own."""
-    return any(part in SELF_JUDGED_SOURCES for part in source.split("+"))
+    """Whether a verdict's sources include the model's own."""
+    return any(part in SELF_JUDGED_SOURCES for part in sources_of(source))
 
 
 def make_evaluation(

@@ -6,7 +6,7 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Sequence
 
-from reflexion_graph._records import Evaluation, FailedCheck, make_evaluation
+from reflexion_graph._records import Evaluation, FailedCheck, joined_sources, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator, EvaluatorFunction, as_evaluator
 
@@ -34,7 +34,7 @@ class _Composite(BaseEvaluator):
     def _merged(verdicts: list[Evaluation]) -> tuple[str, dict[str, float], str]:
         feedback = "\n".join(f"[{v['source']}] {v['feedback']}" for v in verdicts if v["feedback"])
         aspects = {name: score for v in verdicts for name, score in v["aspects"].items()}
-        source = "+".join(dict.fromkeys(v["source"] for v in verdicts))
+        source = joined_sources([v["source"] for v in verdicts])
         return feedback, aspects, source
 
 

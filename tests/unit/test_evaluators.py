@@ -274,3 +274,16 @@ def test_a_warm_start_that_fails_on_either_side_falls_back_to_a_cold_start(monke
     expected = ["sandbox", "tests"] if sandbox.isolation.bwrap else ["tests"]
     assert sides == expected  # each side gave up once, and started cold from then on
     assert sandbox.warm_worker_pids() == []
+
+
+def test_a_nested_composite_names_each_source_once():
+    from reflexion_graph._records import sources_of
+    from reflexion_graph.evaluators import AllOf
+
+    def judged_by(source):
+        return lambda task, answer: make_evaluation(False, source=source)
+
+    inner = AllOf([judged_by("tests"), judged_by("self-tests")])
+    verdict = AllOf([inner, judged_by("tests"), judged_by("judge")]).evaluate("t", "a")
+    assert sources_of(verdict["source"]) == ["tests", "self-tests", "judge"]
+    assert verdict["source"] == "tests+self-tests+judge"  # the stored form
