@@ -30,17 +30,8 @@ from reflexion_graph.evaluators._plain_data import (  # the codec's source, at l
     dumps,
     encode,
     loads,
+    shown,
 )
-
-_MAX_SHOWN = 200
-
-
-def _short(value: object) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
 def _trimmed_traceback(error: BaseException) -> str:
@@ -92,7 +83,7 @@ class Candidate:
         try:
             return {"value": encode(value), "args": encode(args), "kwargs": encode(kwargs)}
         except NotPlainData as odd:
-            return {"not_plain": str(odd), "shown": _short(value)}
+            return {"not_plain": str(odd), "shown": shown(value)}
 
     def exec(self, request: dict[str, Any]) -> dict[str, Any]:
         source = str(request["source"])

@@ -165,3 +165,16 @@ def same_value(actual: Any, expected: Any) -> bool:
 def is_number(value: Any) -> bool:
     """An exact ``int`` or a ``float`` that is not NaN (``bool`` is not a number here)."""
     return type(value) in (int, float) and not (type(value) is float and math.isnan(value))
+
+
+MAX_SHOWN = 200
+"""How much of a value a verdict shows."""
+
+
+def shown(value: object) -> str:
+    """``repr(value)``, cut to :data:`MAX_SHOWN` characters (one that cannot be shown: its type)."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."

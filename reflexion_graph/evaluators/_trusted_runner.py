@@ -27,9 +27,9 @@ from reflexion_graph.evaluators._plain_data import (  # the codec's source, at l
     encode,
     loads,
     same_value,
+    shown,
 )
 
-_MAX_SHOWN = 200
 _UNSET = object()
 
 
@@ -43,11 +43,6 @@ class NotPlainResult(Exception):
 
 class CandidateError(Exception):
     """The candidate raised an exception that is not a built-in one."""
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
 class Channel:
@@ -151,7 +146,7 @@ def _expected_of(test: ast.stmt, namespace: dict[str, Any]) -> str:
     if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq | ast.Is):
         return ""
     try:
-        return _short(_evaluate(compare.comparators[0], namespace))
+        return shown(_evaluate(compare.comparators[0], namespace))
     except Exception:
         return ""
 
@@ -172,7 +167,7 @@ def run_test(source: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
             actual = _evaluate(shape[0], namespace)
         if same_value(actual, shape[1]):
             return None, None
-        expected, got = _short(shape[1]), _short(actual)
+        expected, got = shown(shape[1]), shown(actual)
         return (
             f"failed: {source[:200]}  (expected {expected}, got {got})",
             _check(statement, shape[0], expected, actual=got),
@@ -181,8 +176,8 @@ def run_test(source: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
         return {"needs_objects": str(error)}, None
     except NotPlainResult as error:
         expected = _expected_of(statement, namespace)
-        shown = f"expected {expected}, " if expected else ""
-        return f"failed: {source[:200]}  ({shown}{error})", _check(
+        said = f"expected {expected}, " if expected else ""
+        return f"failed: {source[:200]}  ({said}{error})", _check(
             statement, _called(statement), expected, error=str(error)
         )
     except AssertionError:
@@ -201,7 +196,7 @@ def _failed_assert(source: str, statement: ast.stmt, namespace: dict[str, Any]) 
     if expected and isinstance(statement, ast.Assert) and isinstance(statement.test, ast.Compare):
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                actual = _short(_evaluate(statement.test.left, namespace))
+                actual = shown(_evaluate(statement.test.left, namespace))
             return (
                 f"failed: {source[:200]}  (expected {expected}, got {actual})",
                 _check(statement, statement.test.left, expected, actual=actual),
