@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.channels.untracked_value import UntrackedValue
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, Overwrite
 from typing_extensions import TypedDict
 
 from reflexion_graph import prompts
@@ -94,15 +94,21 @@ class ReflexionSummary(TypedDict):
 
 
 class Stop(NamedTuple):
-    """How a run stopped: its attempts, why, and what it had spent."""
+    """How a run stopped: its attempts, why, what it spent, and how much of that in this hook."""
 
     attempts: list[Attempt]
     why: str
     usage: TokenUsage
+    added: TokenUsage
 
     def spent(self, more: TokenUsage) -> Stop:
         """The same stop, with ``more`` spent after it (hindsight's writing and replays)."""
-        return self._replace(usage=add_usage(self.usage, more))
+        return self._replace(usage=add_usage(self.usage, more), added=add_usage(self.added, more))
+
+
+def _latest(_: Any, new: Any) -> Any:
+    """A field's reducer that keeps the latest write (two middlewares may write in one step)."""
+    return new
 
 
 class ReflexionAgentState(AgentState[Any]):
@@ -112,12 +118,15 @@ class ReflexionAgentState(AgentState[Any]):
     reflexion_task: NotRequired[Annotated[str, PrivateStateAttr]]
     reflexion_attempts: NotRequired[Annotated[list[Attempt], PrivateStateAttr]]
     reflexion_reflections: NotRequired[Annotated[list[Reflection], PrivateStateAttr]]
-    reflexion_recalled: NotRequired[Annotated[list[Lesson] | None, PrivateStateAttr]]
+    reflexion_recalled: NotRequired[Annotated[list[Lesson] | None, PrivateStateAttr, _latest]]
     """``None`` until the run's first model call recalls."""
-    reflexion_usage: NotRequired[Annotated[TokenUsage, PrivateStateAttr]]
-    reflexion_system_prompt: NotRequired[Annotated[str, PrivateStateAttr]]
+    reflexion_usage: NotRequired[Annotated[TokenUsage, PrivateStateAttr, add_usage]]
+    """What the run spent: each hook adds what it metered."""
+    reflexion_system_prompt: NotRequired[Annotated[str, PrivateStateAttr, _latest]]
     """The agent's own system prompt, as its model calls had it (the replays use it)."""
-    reflexion_model: NotRequired[Annotated[BaseChatModel, UntrackedValue, PrivateStateAttr]]
+    reflexion_model: NotRequired[
+        Annotated[BaseChatModel, UntrackedValue(object, guard=False), PrivateStateAttr]
+    ]
     """The agent's model, as its latest call had it (never checkpointed)."""
 
 
@@ -213,7 +222,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             "reflexion_attempts": [],
             "reflexion_reflections": [],
             "reflexion_recalled": None,
-            "reflexion_usage": empty_usage(),
+            "reflexion_usage": Overwrite(empty_usage()),
         }
 
     async def abefore_agent(
@@ -253,50 +262,48 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     @hook_config(can_jump_to=["model"])
     def after_agent(self, state: ReflexionAgentState, runtime: Runtime[Any]) -> dict[str, Any]:
         """Judge the answer; retry with a critique, or stop and remember."""
-        attempts, usage = state.get("reflexion_attempts") or [], state_usage(state)
+        attempts, spent = state.get("reflexion_attempts") or [], state_usage(state)
         if limit_hit(state["messages"]):
-            return self._stop(state, runtime, Stop(attempts, "call_limit", usage))
+            return self._stop(state, runtime, Stop(attempts, "call_limit", spent, empty_usage()))
         with metered() as meter:
             verdict = self.evaluator.evaluate(state_task(state), final_answer(state))
-        attempts = [*attempts, this_attempt(state, verdict)]
-        usage = add_usage(usage, meter.usage)
-        why = stop_reason(attempts, usage, self.context)
-        if why:
-            return self._stop(state, runtime, Stop(attempts, why, usage))
-        lesson = None
-        if writes_reflections(self.context.retry_context, verdict):
-            earlier = state.get("reflexion_reflections") or []
-            with metered() as meter:
+            attempts = [*attempts, this_attempt(state, verdict)]
+            why = stop_reason(attempts, add_usage(spent, meter.usage), self.context)
+            if why:
+                stop = Stop(attempts, why, add_usage(spent, meter.usage), meter.usage)
+                return self._stop(state, runtime, stop)
+            lesson = None
+            if writes_reflections(self.context.retry_context, verdict):
+                earlier = state.get("reflexion_reflections") or []
                 lesson = self._reflector(state).reflect(
                     state_task(state), attempts[-1], earlier=earlier
                 )
-            usage = add_usage(usage, meter.usage)
-        return self._retry(state, runtime, attempts, lesson, usage)
+        return self._retry(state, runtime, attempts, lesson, meter.usage)
 
     @hook_config(can_jump_to=["model"])
     async def aafter_agent(
         self, state: ReflexionAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any]:
         """Async twin of :meth:`after_agent`."""
-        attempts, usage = state.get("reflexion_attempts") or [], state_usage(state)
+        attempts, spent = state.get("reflexion_attempts") or [], state_usage(state)
         if limit_hit(state["messages"]):
-            return await self._astop(state, runtime, Stop(attempts, "call_limit", usage))
+            return await self._astop(
+                state, runtime, Stop(attempts, "call_limit", spent, empty_usage())
+            )
         with metered() as meter:
             verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
-        attempts = [*attempts, this_attempt(state, verdict)]
-        usage = add_usage(usage, meter.usage)
-        why = stop_reason(attempts, usage, self.context)
-        if why:
-            return await self._astop(state, runtime, Stop(attempts, why, usage))
-        lesson = None
-        if writes_reflections(self.context.retry_context, verdict):
-            earlier = state.get("reflexion_reflections") or []
-            with metered() as meter:
+            attempts = [*attempts, this_attempt(state, verdict)]
+            why = stop_reason(attempts, add_usage(spent, meter.usage), self.context)
+            if why:
+                stop = Stop(attempts, why, add_usage(spent, meter.usage), meter.usage)
+                return await self._astop(state, runtime, stop)
+            lesson = None
+            if writes_reflections(self.context.retry_context, verdict):
+                earlier = state.get("reflexion_reflections") or []
                 lesson = await self._reflector(state).areflect(
                     state_task(state), attempts[-1], earlier=earlier
                 )
-            usage = add_usage(usage, meter.usage)
-        return self._retry(state, runtime, attempts, lesson, usage)
+        return self._retry(state, runtime, attempts, lesson, meter.usage)
 
     # -- the steps ----------------------------------------------------------------------
     def _recall_query(
@@ -316,7 +323,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     ) -> ExtendedModelResponse[Any]:
         """The model's response, with what the run keeps of the call."""
         update: dict[str, Any] = {
-            "reflexion_usage": add_usage(state_usage(run_state(request)), usage),
+            "reflexion_usage": usage,
             "reflexion_model": request.model,
         }
         if run_state(request).get("reflexion_recalled") is None:
@@ -334,7 +341,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         runtime: Runtime[Any],
         attempts: list[Attempt],
         lesson: Reflection | None,
-        usage: TokenUsage,
+        added: TokenUsage,
     ) -> dict[str, Any]:
         reflections = [*(state.get("reflexion_reflections") or []), *([lesson] if lesson else [])]
         _emit(runtime, {"type": "verdict", "attempt": attempts[-1]["number"],
@@ -350,7 +357,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             "messages": [critique],
             "reflexion_attempts": attempts,
             "reflexion_reflections": reflections,
-            "reflexion_usage": usage,
+            "reflexion_usage": added,
             "jump_to": "model",
         }
 
@@ -404,7 +411,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         update: dict[str, Any] = {
             "reflexion": summary,
             "reflexion_attempts": attempts,
-            "reflexion_usage": stop.usage,
+            "reflexion_usage": stop.added,
         }
         if self.prune_failed_attempts and summary["passed"]:
             update["messages"] = pruned(state["messages"])
