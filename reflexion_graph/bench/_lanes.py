@@ -7,7 +7,7 @@ they do after a failure (and, for the lesson lanes, in what their first attempt 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.graph._state import (
@@ -76,33 +76,27 @@ _EVIDENCE_POLICIES: tuple[tuple[str, RememberPolicy], ...] = (
     (EVIDENCE_AND_HINDSIGHT, "evidence_and_hindsight"),
 )
 
+
+def _memory_lane(name: str, remember: RememberPolicy, folder: str, **settings: Any) -> Lane:
+    """A lane with a memory of its own (in ``folder``), kept as ``remember`` keeps it."""
+    return Lane(name, lessons="memory", remember=remember, memory_folder=folder, **settings)
+
+
 LANES = (
     Lane(SINGLE, single_attempt=True),
     Lane(RETRY, retry_context="none"),
     Lane(REFINE, retry_context="last_attempt"),
     Lane(REFLEXION),
-    Lane(MEMORY, lessons="memory", remember="hindsight", memory_folder=".memory"),
+    _memory_lane(MEMORY, "hindsight", ".memory"),
     Lane(ORACLE, lessons="oracle"),
-    Lane(
-        EVERY_FAILURE,
-        lessons="memory",
-        remember="every_failure",
-        memory_folder=".every-failure.memory",
-    ),
+    _memory_lane(EVERY_FAILURE, "every_failure", ".every-failure.memory"),
     Lane(FAMILY_LESSONS, lessons="family"),
-    Lane(
-        REPLAY_UNSOLVED,
-        lessons="memory",
-        remember="hindsight",
-        memory_folder=".replay-unsolved.memory",
-        replay_unsolved=True,
-    ),
+    _memory_lane(REPLAY_UNSOLVED, "hindsight", ".replay-unsolved.memory", replay_unsolved=True),
     *(
-        Lane(
+        _memory_lane(
             f"{name}{suffix}",
-            lessons="memory",
-            remember=policy,
-            memory_folder=f".{name.partition(':')[2]}{suffix}.memory",
+            policy,
+            f".{name.partition(':')[2]}{suffix}.memory",
             recall_evidence=k,
         )
         for name, policy in _EVIDENCE_POLICIES
