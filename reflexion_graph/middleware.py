@@ -237,12 +237,11 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
     ) -> ExtendedModelResponse[Any]:
         """Call the model with the recalled lessons in its system prompt."""
-        recalled = run_state(request).get("reflexion_recalled")
-        if recalled is None:
-            recalled = recall(*self._recall_query(request))
+        earlier = run_state(request).get("reflexion_recalled")
+        recalled = earlier if earlier is not None else recall(*self._recall_query(request))
         with metered() as meter:
             response = handler(with_lessons(request, recalled))
-        return self._called(request, response, recalled, meter.usage)
+        return self._called(request, response, recalled if earlier is None else None, meter.usage)
 
     async def awrap_model_call(
         self,
@@ -250,12 +249,11 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
     ) -> ExtendedModelResponse[Any]:
         """Async twin of :meth:`wrap_model_call`."""
-        recalled = run_state(request).get("reflexion_recalled")
-        if recalled is None:
-            recalled = await arecall(*self._recall_query(request))
+        earlier = run_state(request).get("reflexion_recalled")
+        recalled = earlier if earlier is not None else await arecall(*self._recall_query(request))
         with metered() as meter:
             response = await handler(with_lessons(request, recalled))
-        return self._called(request, response, recalled, meter.usage)
+        return self._called(request, response, recalled if earlier is None else None, meter.usage)
 
     # after_agent: judge; retry with a critique, or stop and remember. Never jump to "end":
     # from the after_agent node it resolves to that node itself and loops.
@@ -318,18 +316,21 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         self,
         request: ModelRequest[Any],
         response: ModelResponse[Any],
-        recalled: list[Lesson],
+        first_recall: list[Lesson] | None,
         usage: TokenUsage,
     ) -> ExtendedModelResponse[Any]:
-        """The model's response, with what the run keeps of the call."""
+        """The model's response, with what the run keeps of the call.
+
+        ``first_recall``: what the run's first call recalled (``None`` on later calls).
+        """
         update: dict[str, Any] = {
             "reflexion_usage": usage,
             "reflexion_model": request.model,
         }
-        if run_state(request).get("reflexion_recalled") is None:
-            _emit(request.runtime, {"type": "recalled", "lessons": texts(recalled)})
+        if first_recall is not None:
+            _emit(request.runtime, {"type": "recalled", "lessons": texts(first_recall)})
             system = request.system_message
-            update["reflexion_recalled"] = recalled
+            update["reflexion_recalled"] = first_recall
             update["reflexion_system_prompt"] = (
                 message_text(system.content) if system else prompts.ACTOR_SYSTEM_PROMPT
             )
