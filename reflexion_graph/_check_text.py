@@ -1,9 +1,18 @@
-"""A failed check in words, from a template: what evidence lessons and hindsight rules show."""
+"""A failed check in words, from a template: what evidence lessons and hindsight rules show.
+
+Where the expected value follows from the attempt's in one plain way, the line says how
+(``(the attempt's value times 100, as an int)``): still what the check showed, with no model call.
+"""
 
 from __future__ import annotations
 
 from reflexion_graph import prompts
 from reflexion_graph._records import FailedCheck
+from reflexion_graph._value_relation import value_relation
+
+RELATED_KINDS = ("value", "argument")
+"""The checks whose expected value may follow from the attempt's (an answer check's expected
+value is the task's own target, so a relation to it would mislead a sibling task)."""
 
 
 def check_line(check: FailedCheck) -> str:
@@ -15,7 +24,15 @@ def check_line(check: FailedCheck) -> str:
             check=check["check"], expected=check["expected"]
         )
     if check["actual"]:
-        return line + prompts.EVIDENCE_ACTUAL.format(actual=check["actual"])
+        return line + prompts.EVIDENCE_ACTUAL.format(actual=check["actual"]) + _relation(check)
     if check["error"]:
         return line + prompts.EVIDENCE_ERROR.format(error=check["error"])
     return line
+
+
+def _relation(check: FailedCheck) -> str:
+    """How the check's expected value follows from the attempt's, in words; ``""`` if not."""
+    if check["kind"] not in RELATED_KINDS or not check["expected"]:
+        return ""
+    relation = value_relation(check["expected"], check["actual"])
+    return prompts.EVIDENCE_RELATION.format(relation=relation) if relation else ""

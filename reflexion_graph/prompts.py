@@ -24,7 +24,8 @@ when they apply):
 {lessons}"""
 
 ACTOR_EVIDENCE_PROMPT = """Checks that attempts at earlier, similar tasks failed. Their expected \
-values follow conventions this task may share (a unit, a format, letter case, an edge case):
+values follow conventions this task may share (a unit, a format, letter case, an edge case); \
+where a check says how its expected value follows from the attempt's, do the same:
 {examples}"""
 
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:
@@ -162,6 +163,9 @@ EVIDENCE_LEFT_OUT = "`{check}` had to be left out"
 EVIDENCE_ACTUAL = ", not `{actual}`"
 EVIDENCE_ERROR = ", not raise `{error}`"
 """What the attempt gave instead: a value, or an error."""
+
+EVIDENCE_RELATION = " ({relation})"
+"""How the expected value follows from the attempt's, where it does in one plain way."""
 
 TOOL_RULE = "When calling {step}: {rule}"
 """How memory states a rule blamed on a tool (recalled whenever the tool is in play)."""

@@ -115,7 +115,15 @@ def test_sandbox_notes_never_enter_feedback_checks_or_evidence():
     [
         (
             make_check("value", "f(1)", expected="700", actual="7.0"),
-            "`f(1)` had to return `700`, not `7.0`",
+            "`f(1)` had to return `700`, not `7.0` (the attempt's value times 100, as an int)",
+        ),
+        (
+            make_check("value", "f(2)", expected="'a, b'", actual="['b']"),
+            "`f(2)` had to return `'a, b'`, not `['b']` (a `str`, not a `list`)",
+        ),
+        (
+            make_check("value", "f(3)", expected="'x'", actual="'y'"),
+            "`f(3)` had to return `'x'`, not `'y'`",
         ),
         (
             make_check("value", "f(0)", expected="0", error="ValueError: no"),
@@ -124,15 +132,15 @@ def test_sandbox_notes_never_enter_feedback_checks_or_evidence():
         (make_check("condition", "assert ok(2)"), "`assert ok(2)` had to hold"),
         (
             make_check("argument", "heat(target=...)", expected="220", actual="22"),
-            "`heat(target=...)` had to be `220`, not `22`",
+            "`heat(target=...)` had to be `220`, not `22` (the attempt's value times 10)",
         ),
         (
             make_check("argument", "heat(x=...)", actual="1"),
             "`heat(x=...)` had to be left out, not `1`",
         ),
         (
-            make_check("answer", "the final answer", expected="'42'", actual="'41'"),
-            "the final answer had to be `'42'`, not `'41'`",
+            make_check("answer", "the final answer", expected="42", actual="41"),
+            "the final answer had to be `42`, not `41`",
         ),
     ],
 )
@@ -141,9 +149,9 @@ def test_each_kind_of_check_has_its_line(check, line):
 
 
 def test_a_runs_identical_checks_merge_the_most_often_failed_first():
-    once = make_check("value", "f(1)", expected="1", actual="2")
-    twice = make_check("value", "f(2)", expected="4", actual="3")
-    again = make_check("value", "f(2)", expected="4", actual="5")
+    once = make_check("value", "f(1)", expected="1", actual="9")
+    twice = make_check("value", "f(2)", expected="4", actual="7")
+    again = make_check("value", "f(2)", expected="4", actual="8")
     assert distinct_checks([once, twice, again]) == [twice, once]
     lesson = evidence_lesson(
         "t",
@@ -153,7 +161,7 @@ def test_a_runs_identical_checks_merge_the_most_often_failed_first():
         ],
     )
     assert (
-        lesson["evidence"] == "`f(2)` had to return `4`, not `3`\n`f(1)` had to return `1`, not `2`"
+        lesson["evidence"] == "`f(2)` had to return `4`, not `7`\n`f(1)` had to return `1`, not `9`"
     )
     assert lesson["text"].startswith("seen on an earlier task: `f(2)`")
     assert (lesson["source"], lesson["rule"], lesson["recalls"], lesson["helped"]) == (
@@ -200,8 +208,9 @@ def test_evidence_is_stored_for_a_run_that_never_passed_with_no_model_call():
     )
     assert result["usage"]["model_calls"] == 3  # 2 attempts and 1 reflection: no writer call
     [stored] = memory.stored["global"]
-    assert (
-        stored["text"] == "seen on an earlier task: `total([1.5])` had to return `150`, not `1.5`"
+    assert stored["text"] == (
+        "seen on an earlier task: `total([1.5])` had to return `150`, "
+        "not `1.5` (the attempt's value times 100, as an int)"
     )
     assert (stored["task"], stored["source"]) == ("total of the prices", "evidence")
 
