@@ -162,7 +162,12 @@ def _wrapped(want: Any, got: Any) -> str:
 def _retyped(want: Any, got: Any) -> str:
     if type(want) is type(got) or want is None or got is None:
         return ""
-    return f"a `{type(want).__name__}`, not a `{type(got).__name__}`"
+    return f"{_a(type(want).__name__)}, not {_a(type(got).__name__)}"
+
+
+def _a(name: str) -> str:
+    """A type's name with its article: ``a `str```, ``an `int```."""
+    return f"{'an' if name[0] in 'aeiou' else 'a'} `{name}`"
 
 
 _RELATIONS: tuple[Callable[[Any, Any], str], ...] = (

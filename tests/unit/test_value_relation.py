@@ -37,6 +37,7 @@ from reflexion_graph._value_relation import value_relation
             "the attempt's value inside `{'ok': True, 'data': <the value>}`",
         ),
         ("'Y'", "True", "a `str`, not a `bool`"),
+        ("1800", "'$18.00'", "an `int`, not a `str`"),
     ],
 )
 def test_a_plain_relation_is_named(expected, actual, relation):
