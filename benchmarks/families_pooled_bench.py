@@ -9,6 +9,10 @@ transfer is lost (a family lesson written, recalled, helping). No model is calle
     .venv/bin/python benchmarks/families_pooled_bench.py \
         benchmarks/results/families-report-seed{1,2,3}-qwen.json
 
+``--earlier`` names, seed for seed, the files of an earlier run of the same lanes (for example
+the evidence lane before a change to its lines): each lane both hold is paired with its
+earlier self on the first attempts of tasks 2-4, pooled over the seeds.
+
 Prints the tables and writes ``benchmarks/results/families-report-pooled.json``.
 """
 
@@ -19,9 +23,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reflexion_graph.bench._transfer import pooled_transfer
+from reflexion_graph.bench._report import Records, mcnemar_exact, paired_row
+from reflexion_graph.bench._transfer import later_tasks, pooled_transfer
 
 RESULTS = Path(__file__).with_name("results") / "families-report-pooled.json"
+_COUNTS = ("tasks", "now", "earlier", "only_now", "only_earlier")
 
 
 def _share(value: float | None) -> str:
@@ -66,16 +72,64 @@ def markdown(title: str, pooled: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def against_earlier(runs: list[Records], earlier: list[Records]) -> list[dict[str, Any]]:
+    """Each lane a run and its earlier run both hold, run anew, paired with its earlier self."""
+    totals: dict[str, dict[str, Any]] = {}
+    for now, before in zip(runs, earlier, strict=True):
+        for lane in sorted(lane for lane in set(now) & set(before) if now[lane] != before[lane]):
+            first = {t: bool(r["success_at"][0]) for t, r in later_tasks(now[lane]).items()}
+            then = {t: bool(r["success_at"][0]) for t, r in later_tasks(before[lane]).items()}
+            row = paired_row(lane, f"{lane} (earlier)", first, then)
+            shared = first.keys() & then.keys()
+            total = totals.setdefault(lane, dict.fromkeys(_COUNTS, 0))
+            total["tasks"] += len(shared)
+            total["now"] += sum(first[t] for t in shared)
+            total["earlier"] += sum(then[t] for t in shared)
+            total["only_now"] += len(row["only_a"])
+            total["only_earlier"] += len(row["only_b"])
+    return [
+        {"lane": lane, **total, "p_value": mcnemar_exact(total["only_now"], total["only_earlier"])}
+        for lane, total in totals.items()
+    ]
+
+
+def earlier_markdown(rows: list[dict[str, Any]]) -> str:
+    """The lanes against their earlier runs."""
+    lines = [
+        "**against the earlier runs (first attempt, tasks 2-4, pooled)**",
+        "",
+        "| lane | tasks | now | earlier | only now | only earlier | exact McNemar p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['lane']} | {row['tasks']} | {row['now'] / row['tasks']:.2f} | "
+            f"{row['earlier'] / row['tasks']:.2f} | {row['only_now']} | {row['only_earlier']} | "
+            f"{row['p_value']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="+", help="one results file per seed")
+    parser.add_argument(
+        "--earlier", type=Path, nargs="+", default=[], help="an earlier run's file per seed"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the JSON report")
     args = parser.parse_args()
+    if args.earlier and len(args.earlier) != len(args.results):
+        parser.error("--earlier needs one file per results file, in the same order")
     runs = {path.name: json.loads(path.read_text())["records"] for path in args.results}
-    report = {name: pooled_transfer([records]) for name, records in runs.items()}
+    report: dict[str, Any] = {name: pooled_transfer([records]) for name, records in runs.items()}
     report["pooled"] = pooled_transfer(list(runs.values()))
     for name, pooled in report.items():
         print(markdown(name, pooled) + "\n")
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    if args.earlier:
+        earlier = [json.loads(path.read_text())["records"] for path in args.earlier]
+        report["against_earlier"] = against_earlier(list(runs.values()), earlier)
+        print(earlier_markdown(report["against_earlier"]))
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
