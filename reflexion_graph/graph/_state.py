@@ -149,9 +149,10 @@ class ReflexionContext:
         default="evidence_and_hindsight",
         metadata={
             "description": "What long-term memory keeps: 'evidence_and_hindsight' (the "
-            "default: the run's failed checks as recorded, and the verified hindsight rule; "
-            "on the dev families it ties 'hindsight' on transfer and, unlike it, keeps success "
-            "within the budget), 'hindsight' (once a failed task has "
+            "default: the run's failed checks as recorded, each saying how its expected value "
+            "follows from the attempt's where it does, and the verified hindsight rule; on the "
+            "report families 33 % of the oracle lesson's gain, against 7 % for 'hindsight'), "
+            "'hindsight' (once a failed task has "
             "passed, one rule from the contrast of the failed and the passing attempt, kept "
             "if its replay passes), 'every_failure' (each lesson as written after a failure), "
             "or 'evidence' (the checks the run failed alone; no model call)."
