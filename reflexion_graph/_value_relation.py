@@ -135,15 +135,11 @@ def _clamped(want: Any, got: Any) -> str:
         return ""
     if len(want) != len(got) or not all(_number(v) for v in (*want, *got)):
         return ""
-    changed = [(w, g) for w, g in zip(want, got, strict=True) if w != g]
-    highs = {w for w, g in changed if g > w}
-    lows = {w for w, g in changed if g < w}
-    if len(highs) > 1 or len(lows) > 1:
+    low, high = min(want), max(want)
+    if list(want) != [min(max(g, low), high) for g in got]:
         return ""
-    if any(w > high for w in want for high in highs) or any(w < low for w in want for low in lows):
-        return ""
-    bounds = [f"at most {next(iter(highs))}"] if highs else []
-    bounds += [f"at least {next(iter(lows))}"] if lows else []
+    bounds = [f"at most {high}"] if any(g > high for g in got) else []
+    bounds += [f"at least {low}"] if any(g < low for g in got) else []
     return f"the attempt's value with each number {' and '.join(bounds)}"
 
 
