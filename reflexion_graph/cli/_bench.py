@@ -23,7 +23,12 @@ from reflexion_graph.bench import (
 )
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
 from reflexion_graph.bench._lanes import PAPER_RETRY_CONTEXT, lane_of
-from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
+from reflexion_graph.cli._shared import (
+    add_command,
+    add_model_arguments,
+    model_settings,
+    start_model,
+)
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.graph._state import RETRY_CONTEXTS
@@ -37,6 +42,8 @@ DEFAULT_LIMIT = 20
 BENCH_TIMEOUT_S = 900.0
 """A reply may wait this long: slots are shared, and a lost request costs a whole run."""
 
+_HELP = "compare Reflexion with honest baselines"
+_DESCRIPTION = "Run strategies on the same tasks, model, seeds and attempt budget."
 _EXAMPLES = """examples:
   reflexion-graph bench --dataset countdown --limit 30 --attempts 3
   reflexion-graph bench --dataset humaneval --tasks HumanEval/0-81 --results he.json
@@ -50,13 +57,7 @@ Run the same command again to resume an interrupted run from its --results file.
 
 def add_parsers(commands: Any) -> None:
     """Register ``bench`` and ``export``."""
-    parser = commands.add_parser(
-        "bench",
-        help="compare Reflexion with honest baselines",
-        description="Run strategies on the same tasks, model, seeds and attempt budget.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(commands, "bench", help=_HELP, description=_DESCRIPTION, epilog=_EXAMPLES)
     parser.add_argument(
         "--dataset",
         default="countdown",

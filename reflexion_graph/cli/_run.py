@@ -17,7 +17,12 @@ from rich.console import Console
 
 from reflexion_graph.cli._display import RunDisplay, TaskResult
 from reflexion_graph.cli._memory import add_memory_arguments, open_memory
-from reflexion_graph.cli._model_options import add_model_arguments, model_settings, start_model
+from reflexion_graph.cli._shared import (
+    add_command,
+    add_model_arguments,
+    model_settings,
+    start_model,
+)
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.graph._factory import create_reflexion_agent
@@ -32,6 +37,8 @@ from reflexion_graph.tasks import (
     task_from_mapping,
 )
 
+_HELP = "solve tasks with reflection"
+_DESCRIPTION = "Solve tasks with Reflexion and show each attempt, verdict and reflection."
 _EXAMPLES = """examples:
   reflexion-graph run --demo
   reflexion-graph run --tasks my_tasks.jsonl --max-attempts 4
@@ -47,13 +54,7 @@ task file (JSONL), one task a line:
 
 def add_parser(commands: Any) -> None:
     """Register the ``run`` sub-command."""
-    parser = commands.add_parser(
-        "run",
-        help="solve tasks with reflection",
-        description="Solve tasks with Reflexion and show each attempt, verdict and reflection.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(commands, "run", help=_HELP, description=_DESCRIPTION, epilog=_EXAMPLES)
     source = parser.add_argument_group("tasks (one source)")
     source.add_argument("task", nargs="?", help="a task text, checked by --tests/--expected/...")
     source.add_argument("--tasks", type=Path, metavar="FILE", help="a JSONL file of tasks")

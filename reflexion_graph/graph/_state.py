@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 import warnings
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Literal, NotRequired, TypeVar
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -15,6 +15,8 @@ from typing_extensions import TypedDict
 from reflexion_graph._records import Attempt, Lesson, Reflection, ToolStep
 from reflexion_graph._usage import TokenUsage, add_usage
 from reflexion_graph.errors import ConfigurationError
+
+_T = TypeVar("_T")
 
 StopReason = Literal["passed", "max_attempts", "token_budget", "plateau"]
 
@@ -97,110 +99,83 @@ class ReflexionState(ReflexionOutput):
     """The tool calls of the attempt in progress."""
 
 
+def _setting(default: _T, description: str) -> _T:
+    """A context field with its description (Studio's context form shows it)."""
+    return field(default=default, metadata={"description": description})
+
+
 @dataclass(kw_only=True)
 class ReflexionContext:
     """Per-run settings; pass as ``context=ReflexionContext(...)`` (or a dict in Studio)."""
 
-    max_attempts: int = field(
-        default=3, metadata={"description": "Attempts before giving up (1 = no reflection)."}
+    max_attempts: int = _setting(3, "Attempts before giving up (1 = no reflection).")
+    reflection_window: int = _setting(
+        3, "How many of this run's latest reflections the actor sees."
     )
-    reflection_window: int = field(
-        default=3,
-        metadata={"description": "How many of this run's latest reflections the actor sees."},
+    retry_context: RetryContext = _setting(
+        "auto",
+        "What a retry sees: 'reflections' (this run's lessons), "
+        "'last_attempt' (the failed answer and its feedback; no reflector call), "
+        "'last_attempt_and_reflection' (both, as in the Reflexion paper), 'none' "
+        "(a fresh sample; no reflector call) or 'auto' (both, unless the verdict came "
+        "from the model's own tests: then a fresh sample, as resampling led there).",
     )
-    retry_context: RetryContext = field(
-        default="auto",
-        metadata={
-            "description": "What a retry sees: 'reflections' (this run's lessons), "
-            "'last_attempt' (the failed answer and its feedback; no reflector call), "
-            "'last_attempt_and_reflection' (both, as in the Reflexion paper), 'none' "
-            "(a fresh sample; no reflector call) or 'auto' (both, unless the verdict came "
-            "from the model's own tests: then a fresh sample, as resampling led there)."
-        },
+    recall_k: int = _setting(
+        2,
+        "Rules recalled from long-term memory per task (2: as often "
+        "the task family's own lesson as 3, with half the lessons of other families; "
+        "benchmarks/recall_k_bench.py).",
     )
-    recall_k: int = field(
-        default=2,
-        metadata={
-            "description": "Rules recalled from long-term memory per task (2: as often "
-            "the task family's own lesson as 3, with half the lessons of other families; "
-            "benchmarks/recall_k_bench.py)."
-        },
+    recall_evidence: int = _setting(
+        2,
+        "Evidence lessons (checks earlier tasks failed, as recorded) "
+        "recalled per task as examples, beside the rules; never the task's own.",
     )
-    recall_evidence: int = field(
-        default=2,
-        metadata={
-            "description": "Evidence lessons (checks earlier tasks failed, as recorded) "
-            "recalled per task as examples, beside the rules; never the task's own."
-        },
+    memory_scope: str = _setting("global", "Memory namespace (tenant, user or task family).")
+    save_lessons: bool = _setting(True, "Persist this run's lessons to long-term memory.")
+    save_reflections: bool | None = _setting(None, "Deprecated: the earlier name of save_lessons.")
+    remember: RememberPolicy = _setting(
+        "evidence_and_hindsight",
+        "What long-term memory keeps: 'evidence_and_hindsight' (the "
+        "default: the run's failed checks as recorded, each saying how its expected value "
+        "follows from the attempt's where it does, and the verified hindsight rule; on the "
+        "report families 33 % of the oracle lesson's gain, against 7 % for 'hindsight'), "
+        "'hindsight' (once a failed task has "
+        "passed, one rule from the contrast of the failed and the passing attempt, kept "
+        "if its replay passes), 'every_failure' (each lesson as written after a failure), "
+        "or 'evidence' (the checks the run failed alone; no model call).",
     )
-    memory_scope: str = field(
-        default="global",
-        metadata={"description": "Memory namespace (tenant, user or task family)."},
+    verify_by_replay: bool = _setting(
+        True,
+        "Store a hindsight lesson only if a fresh attempt shown just that "
+        "lesson passes the same evaluator (the replays count in the run's usage).",
     )
-    save_lessons: bool = field(
-        default=True,
-        metadata={"description": "Persist this run's lessons to long-term memory."},
+    lesson_candidates: int = _setting(
+        3,
+        "Hindsight rules to replay at most, until one passes: first the "
+        "rule of the in-run lesson that led to the pass, then rules written from the "
+        "contrast.",
     )
-    save_reflections: bool | None = field(
-        default=None,
-        metadata={"description": "Deprecated: the earlier name of save_lessons."},
+    replay_unsolved: bool = _setting(
+        False,
+        "With 'hindsight', also a run that never passed: replay the rules "
+        "of its in-run lessons (latest first, up to lesson_candidates) and store the "
+        "first whose replay passes. Needs verify_by_replay.",
     )
-    remember: RememberPolicy = field(
-        default="evidence_and_hindsight",
-        metadata={
-            "description": "What long-term memory keeps: 'evidence_and_hindsight' (the "
-            "default: the run's failed checks as recorded, each saying how its expected value "
-            "follows from the attempt's where it does, and the verified hindsight rule; on the "
-            "report families 33 % of the oracle lesson's gain, against 7 % for 'hindsight'), "
-            "'hindsight' (once a failed task has "
-            "passed, one rule from the contrast of the failed and the passing attempt, kept "
-            "if its replay passes), 'every_failure' (each lesson as written after a failure), "
-            "or 'evidence' (the checks the run failed alone; no model call)."
-        },
+    approve_lessons: bool = _setting(
+        False,
+        "Pause (interrupt) for a human to approve, edit or reject "
+        "lessons before they enter shared memory; needs a checkpointer.",
     )
-    verify_by_replay: bool = field(
-        default=True,
-        metadata={
-            "description": "Store a hindsight lesson only if a fresh attempt shown just that "
-            "lesson passes the same evaluator (the replays count in the run's usage)."
-        },
+    max_total_tokens: int | None = _setting(
+        None,
+        "Stop before another attempt once a run has spent this many "
+        "tokens; None means no token budget.",
     )
-    lesson_candidates: int = field(
-        default=3,
-        metadata={
-            "description": "Hindsight rules to replay at most, until one passes: first the "
-            "rule of the in-run lesson that led to the pass, then rules written from the "
-            "contrast."
-        },
-    )
-    replay_unsolved: bool = field(
-        default=False,
-        metadata={
-            "description": "With 'hindsight', also a run that never passed: replay the rules "
-            "of its in-run lessons (latest first, up to lesson_candidates) and store the "
-            "first whose replay passes. Needs verify_by_replay."
-        },
-    )
-    approve_lessons: bool = field(
-        default=False,
-        metadata={
-            "description": "Pause (interrupt) for a human to approve, edit or reject "
-            "lessons before they enter shared memory; needs a checkpointer."
-        },
-    )
-    max_total_tokens: int | None = field(
-        default=None,
-        metadata={
-            "description": "Stop before another attempt once a run has spent this many "
-            "tokens; None means no token budget."
-        },
-    )
-    plateau_patience: int | None = field(
-        default=None,
-        metadata={
-            "description": "Stop once this many attempts in a row brought no score above the "
-            "best before them; None never stops on a plateau."
-        },
+    plateau_patience: int | None = _setting(
+        None,
+        "Stop once this many attempts in a row brought no score above the "
+        "best before them; None never stops on a plateau.",
     )
 
     def __post_init__(self) -> None:

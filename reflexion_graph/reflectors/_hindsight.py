@@ -85,29 +85,21 @@ class HindsightWriter(BaseLessonWriter):
     def _lesson(
         self, task: str, failed: Attempt, messages: list[BaseMessage], content: object
     ) -> Lesson:
-        return hindsight_lesson(
-            rule_from_reply(message_text(content)),
-            task=task,
-            failed=failed,
-            prompt="\n\n".join(message_text(m.content) for m in messages),
-            model=model_id(self.model),
-        )
+        lesson = hindsight_lesson(rule_from_reply(message_text(content)), task=task, failed=failed)
+        lesson["prompt"] = "\n\n".join(message_text(m.content) for m in messages)
+        lesson["metadata"]["model"] = model_id(self.model)
+        return lesson
 
 
 def hindsight_lesson(
-    rule: str,
-    *,
-    task: str,
-    failed: Attempt,
-    prompt: str = "",
-    model: str = "",
-    source: LessonSource = "contrast",
+    rule: str, *, task: str, failed: Attempt, source: LessonSource = "contrast"
 ) -> Lesson:
     """A hindsight lesson: the rule as its text, the failed check as its evidence.
 
     ``source`` says where the rule came from: ``"contrast"`` (written from the failed and the
     passing attempt), ``"retry"`` (the rule of the in-run lesson the passing attempt saw) or
-    ``"failure"`` (an in-run lesson's rule of a run that never passed).
+    ``"failure"`` (an in-run lesson's rule of a run that never passed). Its writer's prompt
+    and model, where a model wrote it, are set by the writer.
     """
     return make_lesson(
         rule,
@@ -115,8 +107,7 @@ def hindsight_lesson(
         rule=rule,
         evidence=evidence_of(failed),
         source=source,
-        prompt=prompt,
-        metadata={"model": model},
+        metadata={"model": ""},
     )
 
 

@@ -78,13 +78,7 @@ def probe_isolation() -> Isolation:
     launcher = all(shutil.which(tool) for tool in ("prlimit", "setpriv"))
     shown, hidden = _file_view(interpreter)
     return Isolation(
-        interpreter=interpreter,
-        user=user,
-        bwrap=bwrap,
-        launcher=launcher,
-        missing=missing,
-        shown=shown,
-        hidden=hidden,
+        interpreter, user, bwrap, launcher=launcher, missing=missing, shown=shown, hidden=hidden
     )
 
 

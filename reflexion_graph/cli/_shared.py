@@ -1,4 +1,4 @@
-"""Model options shared by ``run`` and ``bench``."""
+"""What ``run`` and ``bench`` share: a sub-command with examples, and the model's options."""
 
 from __future__ import annotations
 
@@ -10,6 +10,30 @@ from langchain_openai import ChatOpenAI
 
 from reflexion_graph.models import CATALOGUE, DEFAULT_MODEL, ModelSettings, create_chat_model
 from reflexion_graph.models._settings import check_endpoint
+
+
+def add_command(commands: Any, name: str, *, help: str, description: str, epilog: str) -> Any:
+    """A sub-command's parser whose help ends with its examples, as written."""
+    return commands.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+MODEL_FLAGS = (
+    "base_url",
+    "model",
+    "api_key",
+    "embedded_model",
+    "gguf_path",
+    "temperature",
+    "max_tokens",
+    "parallel",
+)
+"""The model's flags, each stored under the name of the ``ModelSettings`` field it sets."""
 
 
 def add_model_arguments(parser: Any) -> None:
@@ -24,7 +48,10 @@ def add_model_arguments(parser: Any) -> None:
         help=f"catalogue model to serve (default {DEFAULT_MODEL}) [REFLEXION_GRAPH_EMBEDDED_MODEL]",
     )
     model.add_argument(
-        "--gguf", type=Path, help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]"
+        "--gguf",
+        type=Path,
+        dest="gguf_path",
+        help="serve this GGUF file instead [REFLEXION_GRAPH_GGUF]",
     )
     model.add_argument("--temperature", type=float, help="sampling temperature (default 0.7)")
     model.add_argument("--max-tokens", type=int, help="longest reply, in tokens (default 512)")
@@ -38,17 +65,8 @@ def add_model_arguments(parser: Any) -> None:
 
 def model_settings(args: argparse.Namespace, **overrides: Any) -> ModelSettings:
     """Settings from the flags, over the environment."""
-    return ModelSettings.from_env(
-        base_url=args.base_url,
-        model=args.model,
-        api_key=args.api_key,
-        embedded_model=args.embedded_model,
-        gguf_path=args.gguf,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        parallel=args.parallel,
-        **overrides,
-    )
+    flags = {name: getattr(args, name) for name in MODEL_FLAGS}
+    return ModelSettings.from_env(**flags, **overrides)
 
 
 def start_model(settings: ModelSettings) -> ChatOpenAI:
