@@ -30,9 +30,13 @@ def check_line(check: FailedCheck) -> str:
     return line
 
 
-def _relation(check: FailedCheck) -> str:
+def check_relation(check: FailedCheck) -> str:
     """How the check's expected value follows from the attempt's, in words; ``""`` if not."""
-    if check["kind"] not in RELATED_KINDS or not check["expected"]:
+    if check["kind"] not in RELATED_KINDS or not check["expected"] or not check["actual"]:
         return ""
-    relation = value_relation(check["expected"], check["actual"])
+    return value_relation(check["expected"], check["actual"])
+
+
+def _relation(check: FailedCheck) -> str:
+    relation = check_relation(check)
     return prompts.EVIDENCE_RELATION.format(relation=relation) if relation else ""

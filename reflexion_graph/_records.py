@@ -196,6 +196,15 @@ def is_evidence(lesson: Lesson) -> bool:
     return lesson["source"] == "evidence"
 
 
+RELATIONS_KEY = "relations"
+"""The evidence lesson's metadata key for how its expected values followed from the attempt's."""
+
+
+def relations_of(lesson: Lesson) -> list[str]:
+    """How an evidence lesson's expected values followed from its attempt's (none: ``[]``)."""
+    return [line for line in str(lesson["metadata"].get(RELATIONS_KEY, "")).split("\n") if line]
+
+
 SELF_JUDGED_SOURCES = ("self-tests",)
 """Verdict sources written by the model itself: under ``auto``, a retry is a fresh sample, with
 no lesson and not its failed attempt (measured on HumanEval with self-written tests:

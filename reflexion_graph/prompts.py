@@ -28,6 +28,9 @@ values follow conventions this task may share (a unit, a format, letter case, an
 where a check says how its expected value follows from the attempt's, do the same:
 {examples}"""
 
+ACTOR_CONVENTION_PROMPT = """On earlier, similar tasks the checks expected {relations}. Make \
+this task's function return (or its call pass) its values the same way."""
+
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:
 {reflections}
 Use these notes. Do not repeat the same mistake."""

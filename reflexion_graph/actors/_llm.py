@@ -14,7 +14,14 @@ from typing_extensions import TypedDict, Unpack
 
 from reflexion_graph import prompts
 from reflexion_graph._parsing import message_text
-from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, is_evidence
+from reflexion_graph._records import (
+    Attempt,
+    Evaluation,
+    Lesson,
+    Reflection,
+    is_evidence,
+    relations_of,
+)
 from reflexion_graph.actors._request import AttemptRequest, AttemptResult, as_result
 
 
@@ -181,7 +188,10 @@ MAX_SHOWN_EVIDENCE_CHARS = 200
 def recalled_sections(lessons: Sequence[Lesson]) -> list[str]:
     """The system prompt's parts for recalled lessons: the rules, then the evidence.
 
-    Evidence lessons are examples, not rules: they come under a heading of their own.
+    Evidence lessons are examples, not rules: they come under a heading of their own, after
+    the one convention their checks show, where they show one (how the expected values
+    followed from the attempts'): a 1.5B model follows a convention it is told, seldom one it
+    must read off another function's values.
     """
     rules = [lesson for lesson in lessons if not is_evidence(lesson)]
     evidence = [lesson for lesson in lessons if is_evidence(lesson)]
@@ -189,6 +199,9 @@ def recalled_sections(lessons: Sequence[Lesson]) -> list[str]:
     if rules:
         sections.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(rules)))
     if evidence:
+        relations = dict.fromkeys(line for lesson in evidence for line in relations_of(lesson))
+        if relations:
+            sections.append(prompts.ACTOR_CONVENTION_PROMPT.format(relations="; ".join(relations)))
         examples = "\n".join(f"- {lesson['text']}" for lesson in evidence)
         sections.append(prompts.ACTOR_EVIDENCE_PROMPT.format(examples=examples))
     return sections

@@ -11,8 +11,15 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from reflexion_graph import prompts
-from reflexion_graph._check_text import check_line
-from reflexion_graph._records import Attempt, FailedCheck, Lesson, is_self_judged, make_lesson
+from reflexion_graph._check_text import check_line, check_relation
+from reflexion_graph._records import (
+    RELATIONS_KEY,
+    Attempt,
+    FailedCheck,
+    Lesson,
+    is_self_judged,
+    make_lesson,
+)
 
 MAX_CHECKS_PER_LESSON = 3
 """How many of a run's failed checks one evidence lesson keeps (the most often failed first)."""
@@ -47,13 +54,16 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
     """The run's evidence lesson, or ``None`` when no trusted check failed.
 
     Its ``evidence`` is the check lines, one a line: identical checks of two runs merge in
-    memory (their counts add up). Its id derives from the run, so a remember step replayed
-    after a crash stores it once. Nothing has recalled it yet.
+    memory (their counts add up). Its metadata keeps how the checks' expected values followed
+    from the attempt's, where they did (``relations``, one a line), for the convention a later
+    task is told first. Its id derives from the run, so a remember step replayed after a crash
+    stores it once. Nothing has recalled it yet.
     """
     checks = distinct_checks(trusted_checks(attempts))[:MAX_CHECKS_PER_LESSON]
     if not checks:
         return None
     lines = [check_line(check) for check in checks]
+    relations = dict.fromkeys(filter(None, map(check_relation, checks)))
     evidence = "\n".join(lines)
     run = "\0".join([task, evidence, *(attempt["answer"] for attempt in attempts)])
     return {
@@ -62,6 +72,7 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
             task=task,
             evidence=evidence,
             source="evidence",
+            metadata={RELATIONS_KEY: "\n".join(relations)} if relations else None,
         ),
         "id": hashlib.sha256(run.encode()).hexdigest()[:32],
     }
