@@ -35,7 +35,13 @@ from typing_extensions import TypedDict
 from reflexion_graph import prompts
 from reflexion_graph._parsing import last_human_text, message_text
 from reflexion_graph._records import Attempt, Evaluation, Lesson, Reflection, make_evaluation
-from reflexion_graph._usage import TokenUsage, add_usage, empty_usage, metered
+from reflexion_graph._usage import (
+    TokenUsage,
+    add_usage,
+    empty_usage,
+    metered,
+    reported_usage,
+)
 from reflexion_graph.actors._llm import LLMActor, recalled_sections, retry_prompt
 from reflexion_graph.actors._tools import tool_steps
 from reflexion_graph.errors import ConfigurationError
@@ -232,16 +238,15 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         return self.before_agent(state, runtime)
 
     # wrap_model_call: recall on the run's first call; the lessons in the system prompt
-    # (fixed within a run); every call metered.
+    # (fixed within a run); the usage each reply reports.
     def wrap_model_call(
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
     ) -> ExtendedModelResponse[Any]:
         """Call the model with the recalled lessons in its system prompt."""
         earlier = run_state(request).get("reflexion_recalled")
         recalled = earlier if earlier is not None else recall(*self._recall_query(request))
-        with metered() as meter:
-            response = handler(with_lessons(request, recalled))
-        return self._called(request, response, recalled if earlier is None else None, meter.usage)
+        response = handler(with_lessons(request, recalled))
+        return self._called(request, response, recalled if earlier is None else None)
 
     async def awrap_model_call(
         self,
@@ -251,9 +256,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         """Async twin of :meth:`wrap_model_call`."""
         earlier = run_state(request).get("reflexion_recalled")
         recalled = earlier if earlier is not None else await arecall(*self._recall_query(request))
-        with metered() as meter:
-            response = await handler(with_lessons(request, recalled))
-        return self._called(request, response, recalled if earlier is None else None, meter.usage)
+        response = await handler(with_lessons(request, recalled))
+        return self._called(request, response, recalled if earlier is None else None)
 
     # after_agent: judge; retry with a critique, or stop and remember. Never jump to "end":
     # from the after_agent node it resolves to that node itself and loops.
@@ -317,14 +321,13 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         request: ModelRequest[Any],
         response: ModelResponse[Any],
         first_recall: list[Lesson] | None,
-        usage: TokenUsage,
     ) -> ExtendedModelResponse[Any]:
-        """The model's response, with what the run keeps of the call.
+        """The model's response, with what the run keeps of the call (its reported usage).
 
         ``first_recall``: what the run's first call recalled (``None`` on later calls).
         """
         update: dict[str, Any] = {
-            "reflexion_usage": usage,
+            "reflexion_usage": reported_usage(response.result),
             "reflexion_model": request.model,
         }
         if first_recall is not None:

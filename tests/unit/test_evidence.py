@@ -15,6 +15,8 @@ from reflexion_graph import (
     make_lesson,
 )
 from reflexion_graph._check_text import check_line
+from reflexion_graph._records import RELATIONS_KEY, relations_of
+from reflexion_graph.actors._llm import recalled_sections
 from reflexion_graph.evaluators import (
     AllOf,
     CodeTestEvaluator,
@@ -172,6 +174,24 @@ def test_a_runs_identical_checks_merge_the_most_often_failed_first():
     )
 
 
+def test_an_evidence_lesson_keeps_each_relation_its_checks_show_once():
+    cents = [
+        make_check("value", f"total([{n}])", expected=str(n * 100), actual=f"{n}.0") for n in (1, 2)
+    ]
+    unrelated = make_check("value", "name()", expected="'a'", actual="'b'")
+    lesson = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=[*cents, unrelated]))])
+    assert relations_of(lesson) == ["the attempt's value times 100, as an int"]
+    plain = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=[unrelated]))])
+    assert relations_of(plain) == [] and RELATIONS_KEY not in plain["metadata"]
+
+
+def test_evidence_without_relations_is_shown_without_a_convention():
+    shown = recalled_sections(
+        [make_lesson("seen on an earlier task: x", task="t", source="evidence")]
+    )
+    assert len(shown) == 1 and "the checks expected" not in shown[0]
+
+
 def test_no_evidence_without_a_trusted_failed_check():
     own_test = make_evaluation(False, source="self-tests", checks=[make_check("condition", "x")])
     assert evidence_lesson("t", [attempt(1, own_test)]) is None
@@ -235,8 +255,10 @@ def test_a_sibling_task_sees_the_evidence_as_examples_and_credits_it():
         {"task": "sum of the fees"}, context=ReflexionContext(remember="evidence")
     )
     system = actor.prompt_text(0)
+    convention = "the checks expected the attempt's value times 100, as an int."
+    assert convention in system
     assert "Checks that attempts at earlier, similar tasks failed" in system
-    assert "`total([1.5])` had to return `150`" in system
+    assert system.index(convention) < system.index("`total([1.5])` had to return `150`")
     assert [lesson["id"] for lesson in result["recalled"]] == [earlier["id"]]
     assert memory.usage == [([earlier["id"]], True, "global")]
 
