@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from reflexion_graph import prompts
 from reflexion_graph._records import FailedCheck
-from reflexion_graph._value_relation import value_relation
+from reflexion_graph._value_relation import as_instruction, value_relation
 
 RELATED_KINDS = ("value", "argument")
 """The checks whose expected value may follow from the attempt's (an answer check's expected
@@ -35,6 +35,16 @@ def check_relation(check: FailedCheck) -> str:
     if check["kind"] not in RELATED_KINDS or not check["expected"] or not check["actual"]:
         return ""
     return value_relation(check["expected"], check["actual"])
+
+
+_TOLD_AS = {"value": ("Return", "result"), "argument": ("Pass", "value")}
+"""How a relation of each related kind is told as what to do."""
+
+
+def check_convention(check: FailedCheck) -> str:
+    """The check's relation told as what to do ("Return the result times 100, as an int")."""
+    relation = check_relation(check)
+    return as_instruction(relation, *_TOLD_AS[check["kind"]]) if relation else ""
 
 
 def _relation(check: FailedCheck) -> str:

@@ -196,13 +196,13 @@ def is_evidence(lesson: Lesson) -> bool:
     return lesson["source"] == "evidence"
 
 
-RELATIONS_KEY = "relations"
-"""The evidence lesson's metadata key for how its expected values followed from the attempt's."""
+CONVENTIONS_KEY = "conventions"
+"""The evidence lesson's metadata key for what its checks' relations say to do."""
 
 
-def relations_of(lesson: Lesson) -> list[str]:
-    """How an evidence lesson's expected values followed from its attempt's (none: ``[]``)."""
-    return [line for line in str(lesson["metadata"].get(RELATIONS_KEY, "")).split("\n") if line]
+def conventions_of(lesson: Lesson) -> list[str]:
+    """What an evidence lesson's checks say to do, one instruction each (none: ``[]``)."""
+    return [line for line in str(lesson["metadata"].get(CONVENTIONS_KEY, "")).split("\n") if line]
 
 
 SELF_JUDGED_SOURCES = ("self-tests",)

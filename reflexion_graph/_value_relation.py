@@ -33,6 +33,22 @@ def value_relation(expected: str, actual: str) -> str:
     return ""
 
 
+_SUBJECTS = (("the attempt's value", "the {noun}"), ("the attempt's items", "the items"))
+
+
+def as_instruction(relation: str, verb: str, noun: str) -> str:
+    """A relation told as what to do: ``Return the result times 100, as an int``.
+
+    ``verb`` and ``noun`` say what the value was: ``("Return", "result")`` for a function's
+    result, ``("Pass", "value")`` for a call's argument. A type relation keeps its words
+    (``Return an `int`, not a `str```).
+    """
+    for subject, told in _SUBJECTS:
+        if relation.startswith(subject):
+            return f"{verb} {told.format(noun=noun)}{relation[len(subject) :]}"
+    return f"{verb} {relation}"
+
+
 def _literal(text: str) -> Any:
     try:
         return ast.literal_eval(text)

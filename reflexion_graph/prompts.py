@@ -28,9 +28,6 @@ values follow conventions this task may share (a unit, a format, letter case, an
 where a check says how its expected value follows from the attempt's, do the same:
 {examples}"""
 
-ACTOR_CONVENTION_PROMPT = """On earlier, similar tasks the checks expected {relations}. Make \
-this task's function return (or its call pass) its values the same way."""
-
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:
 {reflections}
 Use these notes. Do not repeat the same mistake."""
@@ -166,6 +163,9 @@ EVIDENCE_LEFT_OUT = "`{check}` had to be left out"
 EVIDENCE_ACTUAL = ", not `{actual}`"
 EVIDENCE_ERROR = ", not raise `{error}`"
 """What the attempt gave instead: a value, or an error."""
+
+CHECKED_CONVENTION = "- {convention} (as the checks of earlier, similar tasks expected)."
+"""What an evidence lesson's check says to do, listed with the recalled rules."""
 
 EVIDENCE_RELATION = " ({relation})"
 """How the expected value follows from the attempt's, where it does in one plain way."""

@@ -19,8 +19,8 @@ from reflexion_graph._records import (
     Evaluation,
     Lesson,
     Reflection,
+    conventions_of,
     is_evidence,
-    relations_of,
 )
 from reflexion_graph.actors._request import AttemptRequest, AttemptResult, as_result
 
@@ -188,20 +188,20 @@ MAX_SHOWN_EVIDENCE_CHARS = 200
 def recalled_sections(lessons: Sequence[Lesson]) -> list[str]:
     """The system prompt's parts for recalled lessons: the rules, then the evidence.
 
-    Evidence lessons are examples, not rules: they come under a heading of their own, after
-    the one convention their checks show, where they show one (how the expected values
-    followed from the attempts'): a 1.5B model follows a convention it is told, seldom one it
-    must read off another function's values.
+    Evidence lessons are examples, not rules: they come under a heading of their own. What
+    their checks' relations say to do is listed with the rules ("Return the result times 100,
+    as an int"): a 1.5B model follows a convention it is told as a rule, seldom one it must
+    read off another function's values.
     """
     rules = [lesson for lesson in lessons if not is_evidence(lesson)]
     evidence = [lesson for lesson in lessons if is_evidence(lesson)]
+    conventions = dict.fromkeys(line for lesson in evidence for line in conventions_of(lesson))
     sections = []
-    if rules:
-        sections.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=lesson_list(rules)))
+    if rules or conventions:
+        told = [prompts.CHECKED_CONVENTION.format(convention=line) for line in conventions]
+        listed = "\n".join(filter(None, [lesson_list(rules), *told]))
+        sections.append(prompts.ACTOR_LESSONS_PROMPT.format(lessons=listed))
     if evidence:
-        relations = dict.fromkeys(line for lesson in evidence for line in relations_of(lesson))
-        if relations:
-            sections.append(prompts.ACTOR_CONVENTION_PROMPT.format(relations="; ".join(relations)))
         examples = "\n".join(f"- {lesson['text']}" for lesson in evidence)
         sections.append(prompts.ACTOR_EVIDENCE_PROMPT.format(examples=examples))
     return sections

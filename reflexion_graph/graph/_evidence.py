@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from reflexion_graph import prompts
-from reflexion_graph._check_text import check_line, check_relation
+from reflexion_graph._check_text import check_convention, check_line
 from reflexion_graph._records import (
-    RELATIONS_KEY,
+    CONVENTIONS_KEY,
     Attempt,
     FailedCheck,
     Lesson,
@@ -54,16 +54,16 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
     """The run's evidence lesson, or ``None`` when no trusted check failed.
 
     Its ``evidence`` is the check lines, one a line: identical checks of two runs merge in
-    memory (their counts add up). Its metadata keeps how the checks' expected values followed
-    from the attempt's, where they did (``relations``, one a line), for the convention a later
-    task is told first. Its id derives from the run, so a remember step replayed after a crash
+    memory (their counts add up). Its metadata keeps, one a line, what the checks' relations
+    say to do (``conventions``: "Return the result times 100, as an int"), which a later task
+    is told as rules. Its id derives from the run, so a remember step replayed after a crash
     stores it once. Nothing has recalled it yet.
     """
     checks = distinct_checks(trusted_checks(attempts))[:MAX_CHECKS_PER_LESSON]
     if not checks:
         return None
     lines = [check_line(check) for check in checks]
-    relations = dict.fromkeys(filter(None, map(check_relation, checks)))
+    conventions = dict.fromkeys(filter(None, map(check_convention, checks)))
     evidence = "\n".join(lines)
     run = "\0".join([task, evidence, *(attempt["answer"] for attempt in attempts)])
     return {
@@ -72,7 +72,7 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
             task=task,
             evidence=evidence,
             source="evidence",
-            metadata={RELATIONS_KEY: "\n".join(relations)} if relations else None,
+            metadata={CONVENTIONS_KEY: "\n".join(conventions)} if conventions else None,
         ),
         "id": hashlib.sha256(run.encode()).hexdigest()[:32],
     }

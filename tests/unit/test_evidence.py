@@ -15,7 +15,7 @@ from reflexion_graph import (
     make_lesson,
 )
 from reflexion_graph._check_text import check_line
-from reflexion_graph._records import RELATIONS_KEY, relations_of
+from reflexion_graph._records import CONVENTIONS_KEY, conventions_of
 from reflexion_graph.actors._llm import recalled_sections
 from reflexion_graph.evaluators import (
     AllOf,
@@ -174,22 +174,41 @@ def test_a_runs_identical_checks_merge_the_most_often_failed_first():
     )
 
 
-def test_an_evidence_lesson_keeps_each_relation_its_checks_show_once():
+def test_an_evidence_lesson_keeps_what_each_relation_says_to_do_once():
     cents = [
         make_check("value", f"total([{n}])", expected=str(n * 100), actual=f"{n}.0") for n in (1, 2)
     ]
+    tenths = make_check("argument", "heat(target=...)", expected="215", actual="21.5")
     unrelated = make_check("value", "name()", expected="'a'", actual="'b'")
-    lesson = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=[*cents, unrelated]))])
-    assert relations_of(lesson) == ["the attempt's value times 100, as an int"]
+    checks = [*cents, tenths, unrelated]
+    lesson = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=checks))])
+    assert conventions_of(lesson) == [
+        "Return the result times 100, as an int",
+        "Pass the value times 10, as an int",
+    ]
     plain = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=[unrelated]))])
-    assert relations_of(plain) == [] and RELATIONS_KEY not in plain["metadata"]
+    assert conventions_of(plain) == [] and CONVENTIONS_KEY not in plain["metadata"]
+
+
+def test_a_recalled_convention_is_listed_with_the_rules_and_its_checks_as_examples():
+    evidence = {
+        **make_lesson("seen on an earlier task: `f(1)` had to return `100`", task="a"),
+        "source": "evidence",
+        "metadata": {CONVENTIONS_KEY: "Return the result times 100, as an int"},
+    }
+    rule = make_lesson("Dates are DD.MM.YYYY.", task="b", rule="Dates are DD.MM.YYYY.")
+    rules, examples = recalled_sections([evidence, rule])
+    assert rules.index("- Dates are DD.MM.YYYY.") < rules.index(
+        "- Return the result times 100, as an int (as the checks of earlier, similar tasks"
+    )
+    assert "`f(1)` had to return `100`" in examples and "times 100" not in examples
 
 
 def test_evidence_without_relations_is_shown_without_a_convention():
     shown = recalled_sections(
         [make_lesson("seen on an earlier task: x", task="t", source="evidence")]
     )
-    assert len(shown) == 1 and "the checks expected" not in shown[0]
+    assert len(shown) == 1 and "as the checks of earlier" not in shown[0]
 
 
 def test_no_evidence_without_a_trusted_failed_check():
@@ -255,7 +274,7 @@ def test_a_sibling_task_sees_the_evidence_as_examples_and_credits_it():
         {"task": "sum of the fees"}, context=ReflexionContext(remember="evidence")
     )
     system = actor.prompt_text(0)
-    convention = "the checks expected the attempt's value times 100, as an int."
+    convention = "- Return the result times 100, as an int (as the checks of earlier"
     assert convention in system
     assert "Checks that attempts at earlier, similar tasks failed" in system
     assert system.index(convention) < system.index("`total([1.5])` had to return `150`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reflexion_graph._value_relation import value_relation
+from reflexion_graph._value_relation import as_instruction, value_relation
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,18 @@ def test_a_plain_relation_is_named(expected, actual, relation):
 )
 def test_values_with_no_plain_relation_have_none(expected, actual):
     assert value_relation(expected, actual) == ""
+
+
+@pytest.mark.parametrize(
+    ("relation", "verb", "noun", "told"),
+    [
+        ("the attempt's value times 100, as an int", "Return", "result",
+         "Return the result times 100, as an int"),
+        ("the attempt's value times 10", "Pass", "value", "Pass the value times 10"),
+        ("the attempt's items, sorted as a list", "Return", "result",
+         "Return the items, sorted as a list"),
+        ("a `str`, not a `bool`", "Return", "result", "Return a `str`, not a `bool`"),
+    ],
+)  # fmt: skip
+def test_a_relation_is_told_as_what_to_do(relation, verb, noun, told):
+    assert as_instruction(relation, verb, noun) == told
