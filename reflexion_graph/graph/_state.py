@@ -137,9 +137,10 @@ class ReflexionContext:
     remember: RememberPolicy = _setting(
         "evidence_and_hindsight",
         "What long-term memory keeps: 'evidence_and_hindsight' (the "
-        "default: the run's failed checks as recorded, each saying how its expected value "
-        "follows from the attempt's where it does, and the verified hindsight rule; on the "
-        "report families 33 % of the oracle lesson's gain, against 7 % for 'hindsight'), "
+        "default: the run's failed checks as recorded, with what their values show told as "
+        "rules ('Return the result times 100, as an int'), and the verified hindsight rule; "
+        "on two report seeds of the task families 54 % of the oracle lesson's gain, against "
+        "12 % for 'hindsight'), "
         "'hindsight' (once a failed task has "
         "passed, one rule from the contrast of the failed and the passing attempt, kept "
         "if its replay passes), 'every_failure' (each lesson as written after a failure), "
