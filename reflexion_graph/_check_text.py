@@ -10,9 +10,10 @@ from reflexion_graph import prompts
 from reflexion_graph._records import FailedCheck
 from reflexion_graph._value_relation import as_instruction, value_relation
 
-RELATED_KINDS = ("value", "argument")
-"""The checks whose expected value may follow from the attempt's (an answer check's expected
-value is the task's own target, so a relation to it would mislead a sibling task)."""
+RELATED_KINDS = {"value": ("Return", "result"), "argument": ("Pass", "value")}
+"""The checks whose expected value may follow from the attempt's, with how a relation of each
+is told as what to do (an answer check's expected value is the task's own target, so a
+relation to it would mislead a sibling task)."""
 
 
 def check_line(check: FailedCheck) -> str:
@@ -30,23 +31,19 @@ def check_line(check: FailedCheck) -> str:
     return line
 
 
-def check_relation(check: FailedCheck) -> str:
+def _check_relation(check: FailedCheck) -> str:
     """How the check's expected value follows from the attempt's, in words; ``""`` if not."""
     if check["kind"] not in RELATED_KINDS or not check["expected"] or not check["actual"]:
         return ""
     return value_relation(check["expected"], check["actual"])
 
 
-_TOLD_AS = {"value": ("Return", "result"), "argument": ("Pass", "value")}
-"""How a relation of each related kind is told as what to do."""
-
-
 def check_convention(check: FailedCheck) -> str:
     """The check's relation told as what to do ("Return the result times 100, as an int")."""
-    relation = check_relation(check)
-    return as_instruction(relation, *_TOLD_AS[check["kind"]]) if relation else ""
+    relation = _check_relation(check)
+    return as_instruction(relation, *RELATED_KINDS[check["kind"]]) if relation else ""
 
 
 def _relation(check: FailedCheck) -> str:
-    relation = check_relation(check)
+    relation = _check_relation(check)
     return prompts.EVIDENCE_RELATION.format(relation=relation) if relation else ""
