@@ -20,7 +20,6 @@ from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.actors._request import AttemptRequest, as_result
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
-from reflexion_graph.graph._fresh_answer import fresh_request, repeats_failed
 from reflexion_graph.graph._run_policy import (
     arecall,
     recall,
@@ -71,22 +70,17 @@ class ReflexionNodes:
         found = await arecall(self.memory, task, self.actor.steps, context_of(runtime))
         return _fresh_run(task, found)
 
-    # actor: one attempt with the recalled lessons and the run's retry context; an answer that
-    # repeats a failed one is asked for once more, as a fresh sample.
+    # actor: one attempt with the recalled lessons and the run's retry context.
     def act(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         request = attempt_request(state, context_of(runtime))
         with metered() as meter:
             made = as_result(self.actor.attempt(request))
-            if repeats_failed(made.answer, state.get("attempts") or []):
-                made = as_result(self.actor.attempt(fresh_request(request)))
         return {"answer": made.answer, "steps": list(made.steps), "usage": meter.usage}
 
     async def aact(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         request = attempt_request(state, context_of(runtime))
         with metered() as meter:
             made = as_result(await self.actor.aattempt(request))
-            if repeats_failed(made.answer, state.get("attempts") or []):
-                made = as_result(await self.actor.aattempt(fresh_request(request)))
         return {"answer": made.answer, "steps": list(made.steps), "usage": meter.usage}
 
     # evaluate: judge the attempt, record it, and decide whether the run stops.

@@ -11,7 +11,6 @@ from reflexion_graph import (
     LLMReflector,
     ReflexionContext,
     create_reflexion_agent,
-    make_evaluation,
     make_lesson,
 )
 from tests.fakes import RecordingMemory, ScriptedChatModel
@@ -42,13 +41,13 @@ def run(actor, reflector_replies, context=None, memory=None):
 
 def test_each_attempt_gets_its_number_the_recalled_lessons_and_the_retry_context():
     recalled = make_lesson(RULE, task="an earlier task", evidence="total([1.5]) gave 1.5")
-    actor = Recording(["wrong 1", "wrong 2", "right", "right"])  # the last one: the replay
+    actor = Recording(["wrong", "wrong", "right", "right"])  # the last one: the replay
     run(actor, ["lesson 1", "lesson 2", RULE], memory=RecordingMemory([recalled]))
 
     first, second, third, replay = actor.requests
     assert [r.number for r in (first, second, third)] == [1, 2, 3]
     assert first.lessons == [recalled] and first.last_attempt is None and first.reflections == []
-    assert second.last_attempt["answer"] == "wrong 1"
+    assert second.last_attempt["answer"] == "wrong"
     assert [r["text"] for r in third.reflections] == ["lesson 1", "lesson 2"]
     assert (replay.number, list(replay.reflections), replay.last_attempt) == (1, [], None)
     [shown] = replay.lessons  # the rule alone: not the check it was learnt from
@@ -106,50 +105,3 @@ def test_an_actor_that_implements_nothing_cannot_be_made():
 
     with pytest.raises(TypeError, match="abstract"):
         Empty()
-
-
-def test_a_retry_that_copies_the_failed_answer_is_asked_once_more_as_a_fresh_sample():
-    failed = "```python\nwrong\n```"
-    copy = "```python\n\nwrong\n```\nNow it is right."  # the same code, a blank line aside
-    actor = Recording([failed, copy, "right"])
-    result = run(actor, ["lesson 1"])
-
-    _, copied, fresh = actor.requests
-    assert copied.last_attempt["answer"] == failed
-    assert fresh.last_attempt is None and [r["text"] for r in fresh.reflections] == ["lesson 1"]
-    assert [a["answer"] for a in result["attempts"]] == [failed, "right"]
-
-
-def test_a_fresh_sample_without_lessons_sees_the_verdict_as_a_note():
-    actor = Recording(["wrong", "wrong", "right"])
-    graph = create_reflexion_agent(
-        evaluator=lambda _, answer: make_evaluation(answer == "right", feedback="expected right"),
-        actor=actor,
-        reflector=LLMReflector(ScriptedChatModel(replies=[])),
-    )
-    graph.invoke({"task": "t"}, context=ReflexionContext(retry_context="last_attempt"))
-
-    fresh = actor.requests[2]
-    assert fresh.last_attempt is None
-    assert [r["text"] for r in fresh.reflections] == ["The previous attempt failed: expected right"]
-
-
-def test_a_copy_asked_for_again_is_kept_when_it_repeats_once_more():
-    actor = Recording(["wrong", "wrong", "wrong", "right"])
-    result = run(actor, ["lesson 1", "lesson 2"], ReflexionContext(max_attempts=2))
-
-    assert len(actor.requests) == 3  # one fresh sample per attempt, no more
-    assert [a["answer"] for a in result["attempts"]] == ["wrong", "wrong"]
-
-
-def test_the_async_actor_node_asks_for_a_fresh_sample_too():
-    actor = Recording(["wrong", "wrong", "right"])
-    graph = create_reflexion_agent(
-        evaluator=lambda task, answer: answer == "right",
-        actor=actor,
-        reflector=LLMReflector(ScriptedChatModel(replies=["lesson 1"])),
-    )
-    result = asyncio.run(graph.ainvoke({"task": "t"}))
-
-    assert actor.requests[2].last_attempt is None
-    assert [a["answer"] for a in result["attempts"]] == ["wrong", "right"]

@@ -24,14 +24,10 @@ from tests.fakes import ScriptedChatModel
 
 
 class CyclingModel(ScriptedChatModel):
-    """Answers from a fixed cycle, forever (the bench makes many calls).
-
-    Each reply ends with its call's number, so no retry copies an earlier answer (the graph
-    would ask for a fresh sample).
-    """
+    """Answers from a fixed cycle, forever (the bench makes many calls)."""
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        self.replies.append(f"{self.replies[len(self.prompts) % 2]}\n# {len(self.prompts)}")
+        self.replies.append(self.replies[len(self.prompts) % 2])
         return super()._generate(messages, stop, run_manager, **kwargs)
 
 

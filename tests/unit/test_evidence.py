@@ -240,7 +240,7 @@ def graph_with(actor_replies, reflector_replies, memory):
 
 def test_evidence_is_stored_for_a_run_that_never_passed_with_no_model_call():
     memory = RecordingMemory()
-    graph, _, _ = graph_with(["wrong", "wrong again"], ["lesson"], memory)
+    graph, _, _ = graph_with(["wrong", "wrong"], ["lesson"], memory)
     result = graph.invoke(
         {"task": "total of the prices"},
         context=ReflexionContext(max_attempts=2, remember="evidence"),

@@ -59,14 +59,12 @@ def test_tasks_are_interleaved_and_only_later_tasks_carry_the_oracle_lesson():
 
 
 class PromptRecorder(ScriptedChatModel):
-    """Answers with wrong code (new each time), or the same lesson; keeps every prompt."""
+    """Always answers with the same wrong code, then the same lesson; keeps every prompt."""
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         text = "\n".join(str(m.content) for m in messages)
         self.replies.append(
-            "Mistake: wrong. Fix: check."
-            if "Write the lesson" in text
-            else f"```python\nx = {len(self.replies)}\n```"
+            "Mistake: wrong. Fix: check." if "Write the lesson" in text else "```python\nx = 1\n```"
         )
         return super()._generate(messages, stop, run_manager, **kwargs)
 
