@@ -104,20 +104,20 @@ def _offset(want: Any, got: Any) -> str:
 
 def _case(want: Any, got: Any) -> str:
     for name, change in (("lower", str.lower), ("upper", str.upper)):
-        if want == _each_text(got, change):
+        if want == each_text(got, change):
             where = "" if isinstance(got, str) else " with every string"
             return f"the attempt's value{where} in {name} case"
     return ""
 
 
-def _each_text(value: Any, change: Callable[[str], str]) -> Any:
+def each_text(value: Any, change: Callable[[str], str]) -> Any:
     """``value`` with ``change`` applied to every string in it (dict keys too)."""
     if isinstance(value, str):
         return change(value)
     if isinstance(value, (list, tuple)):
-        return type(value)(_each_text(item, change) for item in value)
+        return type(value)(each_text(item, change) for item in value)
     if isinstance(value, dict):
-        return {_each_text(k, change): _each_text(v, change) for k, v in value.items()}
+        return {each_text(k, change): each_text(v, change) for k, v in value.items()}
     return value
 
 

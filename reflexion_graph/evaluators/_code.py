@@ -6,6 +6,7 @@ from reflexion_graph._records import Evaluation, as_failed_check, make_evaluatio
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
+from reflexion_graph.evaluators._input_probes import parameters_of, probe_note, probes_of
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
 from reflexion_graph.evaluators._verdict_channel import (
     TestOutcome,
@@ -16,6 +17,7 @@ from reflexion_graph.sandbox import Sandbox, SandboxLimits, default_sandbox
 
 _MAX_FEEDBACK_LINES = 5
 _MAX_NAMED_TESTS = 3
+_MAX_PROBED_TESTS = 3
 
 
 class CodeTestEvaluator(BaseEvaluator):
@@ -34,6 +36,10 @@ class CodeTestEvaluator(BaseEvaluator):
     names each failing test with expected vs. actual values. ``preamble`` (e.g. a HumanEval
     prompt: its imports and helpers) runs first on both sides; the tests use its helpers, not
     the answer's. ``sandbox`` is where the code runs (default: the one evaluators share).
+    With ``probe=True`` (the default), a failed ``assert f(<literals>) == <literal>`` is tried
+    once more with its arguments changed in one plain way (text lowercased, a date's first two
+    fields swapped); where the answer then returns the expected value, the feedback says so
+    (``_input_probes``). Probes never change the verdict.
     """
 
     def __init__(
@@ -45,6 +51,7 @@ class CodeTestEvaluator(BaseEvaluator):
         limits: SandboxLimits | None = None,
         strict: bool = False,
         sandbox: Sandbox | None = None,
+        probe: bool = True,
     ) -> None:
         if not tests.strip():
             raise ConfigurationError("CodeTestEvaluator needs non-empty 'tests'")
@@ -54,6 +61,7 @@ class CodeTestEvaluator(BaseEvaluator):
         self.limits = limits or SandboxLimits()
         self.strict = strict
         self.sandbox = sandbox or default_sandbox()
+        self.probe = probe
         self.plan = plan_tests(tests, entry_point, preamble)
         used = names_used([*self.plan.setup, *self.plan.tests]) - self.plan.defined
         self.used = frozenset(used | ({entry_point} if entry_point else set()))
@@ -99,7 +107,46 @@ class CodeTestEvaluator(BaseEvaluator):
         needs = dict(split.needs_objects)
         needs.update({i: r.detail for i, r in results.items() if r.status == "needs_objects"})
         results.update(self._objects_tests(code, needs))
-        return self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
+        failed = [i for i in trusted if results[i].status == "failed"]
+        notes = self._probe_notes(code, split.stubs, failed) if self.probe else []
+        verdict = self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
+        if not notes:
+            return verdict
+        return {**verdict, "feedback": "\n".join([verdict["feedback"], *notes])}
+
+    def _probe_notes(self, code: str, stubs: list[str], failed: list[int]) -> list[str]:
+        """What the probes of the first failed tests found, one note per change.
+
+        Per test, the passing probe that changed the fewest arguments says the most.
+        """
+        tests = [self.plan.tests[index] for index in failed[:_MAX_PROBED_TESTS]]
+        probed = [probes_of(test, parameters_of(code, test)) for test in tests]
+        probes = [probe for found in probed for probe in found]
+        if not probes:
+            return []
+        run = run_tests_across(
+            preamble=self.preamble,
+            code=code,
+            entry_point=self.entry_point,
+            setup=[],
+            tests=[probe.test for probe in probes],
+            stubs=stubs,
+            limits=self.limits,
+            sandbox=self.sandbox,
+        )
+        passed = {
+            probe.test
+            for probe, o in zip(probes, run.results, strict=False)
+            if o.status == "passed"
+        }
+        notes: dict[str, str] = {}
+        for found in probed:
+            best = min(
+                (p for p in found if p.test in passed), key=lambda p: p.changed, default=None
+            )
+            if best is not None:
+                notes.setdefault(best.change, probe_note(best))
+        return list(notes.values())
 
     def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestOutcome]:
         """The tests that need the answer's objects: failed when strict, else run in its process."""

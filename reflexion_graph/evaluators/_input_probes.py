@@ -1,0 +1,189 @@
+"""Probes of a failed check: the same call with its arguments changed in one plain way.
+
+A 1.5B model shown ``assert has_tag(['Python'], 'python') is True (expected True, got False)``
+seldom reads the convention off it. Calling the failed answer once more, with the check's text
+arguments lowercased (or a date's first two fields swapped), and finding that it then returns
+the expected value, states the convention as a fact about the answer: "the answer is right once
+its text arguments are lowercased". The probes run through the same verdict channel as the
+tests (the answer's code in the sandbox, the comparison in the trusted process), and only add
+to the feedback: the verdict is the tests'.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reflexion_graph._value_relation import each_text
+
+FIELD_SEPARATORS = ("/", "-", ".")
+"""The separators whose fields a probe swaps (the first present in a text is used)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A check's call with changed arguments, as an assert, and what the change was."""
+
+    test: str
+    """The assert: the changed call compared to the check's own expected value."""
+    call: str
+    """The changed call, as shown in the note."""
+    change: str
+    """What was changed, completing "the answer is right with ..."."""
+    convention: str
+    """What the checks therefore expect, completing "so the checks ..."."""
+    expected: str
+    """The check's expected value, as its text writes it."""
+    changed: int
+    """How many arguments the change touched: the fewest says the most."""
+
+
+def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
+    """The probes of one test: ``assert f(<literals>) == <literal>`` (or ``is``), else none.
+
+    Each change is tried on each argument alone, then on all at once; ``parameters`` (the
+    answer's own names for them) name the argument in the note.
+    """
+    parsed = _parse_check(test)
+    if parsed is None:
+        return []
+    call, compare = parsed
+    args = [ast.literal_eval(arg) for arg in call.args]
+    kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
+    names = [*parameters[: len(args)], *kwargs]
+    values = [*args, *kwargs.values()]
+    expected = ast.unparse(compare.comparators[0])
+    probes: dict[str, Probe] = {}
+    for change, convention, transform in _CHANGES:
+        for chosen in [*([i] for i in range(len(values))), list(range(len(values)))]:
+            changed = [transform(v) if i in chosen else v for i, v in enumerate(values)]
+            if changed == values or (len(chosen) > 1 and len(values) == 1):
+                continue
+            changed_call = _call_text(
+                call.func,
+                changed[: len(args)],
+                dict(zip(kwargs, changed[len(args) :], strict=True)),
+            )
+            node = ast.parse(changed_call, mode="eval").body
+            changed_test = ast.unparse(
+                ast.Assert(ast.Compare(node, compare.ops, compare.comparators))
+            )
+            what = _argument_words(chosen, names, len(values))
+            inside = any(not isinstance(values[i], str) for i in chosen)
+            probes.setdefault(
+                changed_test,
+                Probe(
+                    changed_test,
+                    changed_call,
+                    change.format(what=what, inside=" (every text in it)" if inside else ""),
+                    convention,
+                    expected,
+                    len(chosen),
+                ),
+            )
+    return list(probes.values())
+
+
+def _argument_words(chosen: list[int], names: Sequence[str], count: int) -> str:
+    """```tags```, ``its second argument`` or ``its text arguments``: the changed ones."""
+    if len(chosen) == 1 and chosen[0] < len(names):
+        return f"`{names[chosen[0]]}`"
+    if count == 1:
+        return "its text argument"
+    if len(chosen) > 1:
+        return "its text arguments"
+    index = chosen[0]
+    return f"its {_ORDINALS[index] if index < len(_ORDINALS) else f'number {index + 1}'} argument"
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def probe_note(probe: Probe) -> str:
+    """The feedback line of a probe that passed."""
+    return (
+        f"Probe: `{probe.call}` returns the expected `{probe.expected}`: the answer is right "
+        f"with {probe.change}, so the checks {probe.convention}."
+    )
+
+
+def _parse_check(test: str) -> tuple[ast.Call, ast.Compare] | None:
+    """The call and comparison of ``assert name(<literals>) ==/is <literal>``."""
+    try:
+        node = ast.parse(test).body[0]
+    except (SyntaxError, ValueError, IndexError):
+        return None
+    if not isinstance(node, ast.Assert) or not isinstance(node.test, ast.Compare):
+        return None
+    compare = node.test
+    if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq | ast.Is):
+        return None
+    call = compare.left
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return None
+    if not all(_is_literal(n) for n in [*call.args, *(k.value for k in call.keywords)]):
+        return None
+    if not _is_literal(compare.comparators[0]) or any(k.arg is None for k in call.keywords):
+        return None
+    return call, compare
+
+
+def _is_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.Starred):
+        return False
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _call_text(func: ast.expr, args: list[Any], kwargs: dict[str, Any]) -> str:
+    parts = [repr(value) for value in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"{ast.unparse(func)}({', '.join(parts)})"
+
+
+def _lowercased(value: Any) -> Any:
+    return each_text(value, str.lower)
+
+
+def _fields_swapped(value: Any) -> Any:
+    """A text's first two fields swapped (``'03/04/2026'`` -> ``'04/03/2026'``); else as is."""
+    if not isinstance(value, str):
+        return value
+    for separator in FIELD_SEPARATORS:
+        fields = value.split(separator)
+        if len(fields) >= 3 and all(f.strip() for f in fields):
+            return separator.join([fields[1], fields[0], *fields[2:]])
+    return value
+
+
+_CHANGES: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("{what} lowercased{inside}", "ignore letter case", _lowercased),
+    (
+        "the first two fields of {what} swapped",
+        "read those two fields the other way round",
+        _fields_swapped,
+    ),
+)
+"""Each change: what it does (completing "the answer is right with ...", ``{what}``: the
+arguments changed, ``{inside}``: a note that the texts inside a list changed too), what a
+passing probe says the checks expect, the change."""
+
+
+def parameters_of(code: str, test: str) -> list[str]:
+    """The positional parameter names of the function ``test`` calls, as ``code`` defines it."""
+    parsed = _parse_check(test)
+    try:
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError):
+        return []
+    if parsed is None or not isinstance(parsed[0].func, ast.Name):
+        return []
+    name = parsed[0].func.id
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+    return []

@@ -1,0 +1,63 @@
+"""Probes of failed checks, through the real sandbox and verdict channel."""
+
+import pytest
+
+from reflexion_graph.evaluators import CodeTestEvaluator
+
+pytestmark = pytest.mark.integration
+
+HAS_TAG_TESTS = "assert has_tag(['Python', 'SQL'], 'python') is True\nassert has_tag(['go'], 'go')"
+CASE_SENSITIVE = "```python\ndef has_tag(tags, tag):\n    return tag in tags\n```"
+DATE_TESTS = (
+    "assert to_iso('03/04/2026') == '2026-04-03'\nassert to_iso('25/12/2025') == '2025-12-25'"
+)
+MONTH_FIRST = (
+    "```python\ndef to_iso(text):\n    m, d, y = text.split('/')\n    return f'{y}-{m}-{d}'\n```"
+)
+
+
+def test_a_case_sensitive_answer_is_told_that_the_checks_ignore_letter_case():
+    verdict = CodeTestEvaluator(HAS_TAG_TESTS).evaluate("has_tag", CASE_SENSITIVE)
+    assert not verdict["passed"] and verdict["score"] == 0.5
+    assert verdict["feedback"].endswith(
+        "Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`: the answer "
+        "is right with `tags` lowercased (every text in it), so the checks ignore letter case."
+    )
+
+
+def test_a_month_first_answer_is_told_once_that_the_fields_are_the_other_way_round():
+    """Both checks fail and both probes pass: one note says it."""
+    verdict = CodeTestEvaluator(DATE_TESTS).evaluate("to_iso", MONTH_FIRST)
+    assert not verdict["passed"]
+    notes = [line for line in verdict["feedback"].splitlines() if line.startswith("Probe:")]
+    assert notes == [
+        "Probe: `to_iso('04/03/2026')` returns the expected `'2026-04-03'`: the answer is right "
+        "with the first two fields of `text` swapped, so the checks read those two fields the "
+        "other way round."
+    ]
+
+
+def test_no_note_where_no_probe_passes_or_probing_is_off():
+    wrong = "```python\ndef has_tag(tags, tag):\n    return False\n```"
+    assert "Probe:" not in CodeTestEvaluator(HAS_TAG_TESTS).evaluate("t", wrong)["feedback"]
+    off = CodeTestEvaluator(HAS_TAG_TESTS, probe=False).evaluate("t", CASE_SENSITIVE)
+    assert not off["passed"] and "Probe:" not in off["feedback"]
+
+
+def test_each_argument_that_needs_lowercasing_gets_its_own_note():
+    tests = HAS_TAG_TESTS + "\nassert has_tag(['go'], 'Go') is True"
+    notes = [
+        line.split(": the answer is right with ")[1]
+        for line in CodeTestEvaluator(tests).evaluate("t", CASE_SENSITIVE)["feedback"].splitlines()
+        if line.startswith("Probe:")
+    ]
+    assert notes == [
+        "`tags` lowercased (every text in it), so the checks ignore letter case.",
+        "`tag` lowercased, so the checks ignore letter case.",
+    ]
+
+
+def test_an_answer_that_passes_only_its_probes_still_fails():
+    lower_only = "```python\ndef has_tag(tags, tag):\n    return tag.islower() and tag in tags\n```"
+    verdict = CodeTestEvaluator(HAS_TAG_TESTS).evaluate("t", lower_only)
+    assert not verdict["passed"] and verdict["checks"]

@@ -1,0 +1,68 @@
+"""Probes of a failed check: which calls are probed, how, and the note a passing probe gives."""
+
+from reflexion_graph.evaluators._input_probes import parameters_of, probe_note, probes_of
+
+HAS_TAG = "assert has_tag(['Python', 'SQL'], 'python') is True"
+
+
+def test_each_argument_alone_then_all_are_lowercased_and_the_comparison_is_kept():
+    probes = probes_of(HAS_TAG, ["tags", "tag"])
+    assert [(p.test, p.changed) for p in probes] == [
+        ("assert has_tag(['python', 'sql'], 'python') is True", 1),
+    ]
+    assert probes[0].change == "`tags` lowercased (every text in it)"
+    assert probes[0].expected == "True"
+    both = probes_of("assert has_tag(['go'], 'Go') is True", ["tags", "tag"])
+    assert [(p.call, p.change) for p in both] == [
+        ("has_tag(['go'], 'go')", "`tag` lowercased"),
+    ]
+
+
+def test_an_argument_the_answer_does_not_name_is_told_by_its_place():
+    probes = probes_of("assert count_word('Hello there', 'HELLO') == 1")
+    assert [(p.call, p.change) for p in probes] == [
+        ("count_word('hello there', 'HELLO')", "its first argument lowercased"),
+        ("count_word('Hello there', 'hello')", "its second argument lowercased"),
+        ("count_word('hello there', 'hello')", "its text arguments lowercased"),
+    ]
+
+
+def test_a_dates_first_two_fields_are_swapped_and_keywords_are_probed_too():
+    probes = probes_of("assert to_iso('03/04/2026', sep='-') == '2026-04-03'", ["text"])
+    assert [(p.test, p.change) for p in probes] == [
+        (
+            "assert to_iso('04/03/2026', sep='-') == '2026-04-03'",
+            "the first two fields of `text` swapped",
+        )
+    ]
+
+
+def test_both_changes_are_probed_where_both_change_the_arguments():
+    probes = probes_of("assert parse('Mar.04.2026') == (2026, 3, 4)")
+    assert [p.call for p in probes] == ["parse('mar.04.2026')", "parse('04.Mar.2026')"]
+    assert probes[0].change == "its text argument lowercased"
+
+
+def test_calls_that_no_change_alters_or_that_are_not_literal_are_not_probed():
+    assert probes_of("assert add(2, 3) == 5") == []
+    assert probes_of("assert median([]) == 0.0") == []
+    assert probes_of("assert f(x) == 'A'") == []
+    assert probes_of("assert f('A') != 'a'") == []
+    assert probes_of("assert obj.f('A') == 'a'") == []
+    assert probes_of("assert f(*['A']) == 'a'") == []
+    assert probes_of("not python (") == []
+
+
+def test_the_note_says_what_changed_and_what_the_checks_expect():
+    (probe,) = probes_of(HAS_TAG, ["tags", "tag"])
+    assert probe_note(probe) == (
+        "Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`: the answer "
+        "is right with `tags` lowercased (every text in it), so the checks ignore letter case."
+    )
+
+
+def test_the_parameters_are_read_from_the_answers_definition_of_the_called_function():
+    code = "def helper(x):\n    return x\n\ndef has_tag(tags, tag, /, *, strict=False):\n    pass"
+    assert parameters_of(code, HAS_TAG) == ["tags", "tag"]
+    assert parameters_of("def other(a):\n    pass", HAS_TAG) == []
+    assert parameters_of("def has_tag(:", HAS_TAG) == []
