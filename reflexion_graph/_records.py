@@ -54,6 +54,9 @@ class Evaluation(TypedDict):
     composite's sources joined by ``+`` (read them with :func:`sources_of`)."""
     checks: NotRequired[list[FailedCheck]]
     """The checks the attempt failed, as records (evaluators that run checks fill it)."""
+    findings: NotRequired[list[str]]
+    """What probing the failed answer showed, found without a model: each a convention of the
+    checks and what to do ("The checks ignore letter case: lowercase `tags` ...")."""
 
 
 class ToolStep(TypedDict):
@@ -239,6 +242,7 @@ def make_evaluation(
     aspects: dict[str, float] | None = None,
     source: str = "checker",
     checks: Sequence[FailedCheck] = (),
+    findings: Sequence[str] = (),
 ) -> Evaluation:
     """Build a validated :class:`Evaluation`; ``score`` defaults to 1.0 / 0.0 from ``passed``."""
     if score is None:
@@ -253,6 +257,7 @@ def make_evaluation(
         aspects=dict(aspects or {}),
         source=source,
         checks=[as_failed_check(check) for check in checks],
+        findings=[str(finding) for finding in findings],
     )
 
 

@@ -61,6 +61,7 @@ def to_evaluation(
             aspects=dict(result.get("aspects") or {}),
             source=str(result.get("source", source)),
             checks=list(result.get("checks") or []),
+            findings=list(result.get("findings") or []),
         )
     raise ConfigurationError(
         f"{origin} returned {type(result).__name__}; "

@@ -6,7 +6,12 @@ from reflexion_graph._records import Evaluation, as_failed_check, make_evaluatio
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._input_probes import parameters_of, probe_note, probes_of
+from reflexion_graph.evaluators._input_probes import (
+    Probe,
+    parameters_of,
+    probe_note,
+    probes_of,
+)
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
 from reflexion_graph.evaluators._verdict_channel import (
     TestOutcome,
@@ -108,14 +113,19 @@ class CodeTestEvaluator(BaseEvaluator):
         needs.update({i: r.detail for i, r in results.items() if r.status == "needs_objects"})
         results.update(self._objects_tests(code, needs))
         failed = [i for i in trusted if results[i].status == "failed"]
-        notes = self._probe_notes(code, split.stubs, failed) if self.probe else []
+        found = self._probed(code, split.stubs, failed) if self.probe else []
         verdict = self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
-        if not notes:
+        if not found:
             return verdict
-        return {**verdict, "feedback": "\n".join([verdict["feedback"], *notes])}
+        notes = [probe_note(probe) for probe in found]
+        return {
+            **verdict,
+            "feedback": "\n".join([verdict["feedback"], *notes]),
+            "findings": [probe.finding for probe in found],
+        }
 
-    def _probe_notes(self, code: str, stubs: list[str], failed: list[int]) -> list[str]:
-        """What the probes of the first failed tests found, one note per change.
+    def _probed(self, code: str, stubs: list[str], failed: list[int]) -> list[Probe]:
+        """The probes of the first failed tests that passed, one per finding.
 
         Per test, the passing probe that changed the fewest arguments says the most.
         """
@@ -139,14 +149,16 @@ class CodeTestEvaluator(BaseEvaluator):
             for probe, o in zip(probes, run.results, strict=False)
             if o.status == "passed"
         }
-        notes: dict[str, str] = {}
-        for found in probed:
+        found: dict[str, Probe] = {}
+        for probes_of_test in probed:
             best = min(
-                (p for p in found if p.test in passed), key=lambda p: p.changed, default=None
+                (p for p in probes_of_test if p.test in passed),
+                key=lambda p: p.changed,
+                default=None,
             )
             if best is not None:
-                notes.setdefault(best.change, probe_note(best))
-        return list(notes.values())
+                found.setdefault(best.finding, best)
+        return list(found.values())
 
     def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestOutcome]:
         """The tests that need the answer's objects: failed when strict, else run in its process."""

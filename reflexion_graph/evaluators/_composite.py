@@ -51,6 +51,7 @@ class AllOf(_Composite):
             aspects=aspects,
             source=source,
             checks=_checks(verdicts),
+            findings=_findings(verdicts),
         )
 
 
@@ -83,9 +84,15 @@ class Weighted(_Composite):
             aspects=aspects,
             source=source,
             checks=_checks(verdicts),
+            findings=_findings(verdicts),
         )
 
 
 def _checks(verdicts: list[Evaluation]) -> list[FailedCheck]:
     """Every failed check the verdicts recorded, in order."""
     return [check for verdict in verdicts for check in verdict.get("checks") or []]
+
+
+def _findings(verdicts: list[Evaluation]) -> list[str]:
+    """Every finding the verdicts recorded, each once, in order."""
+    return list(dict.fromkeys(f for verdict in verdicts for f in verdict.get("findings") or []))

@@ -30,10 +30,9 @@ class Probe:
     """The assert: the changed call compared to the check's own expected value."""
     call: str
     """The changed call, as shown in the note."""
-    change: str
-    """What was changed, completing "the answer is right with ..."."""
-    convention: str
-    """What the checks therefore expect, completing "so the checks ..."."""
+    finding: str
+    """What the checks expect and what to do, should the probe pass ("The checks ignore
+    letter case: lowercase `tag` before using it.")."""
     expected: str
     """The check's expected value, as its text writes it."""
     changed: int
@@ -56,7 +55,7 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
     values = [*args, *kwargs.values()]
     expected = ast.unparse(compare.comparators[0])
     probes: dict[str, Probe] = {}
-    for change, convention, transform in _CHANGES:
+    for finding, transform in _CHANGES:
         for chosen in [*([i] for i in range(len(values))), list(range(len(values)))]:
             changed = [transform(v) if i in chosen else v for i, v in enumerate(values)]
             if changed == values or (len(chosen) > 1 and len(values) == 1):
@@ -72,16 +71,13 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
             )
             what = _argument_words(chosen, names, len(values))
             inside = any(not isinstance(values[i], str) for i in chosen)
+            words = finding.format(
+                what=what,
+                inside=" (every text in it)" if inside else "",
+                it="them" if what.endswith("arguments") else "it",
+            )
             probes.setdefault(
-                changed_test,
-                Probe(
-                    changed_test,
-                    changed_call,
-                    change.format(what=what, inside=" (every text in it)" if inside else ""),
-                    convention,
-                    expected,
-                    len(chosen),
-                ),
+                changed_test, Probe(changed_test, changed_call, words, expected, len(chosen))
             )
     return list(probes.values())
 
@@ -103,10 +99,7 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 def probe_note(probe: Probe) -> str:
     """The feedback line of a probe that passed."""
-    return (
-        f"Probe: `{probe.call}` returns the expected `{probe.expected}`: the answer is right "
-        f"with {probe.change}, so the checks {probe.convention}."
-    )
+    return f"Probe: `{probe.call}` returns the expected `{probe.expected}`. {probe.finding}"
 
 
 def _parse_check(test: str) -> tuple[ast.Call, ast.Compare] | None:
@@ -160,17 +153,21 @@ def _fields_swapped(value: Any) -> Any:
     return value
 
 
-_CHANGES: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
-    ("{what} lowercased{inside}", "ignore letter case", _lowercased),
+_CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     (
-        "the first two fields of {what} swapped",
-        "read those two fields the other way round",
+        "The checks ignore letter case: lowercase {what}{inside} before using {it}.",
+        _lowercased,
+    ),
+    (
+        "The checks read the first two fields of {what} the other way round: swap them (use "
+        "the first field where the answer used the second, and the second where it used the "
+        "first).",
         _fields_swapped,
     ),
 )
-"""Each change: what it does (completing "the answer is right with ...", ``{what}``: the
-arguments changed, ``{inside}``: a note that the texts inside a list changed too), what a
-passing probe says the checks expect, the change."""
+"""Each change: the finding a passing probe gives (``{what}``: the arguments changed,
+``{inside}``: a note that the texts inside a list changed too, ``{it}``: it or them), and the
+change."""
 
 
 def parameters_of(code: str, test: str) -> list[str]:

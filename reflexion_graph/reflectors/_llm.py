@@ -50,6 +50,21 @@ def repeats(text: str, earlier: Sequence[Reflection]) -> bool:
     return False
 
 
+def found_lesson(task: str, attempt: Attempt) -> Reflection:
+    """The lesson probing the failed answer found (the verdict's ``findings``): no model call.
+
+    A 1.5B model shown a failed check often misreads it; a finding is what the checks showed
+    when the answer was called once more with changed arguments.
+    """
+    findings = attempt["evaluation"].get("findings") or []
+    return make_reflection(
+        prompts.FOUND_LESSON.format(findings=" ".join(findings)),
+        task=task,
+        attempt=attempt["number"],
+        metadata={"model": "", "fallback": True, "fallback_reason": "probed"},
+    )
+
+
 def lesson_text(content: object) -> str:
     """A reply as a lesson: on one line, without code, cut at 600 characters."""
     return _without_code(message_text(content))[:_MAX_LESSON_CHARS]
@@ -112,7 +127,9 @@ class LLMReflector(BaseReflector):
     def reflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
-        """Call the model synchronously."""
+        """Call the model synchronously (not at all where probing found the lesson)."""
+        if attempt["evaluation"].get("findings"):
+            return found_lesson(task, attempt)
         messages = self._messages(task, attempt, earlier)
         text = lesson_text(self._writer.invoke(messages).content)
         if repeats(text, earlier):
@@ -123,7 +140,9 @@ class LLMReflector(BaseReflector):
     async def areflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
-        """Call the model asynchronously."""
+        """Call the model asynchronously (not at all where probing found the lesson)."""
+        if attempt["evaluation"].get("findings"):
+            return found_lesson(task, attempt)
         messages = self._messages(task, attempt, earlier)
         text = lesson_text((await self._writer.ainvoke(messages)).content)
         if repeats(text, earlier):

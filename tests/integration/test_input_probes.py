@@ -19,9 +19,10 @@ MONTH_FIRST = (
 def test_a_case_sensitive_answer_is_told_that_the_checks_ignore_letter_case():
     verdict = CodeTestEvaluator(HAS_TAG_TESTS).evaluate("has_tag", CASE_SENSITIVE)
     assert not verdict["passed"] and verdict["score"] == 0.5
+    finding = "The checks ignore letter case: lowercase `tags` (every text in it) before using it."
+    assert verdict["findings"] == [finding]
     assert verdict["feedback"].endswith(
-        "Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`: the answer "
-        "is right with `tags` lowercased (every text in it), so the checks ignore letter case."
+        f"Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`. {finding}"
     )
 
 
@@ -30,30 +31,27 @@ def test_a_month_first_answer_is_told_once_that_the_fields_are_the_other_way_rou
     verdict = CodeTestEvaluator(DATE_TESTS).evaluate("to_iso", MONTH_FIRST)
     assert not verdict["passed"]
     notes = [line for line in verdict["feedback"].splitlines() if line.startswith("Probe:")]
-    assert notes == [
-        "Probe: `to_iso('04/03/2026')` returns the expected `'2026-04-03'`: the answer is right "
-        "with the first two fields of `text` swapped, so the checks read those two fields the "
-        "other way round."
-    ]
+    assert len(notes) == 1 and len(verdict["findings"]) == 1
+    assert notes[0].startswith(
+        "Probe: `to_iso('04/03/2026')` returns the expected `'2026-04-03'`. The checks read the "
+        "first two fields of `text` the other way round: swap them"
+    )
 
 
 def test_no_note_where_no_probe_passes_or_probing_is_off():
     wrong = "```python\ndef has_tag(tags, tag):\n    return False\n```"
-    assert "Probe:" not in CodeTestEvaluator(HAS_TAG_TESTS).evaluate("t", wrong)["feedback"]
+    none_passed = CodeTestEvaluator(HAS_TAG_TESTS).evaluate("t", wrong)
+    assert "Probe:" not in none_passed["feedback"] and not none_passed["findings"]
     off = CodeTestEvaluator(HAS_TAG_TESTS, probe=False).evaluate("t", CASE_SENSITIVE)
-    assert not off["passed"] and "Probe:" not in off["feedback"]
+    assert not off["passed"] and "Probe:" not in off["feedback"] and not off["findings"]
 
 
 def test_each_argument_that_needs_lowercasing_gets_its_own_note():
     tests = HAS_TAG_TESTS + "\nassert has_tag(['go'], 'Go') is True"
-    notes = [
-        line.split(": the answer is right with ")[1]
-        for line in CodeTestEvaluator(tests).evaluate("t", CASE_SENSITIVE)["feedback"].splitlines()
-        if line.startswith("Probe:")
-    ]
-    assert notes == [
-        "`tags` lowercased (every text in it), so the checks ignore letter case.",
-        "`tag` lowercased, so the checks ignore letter case.",
+    verdict = CodeTestEvaluator(tests).evaluate("t", CASE_SENSITIVE)
+    assert verdict["findings"] == [
+        "The checks ignore letter case: lowercase `tags` (every text in it) before using it.",
+        "The checks ignore letter case: lowercase `tag` before using it.",
     ]
 
 

@@ -125,3 +125,24 @@ def test_names_the_tests_bind_themselves_are_not_the_answers_to_define():
     ]
     assert names_used(tests) == {"helper", "parse"}
     assert names_used(["assert check(truncate) is None"]) == {"check", "truncate"}
+
+
+# -- lessons found by probing --------------------------------------------------------------------
+def test_a_failure_that_probing_explains_gets_the_found_lesson_without_a_reflector_call():
+    case_sensitive = "```python\ndef has_tag(html, tag):\n    return f'<{tag}>' in html\n```"
+    actor = ScriptedChatModel(replies=[case_sensitive, FUNCTION])
+    reflector = ScriptedChatModel(replies=[])
+    graph = create_reflexion_agent(
+        evaluator=CodeTestEvaluator(TESTS),
+        actor=LLMActor(actor),
+        reflector=LLMReflector(reflector),
+    )
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=2))
+    (lesson,) = result["reflections"]
+    assert result["attempts"][-1]["evaluation"]["passed"] and not reflector.prompts
+    assert lesson["text"] == (
+        "Probing the failed answer showed: The checks ignore letter case: lowercase `tag` "
+        "before using it."
+    )
+    assert lesson["metadata"]["fallback_reason"] == "probed"
+    assert "lowercase `tag` before using it" in actor.prompt_text(1)

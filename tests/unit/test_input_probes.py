@@ -10,37 +10,37 @@ def test_each_argument_alone_then_all_are_lowercased_and_the_comparison_is_kept(
     assert [(p.test, p.changed) for p in probes] == [
         ("assert has_tag(['python', 'sql'], 'python') is True", 1),
     ]
-    assert probes[0].change == "`tags` lowercased (every text in it)"
+    assert probes[0].finding == (
+        "The checks ignore letter case: lowercase `tags` (every text in it) before using it."
+    )
     assert probes[0].expected == "True"
     both = probes_of("assert has_tag(['go'], 'Go') is True", ["tags", "tag"])
-    assert [(p.call, p.change) for p in both] == [
-        ("has_tag(['go'], 'go')", "`tag` lowercased"),
+    assert [(p.call, p.finding.split(": ")[1]) for p in both] == [
+        ("has_tag(['go'], 'go')", "lowercase `tag` before using it."),
     ]
 
 
 def test_an_argument_the_answer_does_not_name_is_told_by_its_place():
     probes = probes_of("assert count_word('Hello there', 'HELLO') == 1")
-    assert [(p.call, p.change) for p in probes] == [
-        ("count_word('hello there', 'HELLO')", "its first argument lowercased"),
-        ("count_word('Hello there', 'hello')", "its second argument lowercased"),
-        ("count_word('hello there', 'hello')", "its text arguments lowercased"),
+    assert [(p.call, p.finding.split(": ")[1]) for p in probes] == [
+        ("count_word('hello there', 'HELLO')", "lowercase its first argument before using it."),
+        ("count_word('Hello there', 'hello')", "lowercase its second argument before using it."),
+        ("count_word('hello there', 'hello')", "lowercase its text arguments before using them."),
     ]
 
 
 def test_a_dates_first_two_fields_are_swapped_and_keywords_are_probed_too():
     probes = probes_of("assert to_iso('03/04/2026', sep='-') == '2026-04-03'", ["text"])
-    assert [(p.test, p.change) for p in probes] == [
-        (
-            "assert to_iso('04/03/2026', sep='-') == '2026-04-03'",
-            "the first two fields of `text` swapped",
-        )
-    ]
+    assert [p.test for p in probes] == ["assert to_iso('04/03/2026', sep='-') == '2026-04-03'"]
+    assert probes[0].finding.startswith(
+        "The checks read the first two fields of `text` the other way round: swap them"
+    )
 
 
 def test_both_changes_are_probed_where_both_change_the_arguments():
     probes = probes_of("assert parse('Mar.04.2026') == (2026, 3, 4)")
     assert [p.call for p in probes] == ["parse('mar.04.2026')", "parse('04.Mar.2026')"]
-    assert probes[0].change == "its text argument lowercased"
+    assert "lowercase its text argument before using it" in probes[0].finding
 
 
 def test_calls_that_no_change_alters_or_that_are_not_literal_are_not_probed():
@@ -53,11 +53,11 @@ def test_calls_that_no_change_alters_or_that_are_not_literal_are_not_probed():
     assert probes_of("not python (") == []
 
 
-def test_the_note_says_what_changed_and_what_the_checks_expect():
+def test_the_note_shows_the_changed_call_and_says_what_the_checks_expect():
     (probe,) = probes_of(HAS_TAG, ["tags", "tag"])
     assert probe_note(probe) == (
-        "Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`: the answer "
-        "is right with `tags` lowercased (every text in it), so the checks ignore letter case."
+        "Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`. The checks "
+        "ignore letter case: lowercase `tags` (every text in it) before using it."
     )
 
 
