@@ -71,10 +71,13 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
             )
             what = _argument_words(chosen, names, len(values))
             inside = any(not isinstance(values[i], str) for i in chosen)
+            separator = next((_separator(values[i]) for i in chosen if _separator(values[i])), "")
+            named = what.strip("`") if what.startswith("`") else "text"
             words = finding.format(
                 what=what,
                 inside=" (every text in it)" if inside else "",
                 it="them" if what.endswith("arguments") else "it",
+                split=f"`{named}.split({separator!r})`",
             )
             probes.setdefault(
                 changed_test, Probe(changed_test, changed_call, words, expected, len(chosen))
@@ -99,7 +102,10 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 def probe_note(probe: Probe) -> str:
     """The feedback line of a probe that passed."""
-    return f"Probe: `{probe.call}` returns the expected `{probe.expected}`. {probe.finding}"
+    return (
+        f"Probe: {probe.finding} (called as `{probe.call}`, the answer would return the "
+        f"expected `{probe.expected}`)"
+    )
 
 
 def _parse_check(test: str) -> tuple[ast.Call, ast.Compare] | None:
@@ -144,13 +150,22 @@ def _lowercased(value: Any) -> Any:
 
 def _fields_swapped(value: Any) -> Any:
     """A text's first two fields swapped (``'03/04/2026'`` -> ``'04/03/2026'``); else as is."""
-    if not isinstance(value, str):
+    separator = _separator(value)
+    if not separator:
         return value
+    fields = value.split(separator)
+    return separator.join([fields[1], fields[0], *fields[2:]])
+
+
+def _separator(value: Any) -> str:
+    """The first of :data:`FIELD_SEPARATORS` that splits a text into 3 or more fields, or ``""``."""
+    if not isinstance(value, str):
+        return ""
     for separator in FIELD_SEPARATORS:
         fields = value.split(separator)
         if len(fields) >= 3 and all(f.strip() for f in fields):
-            return separator.join([fields[1], fields[0], *fields[2:]])
-    return value
+            return separator
+    return ""
 
 
 _CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
@@ -159,15 +174,14 @@ _CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
         _lowercased,
     ),
     (
-        "The checks read the first two fields of {what} the other way round: swap them (use "
-        "the first field where the answer used the second, and the second where it used the "
-        "first).",
+        "The checks read the first two fields of {what} the other way round: where the answer "
+        "reads field 0 of {split}, read field 1, and where it reads field 1, read field 0.",
         _fields_swapped,
     ),
 )
 """Each change: the finding a passing probe gives (``{what}``: the arguments changed,
-``{inside}``: a note that the texts inside a list changed too, ``{it}``: it or them), and the
-change."""
+``{inside}``: a note that the texts inside a list changed too, ``{it}``: it or them,
+``{split}``: how the answer splits the text into fields), and the change."""
 
 
 def parameters_of(code: str, test: str) -> list[str]:

@@ -22,7 +22,8 @@ def test_a_case_sensitive_answer_is_told_that_the_checks_ignore_letter_case():
     finding = "The checks ignore letter case: lowercase `tags` (every text in it) before using it."
     assert verdict["findings"] == [finding]
     assert verdict["feedback"].endswith(
-        f"Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`. {finding}"
+        f"Probe: {finding} (called as `has_tag(['python', 'sql'], 'python')`, the answer would "
+        "return the expected `True`)"
     )
 
 
@@ -32,9 +33,9 @@ def test_a_month_first_answer_is_told_once_that_the_fields_are_the_other_way_rou
     assert not verdict["passed"]
     notes = [line for line in verdict["feedback"].splitlines() if line.startswith("Probe:")]
     assert len(notes) == 1 and len(verdict["findings"]) == 1
-    assert notes[0].startswith(
-        "Probe: `to_iso('04/03/2026')` returns the expected `'2026-04-03'`. The checks read the "
-        "first two fields of `text` the other way round: swap them"
+    assert notes[0].startswith("Probe: The checks read the first two fields of `text`")
+    assert notes[0].endswith(
+        "(called as `to_iso('04/03/2026')`, the answer would return the expected `'2026-04-03'`)"
     )
 
 

@@ -32,8 +32,10 @@ def test_an_argument_the_answer_does_not_name_is_told_by_its_place():
 def test_a_dates_first_two_fields_are_swapped_and_keywords_are_probed_too():
     probes = probes_of("assert to_iso('03/04/2026', sep='-') == '2026-04-03'", ["text"])
     assert [p.test for p in probes] == ["assert to_iso('04/03/2026', sep='-') == '2026-04-03'"]
-    assert probes[0].finding.startswith(
-        "The checks read the first two fields of `text` the other way round: swap them"
+    assert probes[0].finding == (
+        "The checks read the first two fields of `text` the other way round: where the answer "
+        "reads field 0 of `text.split('/')`, read field 1, and where it reads field 1, read "
+        "field 0."
     )
 
 
@@ -56,8 +58,9 @@ def test_calls_that_no_change_alters_or_that_are_not_literal_are_not_probed():
 def test_the_note_shows_the_changed_call_and_says_what_the_checks_expect():
     (probe,) = probes_of(HAS_TAG, ["tags", "tag"])
     assert probe_note(probe) == (
-        "Probe: `has_tag(['python', 'sql'], 'python')` returns the expected `True`. The checks "
-        "ignore letter case: lowercase `tags` (every text in it) before using it."
+        "Probe: The checks ignore letter case: lowercase `tags` (every text in it) before using "
+        "it. (called as `has_tag(['python', 'sql'], 'python')`, the answer would return the "
+        "expected `True`)"
     )
 
 
