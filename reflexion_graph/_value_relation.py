@@ -21,12 +21,18 @@ SCALES = (10, 100, 1000, 60, 3600)
 _MISSING = object()
 
 
-def value_relation(expected: str, actual: str) -> str:
-    """How ``expected`` follows from ``actual`` (both reprs), or ``""`` when no plain way."""
+def value_relation(expected: str, actual: str, *, exact: bool = False) -> str:
+    """How ``expected`` follows from ``actual`` (both reprs), or ``""`` when no plain way.
+
+    ``exact=True`` leaves out an offset of one, the relation most often a coincidence (a count
+    one short says nothing of why).
+    """
     want, got = _literal(expected), _literal(actual)
     if want is _MISSING or got is _MISSING or want == got:
         return ""
     for relation in _RELATIONS:
+        if exact and relation is _offset:
+            continue
         phrase = relation(want, got)
         if phrase:
             return phrase
@@ -122,12 +128,16 @@ def each_text(value: Any, change: Callable[[str], str]) -> Any:
 
 
 def _affix(want: Any, got: Any) -> str:
-    if not (isinstance(want, str) and isinstance(got, str) and got and len(want) > len(got)):
+    if not (isinstance(want, str) and isinstance(got, str) and want and got):
         return ""
-    if want.endswith(got):
+    if len(want) > len(got) and want.endswith(got):
         return f"the attempt's value with `{want[: -len(got)]}` in front"
-    if want.startswith(got):
+    if len(want) > len(got) and want.startswith(got):
         return f"the attempt's value with `{want[len(got) :]}` after it"
+    if len(got) > len(want) and got.endswith(want):
+        return f"the attempt's value without the `{got[: -len(want)]}` in front"
+    if len(got) > len(want) and got.startswith(want):
+        return f"the attempt's value without the `{got[len(want) :]}` after it"
     return ""
 
 

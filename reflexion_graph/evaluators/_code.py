@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reflexion_graph._check_text import shared_convention
 from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
@@ -43,8 +44,10 @@ class CodeTestEvaluator(BaseEvaluator):
     the answer's. ``sandbox`` is where the code runs (default: the one evaluators share).
     With ``probe=True`` (the default), a failed ``assert f(<literals>) == <literal>`` is tried
     once more with its arguments changed in one plain way (text lowercased, a date's first two
-    fields swapped); where the answer then returns the expected value, the feedback says so
-    (``_input_probes``). Probes never change the verdict.
+    fields swapped); where the answer then returns the expected value, the verdict's
+    ``findings`` and feedback say so (``_input_probes``); so they do where every failed check's
+    expected value follows from the answer's in the same exact way (``shared_convention``).
+    Neither changes the verdict.
     """
 
     def __init__(
@@ -113,15 +116,21 @@ class CodeTestEvaluator(BaseEvaluator):
         needs.update({i: r.detail for i, r in results.items() if r.status == "needs_objects"})
         results.update(self._objects_tests(code, needs))
         failed = [i for i in trusted if results[i].status == "failed"]
-        found = self._probed(code, split.stubs, failed) if self.probe else []
         verdict = self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
+        if not self.probe or not failed:
+            return verdict
+        found: list[tuple[str, str]] = []  # (feedback line, finding)
+        convention = shared_convention(verdict.get("checks") or [])
+        if convention:
+            finding = f"{convention}: every failed check expects that."
+            found.append((f"Relation: {finding}", finding))
+        found += [(probe_note(p), p.finding) for p in self._probed(code, split.stubs, failed)]
         if not found:
             return verdict
-        notes = [probe_note(probe) for probe in found]
         return {
             **verdict,
-            "feedback": "\n".join([verdict["feedback"], *notes]),
-            "findings": [probe.finding for probe in found],
+            "feedback": "\n".join([verdict["feedback"], *(note for note, _ in found)]),
+            "findings": [finding for _, finding in found],
         }
 
     def _probed(self, code: str, stubs: list[str], failed: list[int]) -> list[Probe]:

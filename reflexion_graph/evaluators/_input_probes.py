@@ -72,12 +72,11 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
             what = _argument_words(chosen, names, len(values))
             inside = any(not isinstance(values[i], str) for i in chosen)
             separator = next((_separator(values[i]) for i in chosen if _separator(values[i])), "")
-            named = what.strip("`") if what.startswith("`") else "text"
             words = finding.format(
                 what=what,
                 inside=" (every text in it)" if inside else "",
                 it="them" if what.endswith("arguments") else "it",
-                split=f"`{named}.split({separator!r})`",
+                sep=f"`{separator}`",
             )
             probes.setdefault(
                 changed_test, Probe(changed_test, changed_call, words, expected, len(chosen))
@@ -174,14 +173,14 @@ _CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
         _lowercased,
     ),
     (
-        "The checks read the first two fields of {what} the other way round: where the answer "
-        "reads field 0 of {split}, read field 1, and where it reads field 1, read field 0.",
+        "The checks take the first two {sep}-separated fields of {what} in the other order: "
+        "swap the roles the answer gives those two fields.",
         _fields_swapped,
     ),
 )
 """Each change: the finding a passing probe gives (``{what}``: the arguments changed,
 ``{inside}``: a note that the texts inside a list changed too, ``{it}``: it or them,
-``{split}``: how the answer splits the text into fields), and the change."""
+``{sep}``: the separator of the fields), and the change."""
 
 
 def parameters_of(code: str, test: str) -> list[str]:

@@ -33,7 +33,7 @@ def test_a_month_first_answer_is_told_once_that_the_fields_are_the_other_way_rou
     assert not verdict["passed"]
     notes = [line for line in verdict["feedback"].splitlines() if line.startswith("Probe:")]
     assert len(notes) == 1 and len(verdict["findings"]) == 1
-    assert notes[0].startswith("Probe: The checks read the first two fields of `text`")
+    assert notes[0].startswith("Probe: The checks take the first two `/`-separated fields")
     assert notes[0].endswith(
         "(called as `to_iso('04/03/2026')`, the answer would return the expected `'2026-04-03'`)"
     )
@@ -60,3 +60,17 @@ def test_an_answer_that_passes_only_its_probes_still_fails():
     lower_only = "```python\ndef has_tag(tags, tag):\n    return tag.islower() and tag in tags\n```"
     verdict = CodeTestEvaluator(HAS_TAG_TESTS).evaluate("t", lower_only)
     assert not verdict["passed"] and verdict["checks"]
+
+
+def test_a_relation_every_failed_check_shares_is_a_finding_and_a_coincidence_is_not():
+    iso = (
+        "```python\ndef to_iso(text):\n    d, m, y = text.split('/')\n"
+        "    return f'{y}-{m}-{d}T00:00:00'\n```"
+    )
+    verdict = CodeTestEvaluator(DATE_TESTS).evaluate("to_iso", iso)
+    finding = "Return the result without the `T00:00:00` after it: every failed check expects that."
+    assert verdict["findings"] == [finding]
+    assert verdict["feedback"].endswith(f"Relation: {finding}")
+    one_short = "```python\ndef count(xs):\n    return len(xs) - 1\n```"
+    tests = "assert count([1, 2]) == 2\nassert count([1]) == 1"
+    assert CodeTestEvaluator(tests).evaluate("count", one_short)["findings"] == []

@@ -33,9 +33,8 @@ def test_a_dates_first_two_fields_are_swapped_and_keywords_are_probed_too():
     probes = probes_of("assert to_iso('03/04/2026', sep='-') == '2026-04-03'", ["text"])
     assert [p.test for p in probes] == ["assert to_iso('04/03/2026', sep='-') == '2026-04-03'"]
     assert probes[0].finding == (
-        "The checks read the first two fields of `text` the other way round: where the answer "
-        "reads field 0 of `text.split('/')`, read field 1, and where it reads field 1, read "
-        "field 0."
+        "The checks take the first two `/`-separated fields of `text` in the other order: swap "
+        "the roles the answer gives those two fields."
     )
 
 

@@ -36,12 +36,24 @@ from reflexion_graph._value_relation import as_instruction, value_relation
             "'ann'",
             "the attempt's value inside `{'ok': True, 'data': <the value>}`",
         ),
+        (
+            "'2026-04-03'",
+            "'2026-04-03T00:00:00'",
+            "the attempt's value without the `T00:00:00` after it",
+        ),
+        ("'v1.2'", "'release v1.2'", "the attempt's value without the `release ` in front"),
         ("'Y'", "True", "a `str`, not a `bool`"),
         ("1800", "'$18.00'", "an `int`, not a `str`"),
     ],
 )
 def test_a_plain_relation_is_named(expected, actual, relation):
     assert value_relation(expected, actual) == relation
+
+
+def test_an_exact_relation_leaves_out_an_offset_of_one():
+    assert value_relation("2", "1") == "the attempt's value + 1"
+    assert value_relation("2", "1", exact=True) == ""
+    assert value_relation("100", "1", exact=True) == "the attempt's value times 100"
 
 
 @pytest.mark.parametrize(
