@@ -3,10 +3,10 @@
 A 1.5B model shown ``assert has_tag(['Python'], 'python') is True (expected True, got False)``
 seldom reads the convention off it. Calling the failed answer once more, with the check's text
 arguments lowercased (or a date's first two fields swapped), and finding that it then returns
-the expected value, states the convention as a fact about the answer: "the answer is right once
-its text arguments are lowercased". The probes run through the same verdict channel as the
-tests (the answer's code in the sandbox, the comparison in the trusted process), and only add
-to the feedback: the verdict is the tests'.
+the expected value, states the convention as a fact about the answer, a finding: "The checks
+ignore letter case: lowercase `tags` before using it." The probes run through the same verdict
+channel as the tests (the answer's code in the sandbox, the comparison in the trusted process),
+and only add findings and feedback: the verdict is the tests'.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ FIELD_SEPARATORS = ("/", "-", ".")
 
 @dataclass(frozen=True)
 class Probe:
-    """A check's call with changed arguments, as an assert, and what the change was."""
+    """A check's call with changed arguments, as an assert, and the finding should it pass."""
 
     test: str
     """The assert: the changed call compared to the check's own expected value."""
