@@ -55,8 +55,9 @@ class Evaluation(TypedDict):
     checks: NotRequired[list[FailedCheck]]
     """The checks the attempt failed, as records (evaluators that run checks fill it)."""
     findings: NotRequired[list[str]]
-    """What probing the failed answer showed, found without a model: each a convention of the
-    checks and what to do ("The checks ignore letter case: lowercase `tags` ...")."""
+    """What the failed answer's probes, or a relation every failed check shares, showed: found
+    without a model, each a convention of the checks and what to do ("The checks ignore letter
+    case: lowercase `tags` ...")."""
 
 
 class ToolStep(TypedDict):

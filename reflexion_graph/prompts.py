@@ -144,7 +144,7 @@ FALLBACK_LESSON = "The previous attempt failed: {feedback}"
 """The lesson kept when the reflector answered with nothing: the verdict's own feedback."""
 
 FOUND_LESSON = "Probing the failed answer showed: {findings}"
-"""The lesson of a verdict with findings (probes of the failed answer), written by no model."""
+"""The lesson of a verdict with findings (probes, shared relations), written by no model."""
 
 RECALLED_EXAMPLE = " (seen on an earlier task: {evidence})"
 """How a recalled lesson shows the check it was learnt from."""

@@ -51,10 +51,11 @@ def repeats(text: str, earlier: Sequence[Reflection]) -> bool:
 
 
 def found_lesson(task: str, attempt: Attempt) -> Reflection:
-    """The lesson probing the failed answer found (the verdict's ``findings``): no model call.
+    """The lesson the verdict's ``findings`` make: no model call.
 
     A 1.5B model shown a failed check often misreads it; a finding is what the checks showed
-    when the answer was called once more with changed arguments.
+    when the answer was called once more with changed arguments, or how every failed check's
+    expected value follows from the answer's.
     """
     findings = attempt["evaluation"].get("findings") or []
     return make_reflection(
