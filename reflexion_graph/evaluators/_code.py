@@ -9,6 +9,7 @@ from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, nam
 from reflexion_graph.evaluators._base import BaseEvaluator
 from reflexion_graph.evaluators._input_probes import (
     Probe,
+    empty_input_finding,
     parameters_of,
     probe_note,
     probes_of,
@@ -125,6 +126,9 @@ class CodeTestEvaluator(BaseEvaluator):
             finding = f"{convention}: every failed check expects that."
             found.append((f"Relation: {finding}", finding))
         found += [(probe_note(p), p.finding) for p in self._probed(code, split.stubs, failed)]
+        found += [
+            (f"Empty input: {finding}", finding) for finding in self._empties(code, failed, checks)
+        ]
         if not found:
             return verdict
         return {
@@ -168,6 +172,17 @@ class CodeTestEvaluator(BaseEvaluator):
             if best is not None:
                 found.setdefault(best.finding, best)
         return list(found.values())
+
+    def _empties(
+        self, code: str, failed: list[int], checks: dict[int, dict[str, str] | None]
+    ) -> list[str]:
+        """The empty-input findings of the failed tests that raised (``empty_input_finding``)."""
+        raised = [i for i in failed if (check := checks.get(i)) and check.get("error")]
+        findings = (
+            empty_input_finding(test, parameters_of(code, test))
+            for test in (self.plan.tests[i] for i in raised)
+        )
+        return list(dict.fromkeys(filter(None, findings)))
 
     def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestOutcome]:
         """The tests that need the answer's objects: failed when strict, else run in its process."""

@@ -51,7 +51,7 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
     call, compare = parsed
     args = [ast.literal_eval(arg) for arg in call.args]
     kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
-    names = [*parameters[: len(args)], *kwargs]
+    names = _argument_names(call, parameters)
     values = [*args, *kwargs.values()]
     expected = ast.unparse(compare.comparators[0])
     probes: dict[str, Probe] = {}
@@ -84,16 +84,51 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
     return list(probes.values())
 
 
+def empty_input_finding(test: str, parameters: Sequence[str] = ()) -> str:
+    """What a check that raised on an empty argument expects instead, or ``""``.
+
+    ``assert median([]) == 0.0`` failing with an error: "An empty `xs` is valid input: return
+    `0.0` for it first, do not raise." Small models, shown the error, tend to raise a clearer
+    one; the check's own expected value is the fix. Only the first empty argument is named.
+    """
+    parsed = _parse_check(test)
+    if parsed is None:
+        return ""
+    call, compare = parsed
+    values = [ast.literal_eval(arg) for arg in [*call.args, *(k.value for k in call.keywords)]]
+    empty = next((i for i, v in enumerate(values) if _is_empty(v)), None)
+    if empty is None:
+        return ""
+    name = _argument_names(call, parameters)[empty]
+    what = f"`{name}`" if name else f"{_ordinal(empty)} argument"
+    expected = ast.unparse(compare.comparators[0])
+    return f"An empty {what} is valid input: return `{expected}` for it first, do not raise."
+
+
+def _is_empty(value: Any) -> bool:
+    return isinstance(value, str | list | tuple | dict | set | frozenset) and not value
+
+
 def _argument_words(chosen: list[int], names: Sequence[str], count: int) -> str:
     """```tags```, ``its second argument`` or ``its text arguments``: the changed ones."""
-    if len(chosen) == 1 and chosen[0] < len(names):
+    if len(chosen) == 1 and names[chosen[0]]:
         return f"`{names[chosen[0]]}`"
     if count == 1:
         return "its text argument"
     if len(chosen) > 1:
         return "its text arguments"
-    index = chosen[0]
-    return f"its {_ORDINALS[index] if index < len(_ORDINALS) else f'number {index + 1}'} argument"
+    return f"its {_ordinal(chosen[0])} argument"
+
+
+def _ordinal(index: int) -> str:
+    """``second`` for index 1."""
+    return _ORDINALS[index] if index < len(_ORDINALS) else f"number {index + 1}"
+
+
+def _argument_names(call: ast.Call, parameters: Sequence[str]) -> list[str]:
+    """Each argument's name (the answer's parameter, or the keyword), ``""`` where unknown."""
+    positional = [*parameters[: len(call.args)], *[""] * (len(call.args) - len(parameters))]
+    return [*positional, *(kw.arg or "" for kw in call.keywords)]
 
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")

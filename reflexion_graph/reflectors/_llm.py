@@ -25,6 +25,10 @@ _MISTAKE = re.compile(
     r"\bMistake:\s*(.+?)\s*(?=\bRule:|\bFix:|\bStep:|$)", re.IGNORECASE | re.DOTALL
 )
 _RULE = re.compile(r"\bRule:\s*(.+?)\s*(?=\bFix:|\bMistake:|\bStep:|$)", re.IGNORECASE | re.DOTALL)
+_MARKED_LABEL = re.compile(
+    r"(?:#{1,6}[ \t]*(Mistake|Rule|Fix|Step)\b:?|(\*\*|__)(Mistake|Rule|Fix|Step):?\2:?)"
+)
+_MARKUP = re.compile(r"[#*_`]+")
 
 
 def rule_of(lesson: str) -> str:
@@ -40,14 +44,27 @@ def mistake_of(lesson: str) -> str:
 
 
 def repeats(text: str, earlier: Sequence[Reflection]) -> bool:
-    """Whether a lesson repeats one of the run's earlier ones (text, or ``Mistake:`` line)."""
-    flat, mistake = " ".join(text.split()).lower(), mistake_of(text)
+    """Whether a lesson repeats one of the run's earlier ones (text, or ``Mistake:`` line).
+
+    Markdown does not make a lesson new: ``### Mistake`` and ``**Mistake:**`` are one label.
+    """
+    flat, mistake = _plain(text), mistake_of(plain_labels(text))
     for reflection in earlier:
-        if flat == " ".join(reflection["text"].split()).lower():
+        if flat == _plain(reflection["text"]):
             return True
-        if mistake and mistake == mistake_of(reflection["text"]):
+        if mistake and mistake == mistake_of(plain_labels(reflection["text"])):
             return True
     return False
+
+
+def plain_labels(text: str) -> str:
+    """``text`` with markdown labels (``### Rule``, ``**Fix:**``) written plainly (``Rule:``)."""
+    return _MARKED_LABEL.sub(lambda label: f"{label.group(1) or label.group(3)}:", text)
+
+
+def _plain(text: str) -> str:
+    """A lesson without markup, case or spacing: what two copies of one lesson share."""
+    return " ".join(_MARKUP.sub(" ", plain_labels(text)).split()).lower()
 
 
 def found_lesson(task: str, attempt: Attempt) -> Reflection:
@@ -67,8 +84,8 @@ def found_lesson(task: str, attempt: Attempt) -> Reflection:
 
 
 def lesson_text(content: object) -> str:
-    """A reply as a lesson: on one line, without code, cut at 600 characters."""
-    return _without_code(message_text(content))[:_MAX_LESSON_CHARS]
+    """A reply as a lesson: on one line, labels plain, without code, cut at 600 characters."""
+    return plain_labels(_without_code(message_text(content)))[:_MAX_LESSON_CHARS]
 
 
 def _without_code(text: str) -> str:

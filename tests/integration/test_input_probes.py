@@ -74,3 +74,20 @@ def test_a_relation_every_failed_check_shares_is_a_finding_and_a_coincidence_is_
     one_short = "```python\ndef count(xs):\n    return len(xs) - 1\n```"
     tests = "assert count([1, 2]) == 2\nassert count([1]) == 1"
     assert CodeTestEvaluator(tests).evaluate("count", one_short)["findings"] == []
+
+
+def test_an_answer_that_raises_on_an_empty_argument_is_told_what_the_check_expects():
+    raising = (
+        "```python\ndef median(xs):\n    if not xs:\n        raise ValueError('empty')\n"
+        "    return sorted(xs)[len(xs) // 2]\n```"
+    )
+    tests = "assert median([3, 1, 2]) == 2\nassert median([]) == 0.0"
+    verdict = CodeTestEvaluator(tests).evaluate("median", raising)
+    finding = "An empty `xs` is valid input: return `0.0` for it first, do not raise."
+    assert not verdict["passed"] and verdict["findings"] == [finding]
+    assert verdict["feedback"].endswith(f"Empty input: {finding}")
+    wrong_value = (
+        "```python\ndef median(xs):\n    return sorted(xs)[len(xs) // 2] if xs else 1\n```"
+    )
+    findings = CodeTestEvaluator(tests).evaluate("median", wrong_value)["findings"]
+    assert not [f for f in findings if f.startswith("An empty")]

@@ -3,7 +3,7 @@
 from reflexion_graph import LLMActor, LLMReflector, ReflexionContext, create_reflexion_agent
 from reflexion_graph.evaluators import CodeTestEvaluator, SelfTestEvaluator
 from reflexion_graph.evaluators._answer_code import answer_code, names_used
-from reflexion_graph.reflectors._llm import repeats
+from reflexion_graph.reflectors._llm import lesson_text, repeats, rule_of
 from tests.fakes import ScriptedChatModel
 
 TESTS = 'assert has_tag("<b>x</b>", "B") is True\nassert has_tag("x", "b") is False'
@@ -114,6 +114,20 @@ def test_what_counts_as_a_repeat():
     assert repeats("Mistake: x was 1.  Rule: a. Fix: b.", earlier)
     assert not repeats("Mistake: x was 2. Rule: a. Fix: b.", earlier)
     assert not repeats("anything", [])
+
+
+def test_markdown_does_not_make_a_lesson_new():
+    earlier = [{"text": "### Mistake The list was empty. ### Rule Empty gives 0. ### Fix Check."}]
+    assert repeats("**Mistake:** The list was empty. **Rule:** other. **Fix:** other.", earlier)
+    assert repeats("## Mistake: the list was empty. Rule: other.", earlier)
+    assert not repeats("**Mistake:** The list had one item. **Rule:** x.", earlier)
+
+
+def test_a_lesson_is_kept_with_its_labels_written_plainly():
+    text = lesson_text("### Mistake\nIt raised.\n**Rule:** Empty gives 0.\n__Fix__: return 0.")
+    assert text == "Mistake: It raised. Rule: Empty gives 0. Fix: return 0."
+    assert rule_of(text) == "Empty gives 0."
+    assert lesson_text("the **mistake** was mine") == "the **mistake** was mine"
 
 
 def test_names_the_tests_bind_themselves_are_not_the_answers_to_define():

@@ -1,6 +1,11 @@
 """Probes of a failed check: which calls are probed, how, and the note a passing probe gives."""
 
-from reflexion_graph.evaluators._input_probes import parameters_of, probe_note, probes_of
+from reflexion_graph.evaluators._input_probes import (
+    empty_input_finding,
+    parameters_of,
+    probe_note,
+    probes_of,
+)
 
 HAS_TAG = "assert has_tag(['Python', 'SQL'], 'python') is True"
 
@@ -68,3 +73,19 @@ def test_the_parameters_are_read_from_the_answers_definition_of_the_called_funct
     assert parameters_of(code, HAS_TAG) == ["tags", "tag"]
     assert parameters_of("def other(a):\n    pass", HAS_TAG) == []
     assert parameters_of("def has_tag(:", HAS_TAG) == []
+
+
+def test_a_check_on_an_empty_argument_says_what_to_return_for_it():
+    assert empty_input_finding("assert median([]) == 0.0", ["xs"]) == (
+        "An empty `xs` is valid input: return `0.0` for it first, do not raise."
+    )
+    assert empty_input_finding("assert count('a', s='') == 0") == (
+        "An empty `s` is valid input: return `0` for it first, do not raise."
+    )
+    assert empty_input_finding("assert f(1, ()) is None").startswith("An empty second argument")
+
+
+def test_no_empty_input_finding_without_an_empty_literal_argument():
+    assert empty_input_finding("assert median([1]) == 1", ["xs"]) == ""
+    assert empty_input_finding("assert median(xs) == 0.0") == ""
+    assert empty_input_finding("assert median([]) == expected") == ""
