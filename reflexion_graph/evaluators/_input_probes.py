@@ -3,8 +3,9 @@
 A 1.5B model shown ``assert has_tag(['Python'], 'python') is True (expected True, got False)``
 seldom reads the convention off it. Calling the failed answer once more, with the check's text
 arguments lowercased (or a date's first two fields swapped), and finding that it then returns
-the expected value, states the convention as a fact about the answer, a finding: "The checks
-ignore letter case: lowercase `tags` before using it." The probes run through the same verdict
+the expected value, states the convention as a fact about the answer, a finding, with the
+statement that makes the change: "The checks ignore letter case: start the function with
+`tag = tag.lower()` and keep the rest as it is." The probes run through the same verdict
 channel as the tests (the answer's code in the sandbox, the comparison in the trusted process),
 and only add findings and feedback: the verdict is the tests'.
 """
@@ -32,7 +33,7 @@ class Probe:
     """The changed call, as shown in the note."""
     finding: str
     """What the checks expect and what to do, should the probe pass ("The checks ignore
-    letter case: lowercase `tag` before using it.")."""
+    letter case: start the function with `tag = tag.lower()` and keep the rest as it is.")."""
     expected: str
     """The check's expected value, as its text writes it."""
     changed: int
@@ -55,9 +56,9 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
     values = [*args, *kwargs.values()]
     expected = ast.unparse(compare.comparators[0])
     probes: dict[str, Probe] = {}
-    for finding, transform in _CHANGES:
+    for change in _CHANGES:
         for chosen in [*([i] for i in range(len(values))), list(range(len(values)))]:
-            changed = [transform(v) if i in chosen else v for i, v in enumerate(values)]
+            changed = [change.transform(v) if i in chosen else v for i, v in enumerate(values)]
             if changed == values or (len(chosen) > 1 and len(values) == 1):
                 continue
             changed_call = _call_text(
@@ -69,19 +70,32 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
             changed_test = ast.unparse(
                 ast.Assert(ast.Compare(node, compare.ops, compare.comparators))
             )
-            what = _argument_words(chosen, names, len(values))
-            inside = any(not isinstance(values[i], str) for i in chosen)
-            separator = next((_separator(values[i]) for i in chosen if _separator(values[i])), "")
-            words = finding.format(
-                what=what,
-                inside=" (every text in it)" if inside else "",
-                it="them" if what.endswith("arguments") else "it",
-                sep=f"`{separator}`",
-            )
+            words = _finding(change, chosen, names, values)
             probes.setdefault(
                 changed_test, Probe(changed_test, changed_call, words, expected, len(chosen))
             )
     return list(probes.values())
+
+
+def _finding(change: _Change, chosen: list[int], names: list[str], values: list[Any]) -> str:
+    """What the change says, with the statement that makes it where each changed one is named.
+
+    The probe showed the answer returns the expected value once the change is made, so the
+    statement, put first in the function, is a fix the 1.5B model can copy as it stands.
+    """
+    changed = [i for i in chosen if change.transform(values[i]) != values[i]]
+    lines = [change.first_line(names[i], values[i]) if names[i] else "" for i in changed]
+    separator = next((_separator(values[i]) for i in chosen if _separator(values[i])), "")
+    what = _argument_words(chosen, names, len(values))
+    fact = change.fact.format(what=what, sep=f"`{separator}`")
+    if all(lines):
+        return f"{fact}: start the function with `{'; '.join(lines)}` and keep the rest as it is."
+    advice = change.advice.format(
+        what=what,
+        inside=" (every text in it)" if any(not isinstance(values[i], str) for i in chosen) else "",
+        it="them" if what.endswith("arguments") else "it",
+    )
+    return f"{fact}: {advice}"
 
 
 def empty_input_finding(test: str, parameters: Sequence[str] = ()) -> str:
@@ -182,6 +196,15 @@ def _lowercased(value: Any) -> Any:
     return each_text(value, str.lower)
 
 
+def _lowercase_line(name: str, value: Any) -> str:
+    """The statement that lowercases argument ``name`` (a text, or a list of texts), or ``""``."""
+    if isinstance(value, str):
+        return f"{name} = {name}.lower()"
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return f"{name} = [item.lower() for item in {name}]"
+    return ""
+
+
 def _fields_swapped(value: Any) -> Any:
     """A text's first two fields swapped (``'03/04/2026'`` -> ``'04/03/2026'``); else as is."""
     separator = _separator(value)
@@ -189,6 +212,17 @@ def _fields_swapped(value: Any) -> Any:
         return value
     fields = value.split(separator)
     return separator.join([fields[1], fields[0], *fields[2:]])
+
+
+def _swap_line(name: str, value: Any) -> str:
+    """The statement that swaps the first two fields of argument ``name``, or ``""``."""
+    separator = _separator(value)
+    if not separator:
+        return ""
+    return (
+        f"first, second, rest = {name}.split({separator!r}, 2); "
+        f"{name} = {separator!r}.join([second, first, rest])"
+    )
 
 
 def _separator(value: Any) -> str:
@@ -202,20 +236,36 @@ def _separator(value: Any) -> str:
     return ""
 
 
-_CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    (
-        "The checks ignore letter case: lowercase {what}{inside} before using {it}.",
+@dataclass(frozen=True)
+class _Change:
+    """One plain change a probe makes to a check's arguments, and how a finding tells it."""
+
+    fact: str
+    """What a passing probe shows (``{what}``: the arguments changed, ``{sep}``: the
+    separator of the fields)."""
+    advice: str
+    """What to do, where the changed arguments are not all named (``{what}``, ``{it}``: it or
+    them, ``{inside}``: a note that the texts inside a list changed too)."""
+    transform: Callable[[Any], Any]
+    """The change, on one argument's value."""
+    first_line: Callable[[str, Any], str]
+    """The statement that makes the change to a named argument, or ``""``."""
+
+
+_CHANGES = (
+    _Change(
+        "The checks ignore letter case",
+        "lowercase {what}{inside} before using {it}.",
         _lowercased,
+        _lowercase_line,
     ),
-    (
-        "The checks take the first two {sep}-separated fields of {what} in the other order: "
+    _Change(
+        "The checks take the first two {sep}-separated fields of {what} in the other order",
         "swap the roles the answer gives those two fields.",
         _fields_swapped,
+        _swap_line,
     ),
 )
-"""Each change: the finding a passing probe gives (``{what}``: the arguments changed,
-``{inside}``: a note that the texts inside a list changed too, ``{it}``: it or them,
-``{sep}``: the separator of the fields), and the change."""
 
 
 def parameters_of(code: str, test: str) -> list[str]:

@@ -19,7 +19,10 @@ MONTH_FIRST = (
 def test_a_case_sensitive_answer_is_told_that_the_checks_ignore_letter_case():
     verdict = CodeTestEvaluator(HAS_TAG_TESTS).evaluate("has_tag", CASE_SENSITIVE)
     assert not verdict["passed"] and verdict["score"] == 0.5
-    finding = "The checks ignore letter case: lowercase `tags` (every text in it) before using it."
+    finding = (
+        "The checks ignore letter case: start the function with "
+        "`tags = [item.lower() for item in tags]` and keep the rest as it is."
+    )
     assert verdict["findings"] == [finding]
     assert verdict["feedback"].endswith(
         f"Probe: {finding} (called as `has_tag(['python', 'sql'], 'python')`, the answer would "
@@ -51,8 +54,10 @@ def test_each_argument_that_needs_lowercasing_gets_its_own_note():
     tests = HAS_TAG_TESTS + "\nassert has_tag(['go'], 'Go') is True"
     verdict = CodeTestEvaluator(tests).evaluate("t", CASE_SENSITIVE)
     assert verdict["findings"] == [
-        "The checks ignore letter case: lowercase `tags` (every text in it) before using it.",
-        "The checks ignore letter case: lowercase `tag` before using it.",
+        "The checks ignore letter case: start the function with "
+        "`tags = [item.lower() for item in tags]` and keep the rest as it is.",
+        "The checks ignore letter case: start the function with `tag = tag.lower()` and keep "
+        "the rest as it is.",
     ]
 
 

@@ -155,8 +155,8 @@ def test_a_failure_that_probing_explains_gets_the_found_lesson_without_a_reflect
     (lesson,) = result["reflections"]
     assert result["attempts"][-1]["evaluation"]["passed"] and not reflector.prompts
     assert lesson["text"] == (
-        "Probing the failed answer showed: The checks ignore letter case: lowercase `tag` "
-        "before using it."
+        "Probing the failed answer showed: The checks ignore letter case: start the function "
+        "with `tag = tag.lower()` and keep the rest as it is."
     )
     assert lesson["metadata"]["fallback_reason"] == "probed"
-    assert "lowercase `tag` before using it" in actor.prompt_text(1)
+    assert "start the function with `tag = tag.lower()`" in actor.prompt_text(1)

@@ -16,12 +16,13 @@ def test_each_argument_alone_then_all_are_lowercased_and_the_comparison_is_kept(
         ("assert has_tag(['python', 'sql'], 'python') is True", 1),
     ]
     assert probes[0].finding == (
-        "The checks ignore letter case: lowercase `tags` (every text in it) before using it."
+        "The checks ignore letter case: start the function with "
+        "`tags = [item.lower() for item in tags]` and keep the rest as it is."
     )
     assert probes[0].expected == "True"
     both = probes_of("assert has_tag(['go'], 'Go') is True", ["tags", "tag"])
-    assert [(p.call, p.finding.split(": ")[1]) for p in both] == [
-        ("has_tag(['go'], 'go')", "lowercase `tag` before using it."),
+    assert [(p.call, p.finding.split(": ")[1].split(" as it is")[0]) for p in both] == [
+        ("has_tag(['go'], 'go')", "start the function with `tag = tag.lower()` and keep the rest"),
     ]
 
 
@@ -38,9 +39,12 @@ def test_a_dates_first_two_fields_are_swapped_and_keywords_are_probed_too():
     probes = probes_of("assert to_iso('03/04/2026', sep='-') == '2026-04-03'", ["text"])
     assert [p.test for p in probes] == ["assert to_iso('04/03/2026', sep='-') == '2026-04-03'"]
     assert probes[0].finding == (
-        "The checks take the first two `/`-separated fields of `text` in the other order: swap "
-        "the roles the answer gives those two fields."
+        "The checks take the first two `/`-separated fields of `text` in the other order: start "
+        "the function with `first, second, rest = text.split('/', 2); "
+        "text = '/'.join([second, first, rest])` and keep the rest as it is."
     )
+    unnamed = probes_of("assert to_iso('03/04/2026') == '2026-04-03'")
+    assert unnamed[0].finding.endswith(": swap the roles the answer gives those two fields.")
 
 
 def test_both_changes_are_probed_where_both_change_the_arguments():
@@ -60,11 +64,11 @@ def test_calls_that_no_change_alters_or_that_are_not_literal_are_not_probed():
 
 
 def test_the_note_shows_the_changed_call_and_says_what_the_checks_expect():
-    (probe,) = probes_of(HAS_TAG, ["tags", "tag"])
+    (probe,) = probes_of(HAS_TAG)
     assert probe_note(probe) == (
-        "Probe: The checks ignore letter case: lowercase `tags` (every text in it) before using "
-        "it. (called as `has_tag(['python', 'sql'], 'python')`, the answer would return the "
-        "expected `True`)"
+        "Probe: The checks ignore letter case: lowercase its first argument (every text in it) "
+        "before using it. (called as `has_tag(['python', 'sql'], 'python')`, the answer would "
+        "return the expected `True`)"
     )
 
 
