@@ -33,6 +33,7 @@ from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.graph._state import RETRY_CONTEXTS
 from reflexion_graph.models import model_id
+from reflexion_graph.models._binding import repeatable
 from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl
 
 BENCH_MAX_TOKENS = 256
@@ -119,6 +120,13 @@ def add_parsers(commands: Any) -> None:
         "unless --parallel says otherwise",
     )
     parser.add_argument(
+        "--repeatable",
+        action="store_true",
+        help="one task at a time on one slot, each prompt computed afresh (llama.cpp servers, "
+        "the embedded one too): the same request and seed always get the same reply, so lanes "
+        "that ask the same get the same (slower: no prompt cache)",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=Path("bench-results.json"),
@@ -155,14 +163,17 @@ def bench(args: argparse.Namespace, console: Console) -> int:
     """Run the benchmark, print its tables, write JSON (and a plot)."""
     if (args.limit is not None and args.limit < 1) or args.attempts < 1 or args.concurrency < 1:
         raise ConfigurationError("--limit, --attempts and --concurrency must be >= 1")
+    concurrency = 1 if args.repeatable else args.concurrency
     settings = replace(
         model_settings(args),
-        parallel=args.parallel or args.concurrency,
+        parallel=1 if args.repeatable else args.parallel or concurrency,
         max_tokens=args.max_tokens or BENCH_MAX_TOKENS,
         timeout_s=BENCH_TIMEOUT_S,
     )
     with console.status("starting the model"):
         model = start_model(settings)
+    if args.repeatable:
+        model = repeatable(model)
     tasks = load_dataset(
         args.dataset,
         lambda: model,
@@ -177,6 +188,8 @@ def bench(args: argparse.Namespace, console: Console) -> int:
     config = {"dataset": args.dataset, "feedback": args.feedback, "model": model_id(model)}
     if args.dataset == "countdown":
         config |= {"difficulty": args.difficulty, "operators": args.operators}
+    if args.repeatable:
+        config["repeatable"] = True
     runner = BenchRunner(
         model,
         tasks,
@@ -186,7 +199,7 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         results=args.results,
         config=config,
         retry_context=args.retry_context,
-        concurrency=args.concurrency,
+        concurrency=concurrency,
         episodes=EpisodeLog(args.episodes) if args.episodes else None,
         memory_from=args.memory_from,
         memory_settings=None if args.recall_k is None else {"recall_k": args.recall_k},

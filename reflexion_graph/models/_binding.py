@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
@@ -11,6 +11,7 @@ from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
 ChatRunnable = Runnable[LanguageModelInput, BaseMessage]
+OpenAIModel = TypeVar("OpenAIModel", bound=BaseChatOpenAI)
 
 
 def is_openai_compatible(model: object) -> bool:
@@ -43,3 +44,13 @@ def with_options(
                 "json_schema": {"name": "verdict", "schema": json_schema},
             }
     return model.bind(**options) if options else model
+
+
+def repeatable(model: OpenAIModel) -> OpenAIModel:
+    """``model`` asking its llama.cpp server to compute each prompt afresh (``cache_prompt``).
+
+    A prompt prefix reused from an earlier request changes the numbers slightly, and a sample
+    with them: on one slot, without the cache, the same request and seed get the same reply.
+    """
+    extra = {**(model.extra_body or {}), "cache_prompt": False}
+    return model.model_copy(update={"extra_body": extra})

@@ -96,3 +96,13 @@ def test_bench_compares_all_five_strategies_on_the_real_model(embedded_server, t
         return [line for line in out.splitlines() if line.startswith("|")]
 
     assert again.returncode == 0 and tables(again.stdout) == tables(done.stdout)
+
+
+def test_a_repeatable_bench_records_it_and_runs_on_one_slot(embedded_server, tmp_path):
+    results = tmp_path / "bench.json"
+    command = [CLI, "bench", "--dataset", "countdown", "--difficulty", "2", "--limit", "1"]
+    command += ["--attempts", "2", "--strategies", "single", "retry", "--repeatable"]
+    command += ["--results", str(results)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(results.read_text())["config"]["repeatable"] is True

@@ -9,6 +9,7 @@ from reflexion_graph import LLMReflector, ReflexionContext, create_reflexion_age
 from reflexion_graph._records import Attempt, make_evaluation
 from reflexion_graph.evaluators import CodeTestEvaluator, ExactMatchEvaluator
 from reflexion_graph.models import ModelSettings, create_chat_model, start_embedded_server
+from reflexion_graph.models._binding import repeatable, with_options
 from tests.conftest import SMALL_MODEL
 
 pytestmark = pytest.mark.integration
@@ -84,3 +85,21 @@ async def test_a_lesson_stops_near_where_it_would_be_cut(embedded_server):
     [tokens] = usage.usage_metadata.values()
     assert 0 < tokens["output_tokens"] <= 160  # the reflector's cap; the model's own is 512
     assert 0 < len(lesson["text"]) <= 600
+
+
+def test_a_repeatable_model_gives_a_seeded_request_the_same_reply_whatever_came_before(
+    embedded_model,
+):
+    """A prompt prefix the server cached from another request changes the sample; not here."""
+    model = repeatable(embedded_model)
+    system = ("system", "You are a helpful assistant who answers in full sentences. " * 8)
+
+    def ask(question, seed):
+        messages = [system, ("user", question)]
+        return with_options(model, seed=seed, max_tokens=60).invoke(messages).content
+
+    question = "Name three colours and say why you like one of them."
+    first = ask(question, 11)
+    ask("Count from one to twenty in words.", 3)
+    assert ask(question, 11) == first
+    assert model.extra_body == {"cache_prompt": False} and not embedded_model.extra_body
