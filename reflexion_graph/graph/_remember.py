@@ -231,12 +231,12 @@ class _Hindsight:
     def next_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """The next rule to replay; ``None`` once one was kept or no candidate is left."""
         due = self._due(learned)
-        return due.write(task) if isinstance(due, Contrast) else due
+        return _new(due.write(task) if isinstance(due, Contrast) else due, learned)
 
     async def anext_candidate(self, task: str, learned: Sequence[Lesson]) -> Lesson | None:
         """Async twin of :meth:`next_candidate`."""
         due = self._due(learned)
-        return await due.awrite(task) if isinstance(due, Contrast) else due
+        return _new(await due.awrite(task) if isinstance(due, Contrast) else due, learned)
 
     def replayable(self, lesson: Lesson) -> bool:
         """Whether the gate is on and the rule may be shown to a replay at all."""
@@ -261,6 +261,17 @@ class _Hindsight:
 
     def _solution(self, replay_answer: str) -> str:
         return self.contrast.passed["answer"] if self.contrast else replay_answer
+
+
+def _new(candidate: Lesson | None, learned: Sequence[Lesson]) -> Lesson | None:
+    """``candidate``, or ``None`` where its rule was replayed already.
+
+    A writer asked again often writes the same rule; replaying it again would only sample its
+    verdict anew, and asking once more would write it once more.
+    """
+    if candidate is None or any(candidate["rule"] == lesson["rule"] for lesson in learned):
+        return None
+    return candidate
 
 
 def judged_lesson(

@@ -73,6 +73,17 @@ def test_a_rule_that_fails_its_replay_is_not_stored_and_the_next_candidate_is_tr
     assert [r["text"] for r in memory.stored["global"]] == [RULE]
 
 
+def test_a_candidate_that_repeats_a_replayed_rule_is_not_replayed_again_and_ends_the_search():
+    memory = RecordingMemory()
+    graph, actor, reflector = agent(
+        ["wrong", "right", "wrong again", "right"], ["lesson", RULE, RULE, "When x, y."], memory
+    )
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(lesson_candidates=3))
+    assert [(r["text"], r["replay"]) for r in result["learned"]] == [(RULE, "failed")]
+    assert len(actor.prompts) == 3 and len(reflector.prompts) == 3  # one replay; one repeat
+    assert memory.stored["global"] == []
+
+
 def test_nothing_is_stored_when_every_candidate_fails_its_replay():
     memory = RecordingMemory()
     graph, _, _ = agent(["wrong", "right", "wrong again"], ["lesson", RULE], memory)
