@@ -70,21 +70,24 @@ def probes_of(test: str, parameters: Sequence[str] = ()) -> list[Probe]:
             changed_test = ast.unparse(
                 ast.Assert(ast.Compare(node, compare.ops, compare.comparators))
             )
-            words = _finding(change, chosen, names, values)
+            touched = [i for i in chosen if changed[i] != values[i]]
+            words = _finding(change, chosen, touched, names, values)
             probes.setdefault(
                 changed_test, Probe(changed_test, changed_call, words, expected, len(chosen))
             )
     return list(probes.values())
 
 
-def _finding(change: _Change, chosen: list[int], names: list[str], values: list[Any]) -> str:
-    """What the change says, with the statement that makes it where each changed one is named.
+def _finding(
+    change: _Change, chosen: list[int], touched: list[int], names: list[str], values: list[Any]
+) -> str:
+    """What the change says, with the statement that makes it where each ``touched`` one is named.
 
-    The probe showed the answer returns the expected value once the change is made, so the
-    statement, put first in the function, is a fix the 1.5B model can copy as it stands.
+    ``chosen``: the arguments the change was applied to; ``touched``: those it altered. The probe
+    showed the answer returns the expected value once the change is made, so the statement, put
+    first in the function, is a fix the 1.5B model can copy as it stands.
     """
-    changed = [i for i in chosen if change.transform(values[i]) != values[i]]
-    lines = [change.first_line(names[i], values[i]) if names[i] else "" for i in changed]
+    lines = [change.first_line(names[i], values[i]) if names[i] else "" for i in touched]
     separator = next((_separator(values[i]) for i in chosen if _separator(values[i])), "")
     what = _argument_words(chosen, names, len(values))
     fact = change.fact.format(what=what, sep=f"`{separator}`")
