@@ -32,14 +32,14 @@ _MARKUP = re.compile(r"[#*_`]+")
 
 
 def rule_of(lesson: str) -> str:
-    """The general rule a lesson states on its ``Rule:`` line, or ``""``."""
-    found = _RULE.search(lesson)
+    """The general rule a lesson states on its ``Rule:`` line (``### Rule`` too), or ``""``."""
+    found = _RULE.search(_plain_labels(lesson))
     return " ".join(found.group(1).strip(" *").split()) if found else ""
 
 
 def mistake_of(lesson: str) -> str:
-    """The lesson's ``Mistake:`` line, or ``""``."""
-    found = _MISTAKE.search(lesson)
+    """The lesson's ``Mistake:`` line (``**Mistake:**`` too), or ``""``."""
+    found = _MISTAKE.search(_plain_labels(lesson))
     return " ".join(found.group(1).strip(" *").split()).lower() if found else ""
 
 
@@ -48,23 +48,23 @@ def repeats(text: str, earlier: Sequence[Reflection]) -> bool:
 
     Markdown does not make a lesson new: ``### Mistake`` and ``**Mistake:**`` are one label.
     """
-    flat, mistake = _plain(text), mistake_of(plain_labels(text))
+    flat, mistake = _plain(text), mistake_of(text)
     for reflection in earlier:
         if flat == _plain(reflection["text"]):
             return True
-        if mistake and mistake == mistake_of(plain_labels(reflection["text"])):
+        if mistake and mistake == mistake_of(reflection["text"]):
             return True
     return False
 
 
-def plain_labels(text: str) -> str:
+def _plain_labels(text: str) -> str:
     """``text`` with markdown labels (``### Rule``, ``**Fix:**``) written plainly (``Rule:``)."""
     return _MARKED_LABEL.sub(lambda label: f"{label.group(1) or label.group(3)}:", text)
 
 
 def _plain(text: str) -> str:
     """A lesson without markup, case or spacing: what two copies of one lesson share."""
-    return " ".join(_MARKUP.sub(" ", plain_labels(text)).split()).lower()
+    return " ".join(_MARKUP.sub(" ", _plain_labels(text)).split()).lower()
 
 
 def found_lesson(task: str, attempt: Attempt) -> Reflection:
@@ -85,7 +85,7 @@ def found_lesson(task: str, attempt: Attempt) -> Reflection:
 
 def lesson_text(content: object) -> str:
     """A reply as a lesson: on one line, labels plain, without code, cut at 600 characters."""
-    return plain_labels(_without_code(message_text(content)))[:_MAX_LESSON_CHARS]
+    return _plain_labels(_without_code(message_text(content)))[:_MAX_LESSON_CHARS]
 
 
 def _without_code(text: str) -> str:
