@@ -173,7 +173,7 @@ def load_dataset(
     difficulty: int = 3,
     operators: str = COUNTDOWN_OPERATORS,
 ) -> list[BenchTask]:
-    """``humaneval``, ``countdown``, ``families[:SPLIT]``, ``bfcl[:CATEGORY]`` or ``jsonl:PATH``.
+    """``humaneval``, ``countdown``, ``families[:SPLIT|PATH]``, ``bfcl[:CATEGORY]``, ``jsonl:PATH``.
 
     ``difficulty`` (how many numbers) and ``operators`` shape Countdown only.
     """
@@ -190,7 +190,7 @@ def load_dataset(
     if name.startswith("jsonl:"):
         return user_tasks(Path(name.removeprefix("jsonl:")), model)
     raise ConfigurationError(
-        f"unknown dataset {name!r}: use humaneval, countdown, families[:dev|report], "
+        f"unknown dataset {name!r}: use humaneval, countdown, families[:dev|report|PATH.toml], "
         "bfcl[:CATEGORY] or jsonl:PATH"
     )
 

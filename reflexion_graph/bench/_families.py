@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from reflexion_graph import prompts
@@ -60,21 +61,32 @@ class Family:
         ]
 
 
-def load_families() -> list[Family]:
-    """The families shipped with the package, in file order."""
-    text = resources.files("reflexion_graph").joinpath("data/task_families.toml").read_text()
-    return [_family(spec) for spec in tomllib.loads(text)["family"]]
+def load_families(path: Path | None = None) -> list[Family]:
+    """The families of a TOML file (the ones shipped with the package if none), in file order."""
+    if path is None:
+        text = resources.files("reflexion_graph").joinpath("data/task_families.toml").read_text()
+    else:
+        try:
+            text = path.read_text()
+        except OSError as error:
+            raise ConfigurationError(f"cannot read families file {str(path)!r}: {error}") from None
+    try:
+        specs = tomllib.loads(text)["family"]
+    except (tomllib.TOMLDecodeError, KeyError) as error:
+        raise ConfigurationError(
+            f"families file {str(path)!r} is not a families TOML: {error}"
+        ) from None
+    return [_family(spec) for spec in specs]
 
 
 def family_tasks(split: str | None = None) -> list[BenchTask]:
     """The families' tasks as bench tasks, interleaved; only ``split``'s families if given.
 
+    ``split`` is ``dev``, ``report`` or the path of a families file (every family in it).
     Task 1 of a family carries no oracle lesson (a failure has to reveal the convention
     first); tasks 2 on carry the convention, which only the ``oracle-lesson`` lane shows.
     """
-    if split is not None and split not in SPLITS:
-        raise ConfigurationError(f"unknown family split {split!r}; known: {list(SPLITS)}")
-    families = [f for f in load_families() if split is None or f.split == split]
+    families = families_of(split)
     rounds = max(len(family.tasks) for family in families)
     return [
         BenchTask(
@@ -91,6 +103,17 @@ def family_tasks(split: str | None = None) -> list[BenchTask]:
         if position < len(family.tasks)
         for task in family.tasks[position : position + 1]
     ]
+
+
+def families_of(split: str | None = None) -> list[Family]:
+    """The shipped families (of ``split`` if given), or every family of a file's path."""
+    if split is not None and split not in SPLITS:
+        if not split.endswith(".toml"):
+            raise ConfigurationError(
+                f"unknown family split {split!r}; known: {list(SPLITS)} or a .toml path"
+            )
+        return load_families(Path(split))
+    return [f for f in load_families() if split is None or f.split == split]
 
 
 def family_of(task_id: str) -> str:

@@ -16,12 +16,12 @@ from reflexion_graph.bench import (
     STRATEGIES,
     BenchRunner,
     load_dataset,
-    load_families,
     plot_success,
     results_markdown,
     transfer_markdown,
 )
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
+from reflexion_graph.bench._families import families_of
 from reflexion_graph.bench._lanes import PAPER_RETRY_CONTEXT, lane_of
 from reflexion_graph.cli._shared import (
     add_command,
@@ -62,7 +62,7 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument(
         "--dataset",
         default="countdown",
-        help="humaneval, countdown, families[:dev|report], bfcl[:CATEGORY] or jsonl:PATH "
+        help="humaneval, countdown, families[:dev|report|PATH.toml], bfcl[:CATEGORY] or jsonl:PATH "
         "(default countdown)",
     )
     parser.add_argument(
@@ -220,7 +220,8 @@ def bench(args: argparse.Namespace, console: Console) -> int:
         asyncio.run(runner.run(advance))
     console.print(results_markdown(runner.records, args.attempts, runner.config), markup=False)
     if args.dataset.startswith("families"):
-        console.print("\n" + transfer_markdown(runner.records, load_families()), markup=False)
+        families = families_of(args.dataset.partition(":")[2] or None)
+        console.print("\n" + transfer_markdown(runner.records, families), markup=False)
     console.print(f"results: {args.results}")
     if args.plot:
         title = f"{args.dataset} ({args.feedback} feedback)"

@@ -279,3 +279,25 @@ def test_pooled_transfer_rates_a_run_in_progress_on_the_tasks_every_lane_ran():
     ) == (1, 0.0)
     assert pooled["pairs"][0]["tasks"] == 1
     assert pooled["where_lost"]["reflexion+memory"]["helped"] == 1
+
+
+def test_a_families_file_path_gives_every_family_in_it(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        '[[family]]\nname = "volumes"\nsplit = "dev"\ncontext = "Audio (audio.py)."\n'
+        'convention = "Volumes are integers from 0 to 11."\n'
+        '[[family.task]]\nfunction = "louder(v)"\ntext = "one step louder."\n'
+        'reference = "def louder(v):\\n    return min(v + 1, 11)"\n'
+        'tests = "assert louder(11) == 11"\n'
+        '[[family.task]]\nfunction = "quieter(v)"\ntext = "one step quieter."\n'
+        'reference = "def quieter(v):\\n    return max(v - 1, 0)"\n'
+        'tests = "assert quieter(0) == 0"\n'
+    )
+    tasks = load_dataset(f"families:{path}", lambda: None, feedback="honest", seed=0)
+    assert [t.id for t in tasks] == ["volumes/1", "volumes/2"]
+    assert tasks[1].oracle_lesson == "Volumes are integers from 0 to 11."
+    with pytest.raises(ConfigurationError, match="cannot read families file"):
+        family_tasks(str(tmp_path / "missing.toml"))
+    (tmp_path / "bad.toml").write_text("x = 1\n")
+    with pytest.raises(ConfigurationError, match="not a families TOML"):
+        family_tasks(str(tmp_path / "bad.toml"))
