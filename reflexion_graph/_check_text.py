@@ -6,8 +6,6 @@ Where the expected value follows from the attempt's in one plain way, the line s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from reflexion_graph import prompts
 from reflexion_graph._records import FailedCheck
 from reflexion_graph._value_relation import as_instruction, value_relation
@@ -44,20 +42,6 @@ def check_convention(check: FailedCheck) -> str:
     """The check's relation told as what to do ("Return the result times 100, as an int")."""
     relation = _check_relation(check)
     return as_instruction(relation, *RELATED_KINDS[check["kind"]]) if relation else ""
-
-
-def shared_convention(checks: Sequence[FailedCheck]) -> str:
-    """What every failed check's exact relation says to do, when all say the same; else ``""``.
-
-    Within one task a relation is a finding only when it holds for each failed check (every
-    one a returned value) and is not an offset of one, the relation most often a coincidence.
-    """
-    if not checks or any(c["kind"] != "value" or not c["actual"] for c in checks):
-        return ""
-    relations = {value_relation(c["expected"], c["actual"], exact=True) for c in checks}
-    if len(relations) != 1 or "" in relations:
-        return ""
-    return as_instruction(relations.pop(), *RELATED_KINDS["value"])
 
 
 def _relation(check: FailedCheck) -> str:

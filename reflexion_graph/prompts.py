@@ -143,8 +143,21 @@ NO_FEEDBACK_FOR_REFLECTION = "The attempt was judged wrong."
 FALLBACK_LESSON = "The previous attempt failed: {feedback}"
 """The lesson kept when the reflector answered with nothing: the verdict's own feedback."""
 
-FOUND_LESSON = "Probing the failed answer showed: {findings}"
-"""The lesson of a verdict with findings (probes, shared relations), written by no model."""
+FOUND_LESSON = "Changing the failed answer showed: {findings}"
+"""The lesson of a verdict with findings (verified changes), written by no model."""
+
+FINDING_STATEMENTS = {
+    "output": "Every check passes once `{function}` returns `{code}`, where `result` is the "
+    "value it returns now: keep its code and return that instead.",
+    "input": "Every check passes once `{function}` starts with `{code}`: put that first and "
+    "keep the rest as it is.",
+    "guard": "An empty input is valid: every check passes once `{function}` starts with "
+    "`{code}`; put that first and keep the rest as it is.",
+}
+"""A verified finding, by the kind of its change: what to do, with the change as code."""
+
+FINDING_FEEDBACK = "Verified change: {statement}"
+"""The feedback line of a verified finding."""
 
 RECALLED_EXAMPLE = " (seen on an earlier task: {evidence})"
 """How a recalled lesson shows the check it was learnt from."""

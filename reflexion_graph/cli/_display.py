@@ -268,7 +268,7 @@ class RunDisplay:
 
 
 _FALLBACK_NOTES = {
-    "probed": "found by probing the failed answer: no model call",
+    "found": "a change that passes every check, found without a model call",
     "empty": "the model wrote no lesson: the verdict's feedback is kept",
     "repeated": "the model repeated an earlier lesson twice: the verdict's feedback is kept",
 }

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from reflexion_graph._check_text import shared_convention
+from reflexion_graph import prompts
 from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._input_probes import (
-    Probe,
-    empty_input_finding,
-    parameters_of,
-    probe_note,
-    probes_of,
-)
 from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
 from reflexion_graph.evaluators._verdict_channel import (
     TestOutcome,
     run_in_candidate,
     run_tests_across,
 )
+from reflexion_graph.findings import FailedTest, find
 from reflexion_graph.sandbox import Sandbox, SandboxLimits, default_sandbox
 
 _MAX_FEEDBACK_LINES = 5
 _MAX_NAMED_TESTS = 3
-_MAX_PROBED_TESTS = 3
 
 
 class CodeTestEvaluator(BaseEvaluator):
@@ -43,12 +36,10 @@ class CodeTestEvaluator(BaseEvaluator):
     names each failing test with expected vs. actual values. ``preamble`` (e.g. a HumanEval
     prompt: its imports and helpers) runs first on both sides; the tests use its helpers, not
     the answer's. ``sandbox`` is where the code runs (default: the one evaluators share).
-    With ``probe=True`` (the default), a failed ``assert f(<literals>) == <literal>`` is tried
-    once more with its arguments changed in one plain way (text lowercased, a date's first two
-    fields swapped); where the answer then returns the expected value, the verdict's
-    ``findings`` and feedback say so (``_input_probes``); so they do where every failed check's
-    expected value follows from the answer's in the same exact way (``shared_convention``).
-    Neither changes the verdict.
+    With ``probe=True`` (the default), a failed answer is changed in plain ways (its result,
+    an argument, an empty input: :mod:`reflexion_graph.findings`); where the changed answer
+    passes *every* test, the verdict's ``findings`` and feedback give the change as code. It
+    never changes the verdict.
     """
 
     def __init__(
@@ -118,71 +109,45 @@ class CodeTestEvaluator(BaseEvaluator):
         results.update(self._objects_tests(code, needs))
         failed = [i for i in trusted if results[i].status == "failed"]
         verdict = self._verdict(results, checks, in_process=[] if self.strict else sorted(needs))
-        if not self.probe or not failed:
+        if not self.probe or not failed or needs:
             return verdict
-        found: list[tuple[str, str]] = []  # (feedback line, finding)
-        convention = shared_convention(verdict.get("checks") or [])
-        if convention:
-            finding = f"{convention}: every failed check expects that."
-            found.append((f"Relation: {finding}", finding))
-        found += [(probe_note(p), p.finding) for p in self._probed(code, split.stubs, failed)]
-        found += [
-            (f"Empty input: {finding}", finding) for finding in self._empties(code, failed, checks)
-        ]
-        if not found:
+        finding = find(
+            code,
+            [_failed_test(self.plan.tests[i], checks.get(i)) for i in failed],
+            self._passes_every_check,
+            checks=len(self.plan.tests),
+            function=self.entry_point,
+        )
+        if finding is None:
             return verdict
+        note = prompts.FINDING_FEEDBACK.format(statement=finding.statement)
         return {
             **verdict,
-            "feedback": "\n".join([verdict["feedback"], *(note for note, _ in found)]),
-            "findings": [finding for _, finding in found],
+            "feedback": "\n".join([verdict["feedback"], note]),
+            "findings": [finding.statement],
         }
 
-    def _probed(self, code: str, stubs: list[str], failed: list[int]) -> list[Probe]:
-        """The probes of the first failed tests that passed, one per finding.
-
-        Per test, the passing probe that changed the fewest arguments says the most.
-        """
-        tests = [self.plan.tests[index] for index in failed[:_MAX_PROBED_TESTS]]
-        probed = [probes_of(test, parameters_of(code, test)) for test in tests]
-        probes = [probe for found in probed for probe in found]
-        if not probes:
-            return []
+    def _passes_every_check(self, code: str) -> bool:
+        """Whether ``code`` passes every test, run as any answer's are (what verifies a finding)."""
+        split = split_for(self.plan, code, self.entry_point)
+        if split.needs_objects:
+            return False
         run = run_tests_across(
             preamble=self.preamble,
             code=code,
             entry_point=self.entry_point,
-            setup=[],
-            tests=[probe.test for probe in probes],
-            stubs=stubs,
+            setup=self.plan.setup,
+            tests=self.plan.tests,
+            stubs=split.stubs,
             limits=self.limits,
             sandbox=self.sandbox,
         )
-        passed = {
-            probe.test
-            for probe, o in zip(probes, run.results, strict=False)
-            if o.status == "passed"
-        }
-        found: dict[str, Probe] = {}
-        for probes_of_test in probed:
-            best = min(
-                (p for p in probes_of_test if p.test in passed),
-                key=lambda p: p.changed,
-                default=None,
-            )
-            if best is not None:
-                found.setdefault(best.finding, best)
-        return list(found.values())
-
-    def _empties(
-        self, code: str, failed: list[int], checks: dict[int, dict[str, str] | None]
-    ) -> list[str]:
-        """The empty-input findings of the failed tests that raised (``empty_input_finding``)."""
-        raised = [i for i in failed if (check := checks.get(i)) and check.get("error")]
-        findings = (
-            empty_input_finding(test, parameters_of(code, test))
-            for test in (self.plan.tests[i] for i in raised)
+        outcomes = run.results
+        return (
+            not (run.stopped or run.setup_error)
+            and len(outcomes) == len(self.plan.tests)
+            and all(outcome.status == "passed" for outcome in outcomes)
         )
-        return list(dict.fromkeys(filter(None, findings)))
 
     def _objects_tests(self, code: str, needs: dict[int, str]) -> dict[int, TestOutcome]:
         """The tests that need the answer's objects: failed when strict, else run in its process."""
@@ -242,3 +207,9 @@ class CodeTestEvaluator(BaseEvaluator):
         return make_evaluation(
             False, feedback=feedback, source="tests", checks=stated_checks(self.plan)
         )
+
+
+def _failed_test(test: str, check: dict[str, str] | None) -> FailedTest:
+    """A failed test with what the answer returned (``""`` and ``raised`` where it raised)."""
+    actual = (check or {}).get("actual", "")
+    return FailedTest(test, actual, raised=bool((check or {}).get("error")) or not actual)

@@ -68,7 +68,7 @@ class SelfTestEvaluator(BaseEvaluator):
                 source="self-tests",
             )
         verdict = CodeTestEvaluator(
-            "\n".join(tests), preamble=self.preamble, limits=self.limits
+            "\n".join(tests), preamble=self.preamble, limits=self.limits, probe=False
         ).evaluate(task, answer)
         return {**verdict, "source": "self-tests"}
 

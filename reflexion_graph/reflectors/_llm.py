@@ -70,16 +70,15 @@ def _plain(text: str) -> str:
 def found_lesson(task: str, attempt: Attempt) -> Reflection:
     """The lesson the verdict's ``findings`` make: no model call.
 
-    A 1.5B model shown a failed check often misreads it; a finding is what the checks showed
-    when the answer was called once more with changed arguments, or how every failed check's
-    expected value follows from the answer's.
+    A small model shown a failed check often misreads it; a finding is a change to the failed
+    answer that made it pass every check of the task (:mod:`reflexion_graph.findings`).
     """
     findings = attempt["evaluation"].get("findings") or []
     return make_reflection(
         prompts.FOUND_LESSON.format(findings=" ".join(findings)),
         task=task,
         attempt=attempt["number"],
-        metadata={"model": "", "fallback": True, "fallback_reason": "probed"},
+        metadata={"model": "", "fallback": True, "fallback_reason": "found"},
     )
 
 
@@ -145,7 +144,7 @@ class LLMReflector(BaseReflector):
     def reflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
-        """Call the model synchronously (not at all where probing found the lesson)."""
+        """Call the model synchronously (not at all where a verified change is the lesson)."""
         if attempt["evaluation"].get("findings"):
             return found_lesson(task, attempt)
         messages = self._messages(task, attempt, earlier)
@@ -158,7 +157,7 @@ class LLMReflector(BaseReflector):
     async def areflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
-        """Call the model asynchronously (not at all where probing found the lesson)."""
+        """Call the model asynchronously (not at all where a verified change is the lesson)."""
         if attempt["evaluation"].get("findings"):
             return found_lesson(task, attempt)
         messages = self._messages(task, attempt, earlier)

@@ -141,8 +141,8 @@ def test_names_the_tests_bind_themselves_are_not_the_answers_to_define():
     assert names_used(["assert check(truncate) is None"]) == {"check", "truncate"}
 
 
-# -- lessons found by probing --------------------------------------------------------------------
-def test_a_failure_that_probing_explains_gets_the_found_lesson_without_a_reflector_call():
+# -- lessons found by a verified change ------------------------------------------------------------
+def test_a_failure_a_verified_change_explains_gets_the_found_lesson_without_a_reflector_call():
     case_sensitive = "```python\ndef has_tag(html, tag):\n    return f'<{tag}>' in html\n```"
     actor = ScriptedChatModel(replies=[case_sensitive, FUNCTION])
     reflector = ScriptedChatModel(replies=[])
@@ -155,8 +155,8 @@ def test_a_failure_that_probing_explains_gets_the_found_lesson_without_a_reflect
     (lesson,) = result["reflections"]
     assert result["attempts"][-1]["evaluation"]["passed"] and not reflector.prompts
     assert lesson["text"] == (
-        "Probing the failed answer showed: The checks ignore letter case: start the function "
-        "with `tag = tag.lower()` and keep the rest as it is."
+        "Changing the failed answer showed: Every check passes once `has_tag` starts with "
+        "`tag = tag.lower()`: put that first and keep the rest as it is."
     )
-    assert lesson["metadata"]["fallback_reason"] == "probed"
-    assert "start the function with `tag = tag.lower()`" in actor.prompt_text(1)
+    assert lesson["metadata"]["fallback_reason"] == "found"
+    assert "starts with `tag = tag.lower()`" in actor.prompt_text(1)

@@ -14,7 +14,7 @@ from reflexion_graph import (
     make_evaluation,
     make_lesson,
 )
-from reflexion_graph._check_text import check_line, shared_convention
+from reflexion_graph._check_text import check_line
 from reflexion_graph._records import CONVENTIONS_KEY, conventions_of
 from reflexion_graph.actors._llm import recalled_sections
 from reflexion_graph.evaluators import (
@@ -330,15 +330,3 @@ def test_evidence_that_keeps_failing_is_retired(chroma):
     assert (stored["recalls"], stored["helped"]) == (5, 1)
     assert is_retired(stored["recalls"], stored["helped"])
     assert chroma.search("total of the prices", k=1, scope="s") == []
-
-
-def test_a_convention_is_shared_only_when_every_failed_value_check_has_the_same_exact_one():
-    def value(expected, actual):
-        return make_check("value", "f(x)", expected=expected, actual=actual)
-
-    scaled = [value("25", "0.25"), value("50", "0.5")]
-    assert shared_convention(scaled) == "Return the result times 100, as an int"
-    assert shared_convention([*scaled, value("'a'", "'A'")]) == ""
-    assert shared_convention([value("2", "1")]) == ""  # an offset of one: no finding
-    assert shared_convention([*scaled, make_check("condition", "f(x) > 0")]) == ""
-    assert shared_convention([]) == ""

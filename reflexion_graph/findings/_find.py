@@ -1,0 +1,112 @@
+"""From failed checks to findings: ask the proposers, verify in order, tell the simplest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from reflexion_graph import prompts
+from reflexion_graph.findings._checks import MISSING, check_call, literal
+from reflexion_graph.findings._finding import Change, Finding
+from reflexion_graph.findings._proposers import PROPOSERS, Evidence, FailedCall
+from reflexion_graph.findings._verify import changed_code
+
+MAX_VERIFIED = 12
+"""At most this many candidates run against the checks per failed answer."""
+MIN_PAIRS = 2
+"""A change fitted to values (an output change, or one taking a constant from them) needs this
+many failed checks with different values: what one pair fits is as often a coincidence
+(``len(format(result, '.2f'))`` turns 3 into 4), and passing checks cannot confirm an output
+change, only refute it."""
+
+PassesAll = Callable[[str], bool]
+"""Whether code passes every check of the task (run as the tests run: the verdict channel)."""
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    """One test the answer failed: its text, and the value it returned or the error it raised."""
+
+    test: str
+    actual: str
+    """The returned value's repr (``""`` when it raised or returned nothing to show)."""
+    raised: bool
+
+
+def find(
+    code: str,
+    failed: Sequence[FailedTest],
+    passes_all: PassesAll,
+    *,
+    checks: int,
+    function: str | None = None,
+    proposers: Mapping[str, Callable[[Evidence], Iterable[Change]]] = PROPOSERS,
+) -> Finding | None:
+    """The simplest verified finding for the failed answer ``code``, or ``None``.
+
+    ``failed``: the tests it failed; ``checks``: how many the task has. A candidate is told
+    only when the answer, so changed, passes all of them (``passes_all``).
+    """
+    calls = [(test, check_call(test.test)) for test in failed]
+    if not calls or any(call is None for _, call in calls):
+        return None  # a failed check that is not a call with values: no change is sure to fix it
+    functions = {call.function for _, call in calls if call}
+    name = function or next(iter(functions))
+    if functions != {name}:
+        return None
+    evidence = Evidence(
+        name,
+        [
+            FailedCall(call, literal(t.actual) if t.actual else MISSING, t.raised or not t.actual)
+            for t, call in calls
+            if call
+        ],
+        code,
+    )
+    candidates = sorted(
+        (
+            (source, change)
+            for source, proposer in proposers.items()
+            for change in proposer(evidence)
+            if _supported(change, failed)
+        ),
+        key=lambda candidate: candidate[1].cost,
+    )
+    told: tuple[str, Change] | None = None
+    alternatives = 0
+    for source, change in candidates[:MAX_VERIFIED]:
+        if told and change.cost > told[1].cost:
+            break
+        try:
+            changed = changed_code(code, change)
+        except (SyntaxError, ValueError):
+            continue
+        if passes_all(changed):
+            if told:
+                alternatives += 1
+            else:
+                told = (source, change)
+    if told is None:
+        return None
+    source, change = told
+    return Finding(
+        statement(change),
+        change,
+        source,
+        checks=checks,
+        fixed=len(failed),
+        alternatives=alternatives,
+    )
+
+
+def _supported(change: Change, failed: Sequence[FailedTest]) -> bool:
+    """Whether enough failed checks back ``change`` (:data:`MIN_PAIRS` where it is fitted)."""
+    fitted = change.kind == "output" or change.constants > 0
+    return not fitted or len({(t.test, t.actual) for t in failed}) >= MIN_PAIRS
+
+
+def statement(change: Change) -> str:
+    """What to do, in one line, with the change as code (``prompts.FINDING_STATEMENTS``)."""
+    return prompts.FINDING_STATEMENTS[change.kind].format(
+        function=change.function, code=change.code
+    )

@@ -1,0 +1,299 @@
+"""The search proposer: output changes built from general Python operations.
+
+Each candidate is an expression over ``result`` (what the failed answer returns now), made of
+at most two building blocks: number operations (round, floor, scale, shift), text operations
+(case, strip, a prefix or suffix, a replacement), sequence operations (sort, reverse, dedupe,
+filter, apply to each item), type conversions and a mapping wrapper. Constants (a factor, a
+prefix) are read off the failed checks' values, never taken from a list. A candidate is kept
+only where it maps the answer's value to the expected one on *every* failed check; the verifier
+then runs it against all the task's checks.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from reflexion_graph.findings._checks import same
+
+Pair = tuple[Any, Any]
+"""(what the answer returned, what the check expected)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One operation on a value: how it is written (``{x}`` is the value) and what it does."""
+
+    template: str
+    apply: Callable[[Any], Any]
+    cost: int = 1
+    constants: int = 0
+
+    def write(self, inner: str) -> str:
+        """The block applied to the expression ``inner`` (parenthesised where it must be)."""
+        bare = "({x}" in self.template or "{x} for" in self.template or " " not in inner
+        return self.template.format(x=inner if bare else f"({inner})")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numeric(op: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def apply(value: Any) -> Any:
+        if not _number(value):
+            raise TypeError("not a number")
+        return op(value)
+
+    return apply
+
+
+def _text(op: Callable[[str], Any]) -> Callable[[Any], Any]:
+    def apply(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise TypeError("not a text")
+        return op(value)
+
+    return apply
+
+
+def _items(op: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def apply(value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise TypeError("not a sequence")
+        return op(value)
+
+    return apply
+
+
+def _formatted(value: Any, spec: str) -> str:
+    return format(value, spec)
+
+
+FIXED_BLOCKS: tuple[Block, ...] = (
+    Block("round({x})", _numeric(round)),
+    *(Block(f"round({{x}}, {n})", _numeric(partial(round, ndigits=n))) for n in (1, 2, 3)),
+    Block("int({x})", _numeric(int)),
+    Block("float({x})", lambda v: float(v) if _number(v) or isinstance(v, bool) else _no()),
+    Block("math.floor({x})", _numeric(math.floor)),
+    Block("math.ceil({x})", _numeric(math.ceil)),
+    Block("math.floor({x} + 0.5)", _numeric(lambda v: math.floor(v + 0.5)), cost=2),
+    Block("abs({x})", _numeric(abs)),
+    Block("-{x}", _numeric(lambda v: -v)),
+    Block("int({x})", lambda v: int(v) if isinstance(v, bool) else _no()),
+    Block("bool({x})", lambda v: bool(v) if _number(v) else _no()),
+    Block("str({x})", lambda v: str(v) if _number(v) or isinstance(v, bool) else _no()),
+    *(
+        Block(f"format({{x}}, '.{n}f')", _numeric(partial(_formatted, spec=f".{n}f")))
+        for n in (1, 2)
+    ),
+    Block("int({x})", _text(int)),
+    Block("float({x})", _text(float)),
+    Block("{x}.lower()", _text(str.lower)),
+    Block("{x}.upper()", _text(str.upper)),
+    Block("{x}.strip()", _text(str.strip)),
+    Block("{x}.title()", _text(str.title)),
+    Block("{x}.capitalize()", _text(str.capitalize)),
+    Block("len({x})", lambda v: len(v) if isinstance(v, str | list | tuple | dict) else _no()),
+    Block("sorted({x})", _items(sorted)),
+    Block("sorted({x}, reverse=True)", _items(lambda v: sorted(v, reverse=True))),
+    Block("list({x})", lambda v: list(v) if isinstance(v, tuple | set | frozenset) else _no()),
+    Block("tuple({x})", _items(tuple)),
+    Block("{x}[::-1]", _items(lambda v: v[::-1])),
+    Block("list(dict.fromkeys({x}))", _items(lambda v: list(dict.fromkeys(v)))),
+    Block("[v for v in {x} if v is not None]", _items(lambda v: [i for i in v if i is not None])),
+    Block("sum({x})", _items(sum)),
+)
+"""Operations that take no constant."""
+
+
+def _no() -> Any:
+    raise TypeError("does not apply")
+
+
+def _each(block: Block) -> Block:
+    """``block`` applied to every item of a sequence, as a list."""
+    return Block(
+        "[" + block.write("v") + " for v in {x}]",
+        _items(lambda items: [block.apply(item) for item in items]),
+        cost=block.cost + 1,
+        constants=block.constants,
+    )
+
+
+def induced_blocks(pairs: Sequence[Pair]) -> list[Block]:
+    """Operations whose constant is read off one pair; the search checks them on every pair.
+
+    Those read off more pairs come first (two pairs that give one factor say more than one).
+    """
+    blocks: dict[str, Block] = {}
+    votes: dict[str, int] = {}
+    for got, want in pairs:
+        for block in _induced(got, want):
+            blocks.setdefault(block.template, block)
+            votes[block.template] = votes.get(block.template, 0) + 1
+    return sorted(blocks.values(), key=lambda block: -votes[block.template])
+
+
+def _induced(got: Any, want: Any) -> Iterator[Block]:
+    if _number(got) and _number(want):
+        yield from _numeric_constants(got, want)
+    if isinstance(got, str) and isinstance(want, str):
+        yield from _text_constants(got, want)
+    if isinstance(want, dict):
+        yield from _wrappers(got, want)
+
+
+def _numeric_constants(got: float, want: float) -> Iterator[Block]:
+    if got and want:
+        for factor in {round(want / got), round(got / want)}:
+            if abs(factor) < 2:
+                continue
+            yield Block(f"{{x}} * {factor}", _numeric(partial(operator.mul, factor)), 2, 1)
+            yield Block(f"{{x}} / {factor}", _numeric(partial(_divided, by=factor)), 2, 1)
+            yield Block(f"{{x}} // {factor}", _numeric(partial(_floor_divided, by=factor)), 2, 1)
+    shift = want - got
+    if shift and float(shift).is_integer():
+        shift = int(shift)
+        sign = "+" if shift > 0 else "-"
+        yield Block(f"{{x}} {sign} {abs(shift)}", _numeric(partial(operator.add, shift)), 2, 1)
+
+
+def _escaped(text: str) -> str:
+    """``text`` safe inside a block's template (its braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _text_constants(got: str, want: str) -> Iterator[Block]:
+    if got and want.endswith(got) and want != got:
+        prefix = want[: -len(got)]
+        yield Block(f"{_escaped(repr(prefix))} + {{x}}", _text(partial(operator.add, prefix)), 2, 1)
+    if got and want.startswith(got) and want != got:
+        suffix = want[len(got) :]
+        yield Block(f"{{x}} + {_escaped(repr(suffix))}", _text(partial(_appended, suffix)), 2, 1)
+    if want and got.endswith(want) and want != got:
+        prefix = got[: -len(want)]
+        yield Block(
+            f"{{x}}.removeprefix({_escaped(repr(prefix))})",
+            _text(partial(_without_prefix, prefix)),
+            2,
+            1,
+        )
+    if want and got.startswith(want) and want != got:
+        suffix = got[len(want) :]
+        yield Block(
+            f"{{x}}.removesuffix({_escaped(repr(suffix))})",
+            _text(partial(_without_suffix, suffix)),
+            2,
+            1,
+        )
+    replaced = _replacement(got, want)
+    if replaced:
+        old, new = replaced
+        yield Block(
+            f"{{x}}.replace({_escaped(repr(old))}, {_escaped(repr(new))})",
+            _text(partial(_replaced, old, new)),
+            2,
+            2,
+        )
+
+
+def _replacement(got: str, want: str) -> tuple[str, str] | None:
+    """The one differing stretch of two texts, as ``(old, new)``, where they differ in one."""
+    start = 0
+    while start < min(len(got), len(want)) and got[start] == want[start]:
+        start += 1
+    end = 0
+    while end < min(len(got), len(want)) - start and got[-1 - end] == want[-1 - end]:
+        end += 1
+    old, new = got[start : len(got) - end], want[start : len(want) - end]
+    return (old, new) if old and old != new else None
+
+
+def _wrappers(got: Any, want: dict[Any, Any]) -> Iterator[Block]:
+    for key, value in want.items():
+        if same(value, got):
+            rest = {k: v for k, v in want.items() if k != key}
+            parts = [f"{k!r}: {v!r}" for k, v in want.items() if k != key]
+            shown = _escaped("{" + ", ".join([*parts, f"{key!r}: "]) + "}").replace(
+                ": }}", ": {x}}}"
+            )
+            yield Block(shown, partial(_wrapped, rest, key), 2, len(rest))
+
+
+def output_changes(pairs: Sequence[Pair]) -> list[tuple[str, int, int]]:
+    """Expressions over ``result`` that map every pair's value to its expected one.
+
+    Each as ``(expression, cost, constants)``, cheapest first; at most two blocks deep.
+    """
+    if not pairs:
+        return []
+    singles = [*FIXED_BLOCKS, *induced_blocks(pairs)]
+    singles += [_each(block) for block in FIXED_BLOCKS]
+    found: dict[str, tuple[int, int]] = {}
+    for block in singles:
+        if _fits(block.apply, pairs):
+            found.setdefault(block.write("result"), (block.cost, block.constants))
+    for inner in singles:
+        for outer in FIXED_BLOCKS:
+            expression = outer.write(inner.write("result"))
+            if expression in found or _fits(outer.apply, [(i, i) for i in _outputs(inner, pairs)]):
+                continue  # already found, or the outer block changes nothing here
+            if _fits(partial(_composed, outer, inner), pairs):
+                found[expression] = (inner.cost + outer.cost, inner.constants + outer.constants)
+    ranked = sorted(found.items(), key=lambda item: item[1][0])  # stable: induction order
+    return [(expression, cost, constants) for expression, (cost, constants) in ranked]
+
+
+def _fits(change: Callable[[Any], Any], pairs: Sequence[Pair]) -> bool:
+    for got, want in pairs:
+        try:
+            if not same(change(got), want):
+                return False
+        except Exception:
+            return False
+    return True
+
+
+def _composed(outer: Block, inner: Block, value: Any) -> Any:
+    return outer.apply(inner.apply(value))
+
+
+def _divided(value: Any, by: int) -> Any:
+    return value / by
+
+
+def _floor_divided(value: Any, by: int) -> Any:
+    return value // by
+
+
+def _appended(suffix: str, value: str) -> str:
+    return value + suffix
+
+
+def _without_prefix(prefix: str, value: str) -> str:
+    return value.removeprefix(prefix)
+
+
+def _without_suffix(suffix: str, value: str) -> str:
+    return value.removesuffix(suffix)
+
+
+def _replaced(old: str, new: str, value: str) -> str:
+    return value.replace(old, new)
+
+
+def _wrapped(rest: dict[Any, Any], key: Any, value: Any) -> dict[Any, Any]:
+    return {**rest, key: value}
+
+
+def _outputs(block: Block, pairs: Sequence[Pair]) -> list[Any]:
+    """What ``block`` makes of each pair's value (``[]`` where it does not apply to one)."""
+    try:
+        return [block.apply(got) for got, _ in pairs]
+    except Exception:
+        return []

@@ -1,0 +1,71 @@
+"""The findings' logic: the search's candidates and which verified ones are told.
+
+Values here are of their own, not any family's; the verifier is a fake (the real one runs in
+``tests/integration/test_findings.py``).
+"""
+
+from reflexion_graph.findings import Change, FailedTest, Finding, changed_code, find
+from reflexion_graph.findings._search import output_changes
+
+ANSWER = "def size(n):\n    return n\n"
+
+
+def test_the_search_fits_every_pair_and_reads_constants_off_the_values():
+    assert (
+        output_changes([(1536, 1.5), (3000, 2.9), (2048, 2.0)])[0][0] == "round(result / 1024, 1)"
+    )
+    assert output_changes([(7.5, "7.50"), (3.0, "3.00")])[0][0] == "format(result, '.2f')"
+    assert output_changes([(True, 1), (False, 0)])[0][0] == "int(result)"
+    assert output_changes([("a-b", "a-bZ"), ("c", "cZ")])[0][0] == "result + 'Z'"
+    assert output_changes([([2, 1], {"ok": 1, "v": [2, 1]})])[0][0] == "{'ok': 1, 'v': result}"
+    assert output_changes([(1, 2), ("x", "y")]) == []
+
+
+def test_one_is_not_true_to_the_search():
+    assert not [e for e, *_ in output_changes([(1, True), (0, False)]) if e == "result"]
+    assert output_changes([(1, True)])[0][0] == "bool(result)"
+
+
+def _find(failed, passes=lambda code: True, checks=3):
+    return find(ANSWER, failed, passes, checks=checks)
+
+
+def test_a_constant_read_off_one_pair_is_never_told():
+    assert _find([FailedTest("assert size(3) == 4", "3", False)]) is None  # an offset of one
+    assert _find([FailedTest("assert size(2) == 200", "2", False)]) is None
+    assert _find([FailedTest("assert size(2) == 4", "2", False)]) is None  # * 2 and + 2 fit
+
+
+def test_a_constant_two_failed_checks_share_is_told_once_verified():
+    failed = [FailedTest("assert size(2) == 200", "2", False),
+              FailedTest("assert size(3) == 300", "3", False)]  # fmt: skip
+    finding = _find(failed)
+    assert isinstance(finding, Finding) and finding.change.code == "result * 100"
+    assert (finding.source, finding.checks, finding.fixed) == ("search", 3, 2)
+    assert Finding.from_record(finding.to_record()) == finding
+    assert _find(failed, passes=lambda code: False) is None  # refuted by a check: not told
+
+
+def test_the_simplest_verified_change_is_told_and_the_others_counted():
+    failed = [FailedTest("assert size(2.4) == 2", "2.4", False),
+              FailedTest("assert size(3.2) == 3", "3.2", False)]  # fmt: skip
+    finding = _find(failed)
+    assert finding and finding.change.code == "round(result)" and finding.alternatives >= 1
+
+
+def test_a_check_without_a_value_or_of_another_function_proposes_nothing():
+    assert _find([FailedTest("assert size(2) > 3", "", False)]) is None
+    mixed = [FailedTest("assert size(1) == 'a'", "1", False),
+             FailedTest("assert other(1) == 'a'", "1", False)]  # fmt: skip
+    assert _find(mixed) is None
+
+
+def test_a_change_is_applied_to_the_function_the_checks_call():
+    output = changed_code(ANSWER, Change("output", "size", "result * 100", 2, 1))
+    namespace: dict = {}
+    exec(output, namespace)  # our own fixture code, not a model's
+    assert namespace["size"](3) == 300
+    documented = 'def f(text):\n    """Doc."""\n    return text\n'
+    first = changed_code(documented, Change("input", "f", "text = text.lower()", 1))
+    exec(first, namespace)
+    assert namespace["f"]("AB") == "ab" and namespace["f"].__doc__ == "Doc."
