@@ -149,3 +149,16 @@ def test_too_few_usable_self_tests_trigger_one_more_try():
     )
     tests = SelfTestEvaluator(model).tests_for("Write f(x) returning x.")
     assert len(tests) == 3 and len(model.prompts) == 2
+
+
+def test_self_written_tests_propose_no_finding():
+    """A change fitted to the model's own tests is no fact about the task: no lesson from it."""
+    tests = "assert double(2) == 400\nassert double(3) == 600"
+    answer = "```python\ndef double(x):\n    return x * 2\n```"
+    from reflexion_graph.evaluators import CodeTestEvaluator
+
+    plain = "\n".join(parse_asserts(tests))
+    assert CodeTestEvaluator(plain).evaluate("t", answer)["findings"]  # the tests' own would
+    writer = SelfTestEvaluator(ScriptedChatModel(replies=[tests]), min_tests=2)
+    verdict = writer.evaluate("Write double(x).", answer)
+    assert not verdict["passed"] and not verdict.get("findings")
