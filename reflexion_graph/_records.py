@@ -55,9 +55,12 @@ class Evaluation(TypedDict):
     checks: NotRequired[list[FailedCheck]]
     """The checks the attempt failed, as records (evaluators that run checks fill it)."""
     findings: NotRequired[list[str]]
-    """What the failed answer's probes, or a relation every failed check shares, showed: found
-    without a model, each a convention of the checks and what to do ("The checks ignore letter
-    case: lowercase `tags` ...")."""
+    """Changes to the failed answer that made it pass every check, found without a model,
+    each what to do with the change as code ("Every check passes once `has_tag` starts with
+    `tag = tag.lower()` ...")."""
+    changes: NotRequired[list[dict[str, Any]]]
+    """The verified findings as records (``reflexion_graph.findings.Finding.to_record()``):
+    what memory keeps as conventions and a later task checks again."""
 
 
 class ToolStep(TypedDict):
@@ -244,6 +247,7 @@ def make_evaluation(
     source: str = "checker",
     checks: Sequence[FailedCheck] = (),
     findings: Sequence[str] = (),
+    changes: Sequence[Mapping[str, Any]] = (),
 ) -> Evaluation:
     """Build a validated :class:`Evaluation`; ``score`` defaults to 1.0 / 0.0 from ``passed``."""
     if score is None:
@@ -259,6 +263,7 @@ def make_evaluation(
         source=source,
         checks=[as_failed_check(check) for check in checks],
         findings=[str(finding) for finding in findings],
+        changes=[dict(change) for change in changes],
     )
 
 

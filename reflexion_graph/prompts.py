@@ -24,8 +24,7 @@ when they apply):
 {lessons}"""
 
 ACTOR_EVIDENCE_PROMPT = """Checks that attempts at earlier, similar tasks failed. Their expected \
-values follow conventions this task may share (a unit, a format, letter case, an edge case); \
-where a check says how its expected value follows from the attempt's, do the same:
+values follow conventions this task may share (a unit, a format, letter case, an edge case):
 {examples}"""
 
 ACTOR_REFLECTIONS_PROMPT = """Your previous attempts at this task failed. Your notes on them:
@@ -180,11 +179,18 @@ EVIDENCE_ACTUAL = ", not `{actual}`"
 EVIDENCE_ERROR = ", not raise `{error}`"
 """What the attempt gave instead: a value, or an error."""
 
-CHECKED_CONVENTION = "- {convention} (as the checks of earlier, similar tasks expected)."
-"""What an evidence lesson's check says to do, listed with the recalled rules."""
+CHECKED_CONVENTION = "- {convention}"
+"""A verified change an evidence lesson keeps, listed with the recalled rules."""
 
-EVIDENCE_RELATION = " ({relation})"
-"""How the expected value follows from the attempt's, where it does in one plain way."""
+CONVENTIONS = {
+    "output": "Return `{code}`, where `result` is the plain value (an earlier `{function}` "
+    "passed every check once changed so).",
+    "input": "Start the function with `{code}`, for its own parameters (an earlier "
+    "`{function}` passed every check once changed so).",
+    "guard": "An empty input is valid: return the checks' value for it (an earlier "
+    "`{function}` passed every check once it started with `{code}`).",
+}
+"""A verified change as a convention for later tasks, by the kind of its change."""
 
 TOOL_RULE = "When calling {step}: {rule}"
 """How memory states a rule blamed on a tool (recalled whenever the tool is in play)."""

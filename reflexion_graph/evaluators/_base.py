@@ -62,6 +62,7 @@ def to_evaluation(
             source=str(result.get("source", source)),
             checks=list(result.get("checks") or []),
             findings=list(result.get("findings") or []),
+            changes=list(result.get("changes") or []),
         )
     raise ConfigurationError(
         f"{origin} returned {type(result).__name__}; "

@@ -125,6 +125,7 @@ class CodeTestEvaluator(BaseEvaluator):
             **verdict,
             "feedback": "\n".join([verdict["feedback"], note]),
             "findings": [finding.statement],
+            "changes": [finding.to_record()],
         }
 
     def _passes_every_check(self, code: str) -> bool:

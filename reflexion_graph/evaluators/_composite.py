@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 from reflexion_graph._records import Evaluation, FailedCheck, joined_sources, make_evaluation
 from reflexion_graph.errors import ConfigurationError
@@ -52,6 +53,7 @@ class AllOf(_Composite):
             source=source,
             checks=_checks(verdicts),
             findings=_findings(verdicts),
+            changes=_changes(verdicts),
         )
 
 
@@ -85,12 +87,18 @@ class Weighted(_Composite):
             source=source,
             checks=_checks(verdicts),
             findings=_findings(verdicts),
+            changes=_changes(verdicts),
         )
 
 
 def _checks(verdicts: list[Evaluation]) -> list[FailedCheck]:
     """Every failed check the verdicts recorded, in order."""
     return [check for verdict in verdicts for check in verdict.get("checks") or []]
+
+
+def _changes(verdicts: list[Evaluation]) -> list[dict[str, Any]]:
+    """The verified changes of every verdict, in order."""
+    return [change for verdict in verdicts for change in verdict.get("changes") or []]
 
 
 def _findings(verdicts: list[Evaluation]) -> list[str]:

@@ -14,10 +14,10 @@ from reflexion_graph.findings._verify import changed_code
 MAX_VERIFIED = 12
 """At most this many candidates run against the checks per failed answer."""
 MIN_PAIRS = 2
-"""A change fitted to values (an output change, or one taking a constant from them) needs this
+"""A change fitted to values (two operations, or one taking a constant from them) needs this
 many failed checks with different values: what one pair fits is as often a coincidence
-(``len(format(result, '.2f'))`` turns 3 into 4), and passing checks cannot confirm an output
-change, only refute it."""
+(``len(format(result, '.2f'))`` turns 3 into 4, ``result + 1`` is any count one short), and
+passing checks cannot confirm an output change, only refute it."""
 
 PassesAll = Callable[[str], bool]
 """Whether code passes every check of the task (run as the tests run: the verdict channel)."""
@@ -100,8 +100,12 @@ def find(
 
 
 def _supported(change: Change, failed: Sequence[FailedTest]) -> bool:
-    """Whether enough failed checks back ``change`` (:data:`MIN_PAIRS` where it is fitted)."""
-    fitted = change.kind == "output" or change.constants > 0
+    """Whether enough failed checks back ``change`` (:data:`MIN_PAIRS` where it is fitted).
+
+    One operation that takes no constant (``sorted(result)``, ``tag = tag.lower()``) needs
+    one failed check; two operations, or a constant, need :data:`MIN_PAIRS`.
+    """
+    fitted = change.constants > 0 or change.cost > 1
     return not fitted or len({(t.test, t.actual) for t in failed}) >= MIN_PAIRS
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from reflexion_graph import prompts
+
 ChangeKind = Literal["output", "input", "guard"]
 """``output``: the result is changed (``round(result * 100)``); ``input``: the arguments are,
 before the function runs (``tag = tag.lower()``); ``guard``: an input the function raised on
@@ -42,6 +44,13 @@ class Finding:
     """How many of them the answer failed before the change."""
     alternatives: int = 0
     """Other verified changes of the same cost: they agree on every check; the first is told."""
+
+    @property
+    def convention(self) -> str:
+        """The change as a convention for later tasks (``prompts.CONVENTIONS``)."""
+        return prompts.CONVENTIONS[self.change.kind].format(
+            code=self.change.code, function=self.change.function
+        )
 
     def to_record(self) -> dict[str, Any]:
         """The finding as JSON-native data (what a verdict and a stored convention keep)."""

@@ -70,6 +70,15 @@ def _items(op: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return apply
 
 
+def _collection(op: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def apply(value: Any) -> Any:
+        if not isinstance(value, list | tuple | set | frozenset):
+            raise TypeError("not a collection")
+        return op(value)
+
+    return apply
+
+
 def _formatted(value: Any, spec: str) -> str:
     return format(value, spec)
 
@@ -99,8 +108,8 @@ FIXED_BLOCKS: tuple[Block, ...] = (
     Block("{x}.title()", _text(str.title)),
     Block("{x}.capitalize()", _text(str.capitalize)),
     Block("len({x})", lambda v: len(v) if isinstance(v, str | list | tuple | dict) else _no()),
-    Block("sorted({x})", _items(sorted)),
-    Block("sorted({x}, reverse=True)", _items(lambda v: sorted(v, reverse=True))),
+    Block("sorted({x})", _collection(sorted)),
+    Block("sorted({x}, reverse=True)", _collection(partial(sorted, reverse=True))),
     Block("list({x})", lambda v: list(v) if isinstance(v, tuple | set | frozenset) else _no()),
     Block("tuple({x})", _items(tuple)),
     Block("{x}[::-1]", _items(lambda v: v[::-1])),
@@ -139,8 +148,16 @@ def induced_blocks(pairs: Sequence[Pair]) -> list[Block]:
     return sorted(blocks.values(), key=lambda block: -votes[block.template])
 
 
+_BOUNDS: dict[str, Callable[[Any, Any], Any]] = {"min": min, "max": max}
+
+
 def _induced(got: Any, want: Any) -> Iterator[Block]:
-    if _number(got) and _number(want):
+    if isinstance(got, list | tuple) and isinstance(want, list) and len(got) == len(want):
+        for item, wanted in zip(got, want, strict=True):
+            if not same(item, wanted):
+                yield from (_each(block) for block in _induced(item, wanted))
+                break
+    if _number(got) and _number(want) and got != want:
         yield from _numeric_constants(got, want)
     if isinstance(got, str) and isinstance(want, str):
         yield from _text_constants(got, want)
@@ -156,6 +173,8 @@ def _numeric_constants(got: float, want: float) -> Iterator[Block]:
             yield Block(f"{{x}} * {factor}", _numeric(partial(operator.mul, factor)), 2, 1)
             yield Block(f"{{x}} / {factor}", _numeric(partial(_divided, by=factor)), 2, 1)
             yield Block(f"{{x}} // {factor}", _numeric(partial(_floor_divided, by=factor)), 2, 1)
+    bound, name = (want, "min") if got > want else (want, "max")
+    yield Block(f"{name}({{x}}, {bound!r})", _numeric(partial(_BOUNDS[name], bound)), 2, 1)
     shift = want - got
     if shift and float(shift).is_integer():
         shift = int(shift)

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from reflexion_graph import prompts
-from reflexion_graph._check_text import check_convention, check_line
+from reflexion_graph._check_text import check_line
 from reflexion_graph._records import (
     CONVENTIONS_KEY,
     Attempt,
@@ -20,9 +20,20 @@ from reflexion_graph._records import (
     is_self_judged,
     make_lesson,
 )
+from reflexion_graph.findings import Finding
 
 MAX_CHECKS_PER_LESSON = 3
 """How many of a run's failed checks one evidence lesson keeps (the most often failed first)."""
+
+
+def verified_findings(attempts: Iterable[Attempt]) -> list[Finding]:
+    """The verified findings of the run's attempts, leaving out self-judged verdicts."""
+    return [
+        Finding.from_record(record)
+        for attempt in attempts
+        if not is_self_judged(attempt["evaluation"]["source"])
+        for record in attempt["evaluation"].get("changes") or []
+    ]
 
 
 def trusted_checks(attempts: Iterable[Attempt]) -> list[FailedCheck]:
@@ -54,16 +65,17 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
     """The run's evidence lesson, or ``None`` when no trusted check failed.
 
     Its ``evidence`` is the check lines, one a line: identical checks of two runs merge in
-    memory (their counts add up). Its metadata keeps, one a line, what the checks' relations
-    say to do (``conventions``: "Return the result times 100, as an int"), which a later task
-    is told as rules. Its id derives from the run, so a remember step replayed after a crash
-    stores it once. Nothing has recalled it yet.
+    memory (their counts add up). Its metadata keeps, one a line, the changes that made a
+    failed answer of the run pass every check (``conventions``: "Return `round(result * 100)`
+    ..."), which a later task is told as rules; a relation seen in one pair of values is never
+    one. Its id derives from the run, so a remember step replayed after a crash stores it
+    once. Nothing has recalled it yet.
     """
     checks = distinct_checks(trusted_checks(attempts))[:MAX_CHECKS_PER_LESSON]
     if not checks:
         return None
     lines = [check_line(check) for check in checks]
-    conventions = dict.fromkeys(filter(None, map(check_convention, checks)))
+    conventions = dict.fromkeys(finding.convention for finding in verified_findings(attempts))
     evidence = "\n".join(lines)
     run = "\0".join([task, evidence, *(attempt["answer"] for attempt in attempts)])
     return {

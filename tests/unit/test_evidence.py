@@ -26,6 +26,7 @@ from reflexion_graph.evaluators import (
     probe_isolation,
 )
 from reflexion_graph.evaluators._base import to_evaluation
+from reflexion_graph.findings import Change, Finding, statement
 from reflexion_graph.graph._evidence import distinct_checks, evidence_lesson
 from reflexion_graph.graph._run_policy import recalled_lessons
 from reflexion_graph.memory import ChromaLessonMemory
@@ -117,11 +118,11 @@ def test_sandbox_notes_never_enter_feedback_checks_or_evidence():
     [
         (
             make_check("value", "f(1)", expected="700", actual="7.0"),
-            "`f(1)` had to return `700`, not `7.0` (the attempt's value times 100, as an int)",
+            "`f(1)` had to return `700`, not `7.0`",
         ),
         (
             make_check("value", "f(2)", expected="'a, b'", actual="['b']"),
-            "`f(2)` had to return `'a, b'`, not `['b']` (a `str`, not a `list`)",
+            "`f(2)` had to return `'a, b'`, not `['b']`",
         ),
         (
             make_check("value", "f(3)", expected="'x'", actual="'y'"),
@@ -134,7 +135,7 @@ def test_sandbox_notes_never_enter_feedback_checks_or_evidence():
         (make_check("condition", "assert ok(2)"), "`assert ok(2)` had to hold"),
         (
             make_check("argument", "heat(target=...)", expected="220", actual="22"),
-            "`heat(target=...)` had to be `220`, not `22` (the attempt's value times 10)",
+            "`heat(target=...)` had to be `220`, not `22`",
         ),
         (
             make_check("argument", "heat(x=...)", actual="1"),
@@ -174,41 +175,47 @@ def test_a_runs_identical_checks_merge_the_most_often_failed_first():
     )
 
 
-def test_an_evidence_lesson_keeps_what_each_relation_says_to_do_once():
+def _verified(change_code: str) -> dict:
+    change = Change("output", "total", change_code, cost=3, constants=1)
+    return Finding(statement(change), change, "search", checks=3, fixed=2).to_record()
+
+
+def test_an_evidence_lesson_keeps_each_verified_change_once_and_no_relation_of_one_pair():
     cents = [
         make_check("value", f"total([{n}])", expected=str(n * 100), actual=f"{n}.0") for n in (1, 2)
     ]
-    tenths = make_check("argument", "heat(target=...)", expected="215", actual="21.5")
-    unrelated = make_check("value", "name()", expected="'a'", actual="'b'")
-    checks = [*cents, tenths, unrelated]
-    lesson = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=checks))])
+    found = make_evaluation(False, checks=cents, changes=[_verified("round(result * 100)")])
+    again = make_evaluation(False, checks=cents, changes=[_verified("round(result * 100)")])
+    lesson = evidence_lesson("t", [attempt(1, found), attempt(2, again)])
     assert conventions_of(lesson) == [
-        "Return the result times 100, as an int",
-        "Pass the value times 10, as an int",
+        "Return `round(result * 100)`, where `result` is the plain value (an earlier `total` "
+        "passed every check once changed so)."
     ]
-    plain = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=[unrelated]))])
+    plain = evidence_lesson("t", [attempt(1, make_evaluation(False, checks=cents))])
     assert conventions_of(plain) == [] and CONVENTIONS_KEY not in plain["metadata"]
+    own = make_evaluation(
+        False, source="self-tests", checks=cents, changes=[_verified("round(result * 100)")]
+    )
+    assert evidence_lesson("t", [attempt(1, own)]) is None  # self-judged: no lesson at all
 
 
 def test_a_recalled_convention_is_listed_with_the_rules_and_its_checks_as_examples():
     evidence = {
         **make_lesson("seen on an earlier task: `f(1)` had to return `100`", task="a"),
         "source": "evidence",
-        "metadata": {CONVENTIONS_KEY: "Return the result times 100, as an int"},
+        "metadata": {CONVENTIONS_KEY: "Return `result * 100` (an earlier `f` passed)."},
     }
     rule = make_lesson("Dates are DD.MM.YYYY.", task="b", rule="Dates are DD.MM.YYYY.")
     rules, examples = recalled_sections([evidence, rule])
-    assert rules.index("- Dates are DD.MM.YYYY.") < rules.index(
-        "- Return the result times 100, as an int (as the checks of earlier, similar tasks"
-    )
-    assert "`f(1)` had to return `100`" in examples and "times 100" not in examples
+    assert rules.index("- Dates are DD.MM.YYYY.") < rules.index("- Return `result * 100`")
+    assert "`f(1)` had to return `100`" in examples and "result * 100" not in examples
 
 
-def test_evidence_without_relations_is_shown_without_a_convention():
+def test_evidence_without_a_verified_change_is_shown_without_a_convention():
     shown = recalled_sections(
         [make_lesson("seen on an earlier task: x", task="t", source="evidence")]
     )
-    assert len(shown) == 1 and "as the checks of earlier" not in shown[0]
+    assert len(shown) == 1 and "passed every check" not in shown[0]
 
 
 def test_no_evidence_without_a_trusted_failed_check():
@@ -248,8 +255,7 @@ def test_evidence_is_stored_for_a_run_that_never_passed_with_no_model_call():
     assert result["usage"]["model_calls"] == 3  # 2 attempts and 1 reflection: no writer call
     [stored] = memory.stored["global"]
     assert stored["text"] == (
-        "seen on an earlier task: `total([1.5])` had to return `150`, "
-        "not `1.5` (the attempt's value times 100, as an int)"
+        "seen on an earlier task: `total([1.5])` had to return `150`, not `1.5`"
     )
     assert (stored["task"], stored["source"]) == ("total of the prices", "evidence")
 
@@ -264,17 +270,15 @@ def test_evidence_and_hindsight_keeps_the_checks_and_the_verified_rule():
 
 
 def test_a_sibling_task_sees_the_evidence_as_examples_and_credits_it():
-    earlier = evidence_lesson(
-        "total of the prices",
-        [attempt(1, check_cents("t", "wrong"))],
-    )
+    failed = {**check_cents("t", "wrong"), "changes": [_verified("round(result * 100)")]}
+    earlier = evidence_lesson("total of the prices", [attempt(1, failed)])
     memory = RecordingMemory([earlier])
     graph, actor, _ = graph_with(["right"], [], memory)
     result = graph.invoke(
         {"task": "sum of the fees"}, context=ReflexionContext(remember="evidence")
     )
     system = actor.prompt_text(0)
-    convention = "- Return the result times 100, as an int (as the checks of earlier"
+    convention = "- Return `round(result * 100)`, where `result` is the plain value"
     assert convention in system
     assert "Checks that attempts at earlier, similar tasks failed" in system
     assert system.index(convention) < system.index("`total([1.5])` had to return `150`")

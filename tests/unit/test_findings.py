@@ -69,3 +69,9 @@ def test_a_change_is_applied_to_the_function_the_checks_call():
     first = changed_code(documented, Change("input", "f", "text = text.lower()", 1))
     exec(first, namespace)
     assert namespace["f"]("AB") == "ab" and namespace["f"].__doc__ == "Doc."
+
+
+def test_a_clamp_read_off_one_element_is_never_told_and_one_plain_operation_is():
+    assert _find([FailedTest("assert clip([300, 7]) == [255, 7]", "[300, 7]", False)]) is None
+    finding = _find([FailedTest("assert names() == ['a', 'b']", "['b', 'a']", False)])
+    assert finding and finding.change.code == "sorted(result)"

@@ -1,0 +1,92 @@
+"""What the findings tell on a results file's failed first answers: no model is called.
+
+Each task's shared first answer (from a ``reflexion-graph bench`` results file) is judged again
+by the task's evaluator, as the code on ``PYTHONPATH`` judges it; for each failed answer the
+findings it tells are listed beside the family's convention, so a reader can judge each one
+right or wrong for the family. Run it under two commits to compare them on the same answers:
+
+    .venv/bin/python benchmarks/findings_bench.py \\
+        --dataset families:../shared/families/blind.toml \\
+        --answers benchmarks/results/families-blind-seed1-qwen.json \\
+        --out benchmarks/results/findings-blind-seed1-new.json
+    PYTHONPATH=../bench-base .venv/bin/python benchmarks/findings_bench.py ... --out ...-old.json
+
+``--judged FILE`` (JSON: finding text -> ``right`` or ``wrong``, written by reading each one
+beside its family's convention) adds the counts of right and wrong findings to the table.
+Prints a table and writes the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from reflexion_graph.bench._families import families_of, family_of
+
+
+def run(dataset: str, answers: Path) -> list[dict[str, Any]]:
+    """One row per task with a shared first answer: its verdict and the findings told."""
+    families = families_of(dataset.partition(":")[2] or None)
+    first = json.loads(answers.read_text())["first_attempts"]
+    rows = []
+    for family in families:
+        for task in family.tasks:
+            if task.id not in first:
+                continue
+            started = time.perf_counter()
+            verdict = task.evaluator.evaluate(task.prompt, first[task.id]["answer"])
+            rows.append(
+                {
+                    "task": task.id,
+                    "convention": family.convention,
+                    "passed": verdict["passed"],
+                    "findings": list(verdict.get("findings") or []),
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+            )
+    return rows
+
+
+def summary(rows: list[dict[str, Any]], judged: dict[str, str]) -> dict[str, Any]:
+    """Counts: failed answers, those with a finding, findings told, judged right and wrong."""
+    failed = [row for row in rows if not row["passed"]]
+    told = [finding for row in failed for finding in row["findings"]]
+    return {
+        "tasks": len(rows),
+        "failed": len(failed),
+        "with_a_finding": sum(1 for row in failed if row["findings"]),
+        "findings": len(told),
+        "right": sum(1 for f in told if judged.get(f) == "right"),
+        "wrong": sum(1 for f in told if judged.get(f) == "wrong"),
+        "unjudged": sum(1 for f in told if f not in judged),
+        "families_with_a_finding": len({family_of(r["task"]) for r in failed if r["findings"]}),
+        "seconds_per_failed": round(sum(r["seconds"] for r in failed) / max(1, len(failed)), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True, help="families:report or families:PATH.toml")
+    parser.add_argument("--answers", type=Path, required=True, help="a bench results file")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--judged", type=Path, help="JSON: finding -> right | wrong")
+    args = parser.parse_args()
+    judged = json.loads(args.judged.read_text()) if args.judged else {}
+    rows = run(args.dataset, args.answers)
+    counts = summary(rows, judged)
+    print("| " + " | ".join(counts) + " |")
+    print("|" + "---|" * len(counts))
+    print("| " + " | ".join(str(v) for v in counts.values()) + " |")
+    for row in rows:
+        for finding in row["findings"]:
+            mark = judged.get(finding, "?")
+            print(f"- {row['task']} [{mark}]: {finding}\n    convention: {row['convention']}")
+    args.out.write_text(json.dumps({"summary": counts, "rows": rows}, indent=1) + "\n")
+    print(f"results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
