@@ -61,6 +61,9 @@ class Evaluation(TypedDict):
     changes: NotRequired[list[dict[str, Any]]]
     """The verified findings as records (``reflexion_graph.findings.Finding.to_record()``):
     what memory keeps as conventions and a later task checks again."""
+    rechecked: NotRequired[dict[str, bool]]
+    """Per recalled lesson id, whether its convention, applied to this failed answer, made it
+    pass every check (what credits the lesson, or counts against it)."""
 
 
 class ToolStep(TypedDict):

@@ -12,6 +12,7 @@ Needs the ``agents`` extra: ``pip install 'reflexion-graph[agents]'``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, NamedTuple, NotRequired, cast
@@ -53,6 +54,7 @@ from reflexion_graph.graph._run_policy import (
     aremember_run,
     first_attempt_passed,
     recall,
+    rechecked,
     record_attempt,
     remember_run,
     settle_outcomes,
@@ -269,6 +271,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             return self._stop(state, runtime, Stop(attempts, "call_limit", spent, empty_usage()))
         with metered() as meter:
             verdict = self.evaluator.evaluate(state_task(state), final_answer(state))
+            verdict = self._rechecked(state, verdict, attempts)
             attempts = [*attempts, this_attempt(state, verdict)]
             why = stop_reason(attempts, add_usage(spent, meter.usage), self.context)
             if why:
@@ -294,6 +297,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             )
         with metered() as meter:
             verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
+            verdict = await asyncio.to_thread(self._rechecked, state, verdict, attempts)
             attempts = [*attempts, this_attempt(state, verdict)]
             why = stop_reason(attempts, add_usage(spent, meter.usage), self.context)
             if why:
@@ -308,6 +312,13 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         return self._retry(state, runtime, attempts, lesson, meter.usage)
 
     # -- the steps ----------------------------------------------------------------------
+    def _rechecked(
+        self, state: ReflexionAgentState, verdict: Evaluation, earlier: Sequence[Attempt]
+    ) -> Evaluation:
+        """The verdict with the recalled conventions checked again (``rechecked``)."""
+        recalled = state.get("reflexion_recalled") or []
+        return rechecked(self.evaluator, final_answer(state), verdict, recalled, earlier)
+
     def _recall_query(
         self, request: ModelRequest[Any]
     ) -> tuple[BaseLessonMemory | None, str, list[str], ReflexionContext]:

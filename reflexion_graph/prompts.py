@@ -158,6 +158,9 @@ FINDING_STATEMENTS = {
 FINDING_FEEDBACK = "Verified change: {statement}"
 """The feedback line of a verified finding."""
 
+RECALLED_FINDING_FEEDBACK = "Verified change (a convention of earlier tasks): {statement}"
+"""The feedback line of a recalled convention that this answer passes every check with."""
+
 RECALLED_EXAMPLE = " (seen on an earlier task: {evidence})"
 """How a recalled lesson shows the check it was learnt from."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reflexion_graph import prompts
 from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
@@ -13,7 +15,15 @@ from reflexion_graph.evaluators._verdict_channel import (
     run_in_candidate,
     run_tests_across,
 )
-from reflexion_graph.findings import FailedTest, find
+from reflexion_graph.findings import (
+    Change,
+    FailedTest,
+    Finding,
+    changed_code,
+    check_call,
+    find,
+    statement,
+)
 from reflexion_graph.sandbox import Sandbox, SandboxLimits, default_sandbox
 
 _MAX_FEEDBACK_LINES = 5
@@ -127,6 +137,27 @@ class CodeTestEvaluator(BaseEvaluator):
             "findings": [finding.statement],
             "changes": [finding.to_record()],
         }
+
+    def verified(self, answer: str, change: Change, *, source: str) -> Finding | None:
+        """``change`` (from another task: memory) applied to ``answer``, if it passes every test.
+
+        It is applied to the function the tests call (``change.carries_over`` says whether it
+        can be: an argument's name is the other function's).
+        """
+        function = self.entry_point or next(
+            (call.function for test in self.plan.tests if (call := check_call(test))), None
+        )
+        code = answer_code(answer, self.used).code
+        if not change.carries_over or not function or not code:
+            return None
+        mine = replace(change, function=function)
+        try:
+            changed = changed_code(code, mine)
+        except (SyntaxError, ValueError):
+            return None
+        if not self._passes_every_check(changed):
+            return None
+        return Finding(statement(mine), mine, source, checks=len(self.plan.tests), fixed=0)
 
     def _passes_every_check(self, code: str) -> bool:
         """Whether ``code`` passes every test, run as any answer's are (what verifies a finding)."""

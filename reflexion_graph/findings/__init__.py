@@ -7,7 +7,13 @@ passes them all is told, the simplest first. Nothing is told from one pair of va
 """
 
 from reflexion_graph.findings._checks import CheckCall, check_call
-from reflexion_graph.findings._find import FailedTest, PassesAll, find, statement
+from reflexion_graph.findings._find import (
+    ChangeVerifier,
+    FailedTest,
+    PassesAll,
+    find,
+    statement,
+)
 from reflexion_graph.findings._finding import Change, ChangeKind, Finding
 from reflexion_graph.findings._proposers import PROPOSERS, Evidence, FailedCall, Proposer
 from reflexion_graph.findings._verify import changed_code
@@ -16,6 +22,7 @@ __all__ = [
     "PROPOSERS",
     "Change",
     "ChangeKind",
+    "ChangeVerifier",
     "CheckCall",
     "Evidence",
     "FailedCall",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from reflexion_graph import prompts
 from reflexion_graph.findings._checks import MISSING, check_call, literal
@@ -21,6 +22,15 @@ passing checks cannot confirm an output change, only refute it."""
 
 PassesAll = Callable[[str], bool]
 """Whether code passes every check of the task (run as the tests run: the verdict channel)."""
+
+
+@runtime_checkable
+class ChangeVerifier(Protocol):
+    """An evaluator that can check a change again on another answer (the code evaluator)."""
+
+    def verified(self, answer: str, change: Change, *, source: str) -> Finding | None:
+        """``change`` applied to ``answer``'s function, told if it passes every check."""
+        ...
 
 
 @dataclass(frozen=True)

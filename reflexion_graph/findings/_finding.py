@@ -28,6 +28,11 @@ class Change:
     constants: int = 0
     """How many constants it takes from the checks' values (a factor, a prefix)."""
 
+    @property
+    def carries_over(self) -> bool:
+        """Whether it applies to another task's function: an output change names no argument."""
+        return self.kind == "output"
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -8,7 +8,9 @@ a guess at the rule. Checks the model wrote itself (``self-tests``) are not evid
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 
 from reflexion_graph import prompts
 from reflexion_graph._check_text import check_line
@@ -20,7 +22,11 @@ from reflexion_graph._records import (
     is_self_judged,
     make_lesson,
 )
-from reflexion_graph.findings import Finding
+from reflexion_graph.findings import Change, Finding
+
+CHANGES_KEY = "changes"
+"""The evidence lesson's metadata key for its verified changes, as JSON: what a later task
+checks again on its own failed answer."""
 
 MAX_CHECKS_PER_LESSON = 3
 """How many of a run's failed checks one evidence lesson keeps (the most often failed first)."""
@@ -75,7 +81,7 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
     if not checks:
         return None
     lines = [check_line(check) for check in checks]
-    conventions = dict.fromkeys(finding.convention for finding in verified_findings(attempts))
+    found = {finding.convention: finding.change for finding in verified_findings(attempts)}
     evidence = "\n".join(lines)
     run = "\0".join([task, evidence, *(attempt["answer"] for attempt in attempts)])
     return {
@@ -84,7 +90,21 @@ def evidence_lesson(task: str, attempts: Sequence[Attempt]) -> Lesson | None:
             task=task,
             evidence=evidence,
             source="evidence",
-            metadata={CONVENTIONS_KEY: "\n".join(conventions)} if conventions else None,
+            metadata={
+                CONVENTIONS_KEY: "\n".join(found),
+                CHANGES_KEY: json.dumps([asdict(change) for change in found.values()]),
+            }
+            if found
+            else None,
         ),
         "id": hashlib.sha256(run.encode()).hexdigest()[:32],
     }
+
+
+def changes_of(lesson: Lesson) -> list[Change]:
+    """The verified changes an evidence lesson keeps (none for other lessons, or older ones)."""
+    try:
+        records = json.loads(str(lesson["metadata"].get(CHANGES_KEY) or "[]"))
+        return [Change(**record) for record in records]
+    except (ValueError, TypeError):
+        return []

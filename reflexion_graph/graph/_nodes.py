@@ -6,6 +6,7 @@ components in :class:`ReflexionNodes`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._run_policy import (
     arecall,
     recall,
+    rechecked,
     record_attempt,
     settle_outcomes,
     shows_last_attempt,
@@ -87,12 +89,19 @@ class ReflexionNodes:
     def evaluate(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         with metered() as meter:
             evaluation = self.evaluator.evaluate(state["task"], state["answer"])
+            evaluation = self._rechecked(state, evaluation)
         return _judged(state, evaluation, meter.usage, context_of(runtime))
 
     async def aevaluate(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         with metered() as meter:
             evaluation = await self.evaluator.aevaluate(state["task"], state["answer"])
+            evaluation = await asyncio.to_thread(self._rechecked, state, evaluation)
         return _judged(state, evaluation, meter.usage, context_of(runtime))
+
+    def _rechecked(self, state: ReflexionState, evaluation: Evaluation) -> Evaluation:
+        """The verdict with the recalled conventions checked again (``rechecked``)."""
+        recalled, earlier = state.get("recalled") or [], state.get("attempts") or []
+        return rechecked(self.evaluator, state["answer"], evaluation, recalled, earlier)
 
     # reflect: write a lesson about the latest failed attempt (unless the retry context shows
     # none: the actor refines from the feedback alone, or samples afresh).

@@ -28,7 +28,8 @@ from reflexion_graph._records import (
 )
 from reflexion_graph._usage import TokenUsage
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.graph._evidence import evidence_lesson
+from reflexion_graph.findings import ChangeVerifier, Finding
+from reflexion_graph.graph._evidence import changes_of, evidence_lesson
 from reflexion_graph.graph._state import (
     KEEPS_EVIDENCE,
     WRITES_RULES,
@@ -188,6 +189,42 @@ def settle_outcomes(
     return settled
 
 
+def rechecked(
+    evaluator: object,
+    answer: str,
+    verdict: Evaluation,
+    recalled: Sequence[Lesson],
+    earlier: Sequence[Attempt],
+) -> Evaluation:
+    """The first failed verdict, with each recalled convention checked again on its answer.
+
+    A recalled change that makes this answer pass every check is told to the retry (a finding
+    from memory) and credits its lesson; one that does not counts against it
+    (``verdict["rechecked"]``). Later attempts, passing verdicts and evaluators that cannot
+    check a change (``ChangeVerifier``) are left as they are.
+    """
+    if earlier or verdict["passed"] or not isinstance(evaluator, ChangeVerifier):
+        return verdict
+    outcomes: dict[str, bool] = {}
+    found: dict[str, Finding] = {}
+    for lesson in recalled:
+        for change in filter(lambda c: c.carries_over, changes_of(lesson)):
+            finding = evaluator.verified(answer, change, source="memory")
+            outcomes[lesson["id"]] = outcomes.get(lesson["id"], False) or finding is not None
+            if finding is not None:
+                found.setdefault(finding.statement, finding)
+    if not outcomes:
+        return verdict
+    notes = [prompts.RECALLED_FINDING_FEEDBACK.format(statement=s) for s in found]
+    return {
+        **verdict,
+        "feedback": "\n".join([verdict["feedback"], *notes]),
+        "findings": [*found, *(verdict.get("findings") or [])],
+        "changes": [*(f.to_record() for f in found.values()), *(verdict.get("changes") or [])],
+        "rechecked": outcomes,
+    }
+
+
 def first_attempt_passed(run: RunRecord) -> bool:
     """Whether the attempt that saw the recalled lessons first passed: their credit."""
     attempts = run["attempts"]
@@ -202,9 +239,8 @@ def remember_run(memory: BaseLessonMemory, run: RunRecord, context: ReflexionCon
     """
     lessons = approved(lessons_to_store(run, context), context)
     added = memory.save(lessons, scope=context.memory_scope) if lessons else 0
-    recalled = [lesson["id"] for lesson in run["recalled"]]
-    if recalled:
-        memory.record_usage(recalled, passed=first_attempt_passed(run), scope=context.memory_scope)
+    for ids, passed in credits(run):
+        memory.record_usage(ids, passed=passed, scope=context.memory_scope)
     return _added(added, lessons)
 
 
@@ -212,12 +248,26 @@ async def aremember_run(memory: BaseLessonMemory, run: RunRecord, context: Refle
     """Async twin of :func:`remember_run`."""
     lessons = approved(lessons_to_store(run, context), context)
     added = await memory.asave(lessons, scope=context.memory_scope) if lessons else 0
-    recalled = [lesson["id"] for lesson in run["recalled"]]
-    if recalled:
-        await memory.arecord_usage(
-            recalled, passed=first_attempt_passed(run), scope=context.memory_scope
-        )
+    for ids, passed in credits(run):
+        await memory.arecord_usage(ids, passed=passed, scope=context.memory_scope)
     return _added(added, lessons)
+
+
+def credits(run: RunRecord) -> list[tuple[list[str], bool]]:
+    """The recalled lessons' ids, grouped by the credit each earned.
+
+    A convention checked again on the first failed answer earns what that check showed; the
+    rest earn whether the first attempt passed.
+    """
+    attempts = run["attempts"]
+    checked = (attempts[0]["evaluation"].get("rechecked") or {}) if attempts else {}
+    recalled = [lesson["id"] for lesson in run["recalled"]]
+    groups = [
+        ([i for i in recalled if i not in checked], first_attempt_passed(run)),
+        ([i for i in recalled if checked.get(i) is True], True),
+        ([i for i in recalled if checked.get(i) is False], False),
+    ]
+    return [(ids, passed) for ids, passed in groups if ids]
 
 
 def _added(added: int | None, lessons: Sequence[Lesson]) -> int:

@@ -334,3 +334,40 @@ def test_evidence_that_keeps_failing_is_retired(chroma):
     assert (stored["recalls"], stored["helped"]) == (5, 1)
     assert is_retired(stored["recalls"], stored["helped"])
     assert chroma.search("total of the prices", k=1, scope="s") == []
+
+
+# -- recalled conventions, checked again ----------------------------------------------------
+SHARE_TESTS = "assert share(1, 4) == 25\nassert share(1, 2) == 50\nassert share(0, 3) == 0"
+RATIO = "```python\ndef share(part, whole):\n    return part / whole\n```"
+PERCENT = "```python\ndef share(part, whole):\n    return round(part / whole * 100)\n```"
+
+
+def _recalled_convention(change_code: str) -> dict:
+    failed = make_evaluation(False, checks=[], changes=[_verified(change_code)])
+    checks = [make_check("value", "total([1])", expected="100", actual="1.0")]
+    return evidence_lesson("total of the prices", [attempt(1, {**failed, "checks": checks})])
+
+
+@pytest.mark.parametrize(
+    "change_code, confirmed", [("round(result * 100)", True), ("result + 1", False)]
+)
+def test_a_recalled_convention_is_checked_again_on_the_first_failed_answer_and_credited(
+    change_code, confirmed
+):
+    lesson = _recalled_convention(change_code)
+    memory = RecordingMemory([lesson])
+    actor = ScriptedChatModel(replies=[RATIO, PERCENT])
+    graph = create_reflexion_agent(
+        evaluator=CodeTestEvaluator(SHARE_TESTS, entry_point="share"),
+        actor=LLMActor(actor),
+        reflector=LLMReflector(ScriptedChatModel(replies=["Mistake: x. Rule: y. Fix: z."])),
+        memory=memory,
+    )
+    context = ReflexionContext(max_attempts=2, remember="evidence")
+    result = graph.invoke({"task": "share of a whole"}, context=context)
+    first = result["attempts"][0]["evaluation"]
+    assert first["rechecked"] == {lesson["id"]: confirmed}
+    told = "Verified change (a convention of earlier tasks): Every check passes once `share` "
+    assert (told in first["feedback"]) is confirmed
+    assert ([lesson["id"]], confirmed, "global") in memory.usage  # credited, or counted against
+    assert result["attempts"][1]["evaluation"]["passed"]

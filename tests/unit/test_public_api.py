@@ -174,6 +174,7 @@ EXPORTS = {
         "PROPOSERS",
         "Change",
         "ChangeKind",
+        "ChangeVerifier",
         "CheckCall",
         "Evidence",
         "FailedCall",
