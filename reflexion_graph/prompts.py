@@ -142,8 +142,8 @@ NO_FEEDBACK_FOR_REFLECTION = "The attempt was judged wrong."
 FALLBACK_LESSON = "The previous attempt failed: {feedback}"
 """The lesson kept when the reflector answered with nothing: the verdict's own feedback."""
 
-FOUND_LESSON = "Changing the failed answer showed: {findings}"
-"""The lesson of a verdict with findings (verified changes), written by no model."""
+FOUND_LESSON = "Found by checking the failed answer: {findings}"
+"""The lesson of a verdict with findings (verified changes, the answer's form): no model."""
 
 FINDING_STATEMENTS = {
     "output": "Every check passes once `{function}` returns `{code}`, where `result` is the "
@@ -157,6 +157,14 @@ FINDING_STATEMENTS = {
 
 FINDING_FEEDBACK = "Verified change: {statement}"
 """The feedback line of a verified finding."""
+
+ANSWER_FORM_FINDINGS = {
+    "code": "The answer was code, but this task asks for a value: reply in words, with no "
+    "code, and end with the line `Answer: <the value>`.",
+    "no_line": "The answer has no line `Answer: <the value>`, so its last line was judged: end "
+    "the reply with that line.",
+}
+"""What is wrong with an answer's form, where the check found no ``Answer:`` line."""
 
 RECALLED_FINDING_FEEDBACK = "Verified change (a convention of earlier tasks): {statement}"
 """The feedback line of a recalled convention that this answer passes every check with."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 
+from reflexion_graph import prompts
 from reflexion_graph._parsing import extract_final_answer, has_answer_marker
 from reflexion_graph._records import Evaluation, make_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
@@ -45,7 +46,7 @@ class ExactMatchEvaluator(BaseEvaluator):
         if same:
             return make_evaluation(True, source="checker")
         why = f"{_describe(answer, final)} is not the correct answer."
-        return _wrong(why, repr(self.expected), final)
+        return _wrong(why, repr(self.expected), final, answer)
 
 
 class RegexEvaluator(BaseEvaluator):
@@ -64,10 +65,28 @@ class RegexEvaluator(BaseEvaluator):
         if found:
             return make_evaluation(True, source="checker")
         why = f"{_describe(answer, final)} does not have the expected form."
-        return _wrong(why, f"a match of {self.pattern.pattern!r}", final)
+        return _wrong(why, f"a match of {self.pattern.pattern!r}", final, answer)
 
 
-def _wrong(feedback: str, expected: str, final: str) -> Evaluation:
-    """A failed answer check: the feedback, and the record of what was expected."""
+def form_finding(answer: str) -> str:
+    """What is wrong with the answer's form, where the check could not find its answer line.
+
+    A fact about the answer, found without a model: it has no ``Answer:`` line, or it is code
+    where a value was asked for (``""`` when it has the line).
+    """
+    if has_answer_marker(answer):
+        return ""
+    return prompts.ANSWER_FORM_FINDINGS["code" if "```" in answer else "no_line"]
+
+
+def _wrong(feedback: str, expected: str, final: str, answer: str) -> Evaluation:
+    """A failed answer check: the feedback, the record of what was expected, a form finding."""
     check = make_check("answer", "the final answer", expected=expected, actual=repr(final))
-    return make_evaluation(False, feedback=feedback, source="checker", checks=[check])
+    form = form_finding(answer)
+    return make_evaluation(
+        False,
+        feedback="\n".join(filter(None, [feedback, form])),
+        source="checker",
+        checks=[check],
+        findings=[form] if form else [],
+    )

@@ -155,7 +155,7 @@ def test_a_failure_a_verified_change_explains_gets_the_found_lesson_without_a_re
     (lesson,) = result["reflections"]
     assert result["attempts"][-1]["evaluation"]["passed"] and not reflector.prompts
     assert lesson["text"] == (
-        "Changing the failed answer showed: Every check passes once `has_tag` starts with "
+        "Found by checking the failed answer: Every check passes once `has_tag` starts with "
         "`tag = tag.lower()`: put that first and keep the rest as it is."
     )
     assert lesson["metadata"]["fallback_reason"] == "found"

@@ -122,11 +122,20 @@ def test_exact_match_feedback_names_the_answer_but_never_the_expected_value():
     feedback = ExactMatchEvaluator("42").evaluate("t", "Answer: 41")["feedback"]
     assert feedback == "The final answer '41' is not the correct answer."
     feedback = ExactMatchEvaluator("42").evaluate("t", "I think\nforty")["feedback"]
-    assert feedback == (
+    assert feedback.startswith(
         "There is no 'Answer:' line, so the last line 'forty' was judged; it is not the correct "
-        "answer."
+        "answer.\n"
     )
     assert "42" not in RegexEvaluator("42").evaluate("t", "Answer: 41")["feedback"]
+
+
+def test_an_answer_in_the_wrong_form_is_told_so_as_a_finding():
+    code = '```python\ndef capital():\n    return "Paris"\n```'
+    (finding,) = ExactMatchEvaluator("Paris").evaluate("t", code)["findings"]
+    assert finding.startswith("The answer was code, but this task asks for a value")
+    (no_line,) = RegexEvaluator("Paris").evaluate("t", "It is Lyon.")["findings"]
+    assert "no line `Answer: <the value>`" in no_line
+    assert not ExactMatchEvaluator("Paris").evaluate("t", "Answer: Lyon")["findings"]
 
 
 def test_regex_match_and_invalid_pattern():
