@@ -188,10 +188,10 @@ MAX_SHOWN_EVIDENCE_CHARS = 200
 def recalled_sections(lessons: Sequence[Lesson]) -> list[str]:
     """The system prompt's parts for recalled lessons: the rules, then the evidence.
 
-    Evidence lessons are examples, not rules: they come under a heading of their own. What
-    their checks' relations say to do is listed with the rules ("Return the result times 100,
-    as an int"): a 1.5B model follows a convention it is told as a rule, seldom one it must
-    read off another function's values.
+    Evidence lessons are examples, not rules: they come under a heading of their own. The
+    verified changes they keep are listed with the rules ("Return `round(result * 100)` ..."):
+    a small model follows a convention it is told as a rule, seldom one it must read off
+    another function's values.
     """
     rules = [lesson for lesson in lessons if not is_evidence(lesson)]
     evidence = [lesson for lesson in lessons if is_evidence(lesson)]

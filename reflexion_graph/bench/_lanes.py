@@ -58,6 +58,9 @@ class Lane:
     recall_evidence: int = 0
     """Evidence lessons its first attempt recalls (none for the lanes that keep no evidence,
     so their runs recall as they did before evidence existed)."""
+    diagnostic: bool = False
+    """A lane that measures one part (runnable, documented in docs/benchmarks.md), not one a
+    user compares: ``bench --help`` leaves it out."""
 
     @property
     def resamples(self) -> bool:
@@ -89,15 +92,22 @@ LANES = (
     Lane(REFLEXION),
     _memory_lane(MEMORY, "hindsight", ".memory"),
     Lane(ORACLE, lessons="oracle"),
-    _memory_lane(EVERY_FAILURE, "every_failure", ".every-failure.memory"),
-    Lane(FAMILY_LESSONS, lessons="family"),
-    _memory_lane(REPLAY_UNSOLVED, "hindsight", ".replay-unsolved.memory", replay_unsolved=True),
+    _memory_lane(EVERY_FAILURE, "every_failure", ".every-failure.memory", diagnostic=True),
+    Lane(FAMILY_LESSONS, lessons="family", diagnostic=True),
+    _memory_lane(
+        REPLAY_UNSOLVED,
+        "hindsight",
+        ".replay-unsolved.memory",
+        replay_unsolved=True,
+        diagnostic=True,
+    ),
     *(
         _memory_lane(
             f"{name}{suffix}",
             policy,
             f".{name.partition(':')[2]}{suffix}.memory",
             recall_evidence=k,
+            diagnostic=name != EVIDENCE_AND_HINDSIGHT or bool(suffix),
         )
         for name, policy in _EVIDENCE_POLICIES
         for suffix, k in (("", _DEFAULT_EVIDENCE), ("-k1", 1), ("-k2", 2), ("-k3", 3))

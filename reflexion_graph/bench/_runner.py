@@ -49,6 +49,8 @@ _COUNTED = ("input_tokens", "output_tokens", "model_calls")
 """What a record counts of a run's usage (beside its seconds)."""
 STRATEGIES = tuple(lane.name for lane in LANES)
 """The named lanes (see :data:`LANES`); ``reflexion:<retry context>`` lanes come on top."""
+COMPARED_STRATEGIES = tuple(lane.name for lane in LANES if not lane.diagnostic)
+"""The lanes a user compares (the others measure one part: docs/benchmarks.md)."""
 DEFAULT_STRATEGIES = STRATEGIES[:5]
 """What runs unless strategies are named: ``oracle-lesson`` needs tasks with oracle lessons."""
 

@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from reflexion_graph.bench import (
     DEFAULT_STRATEGIES,
-    STRATEGIES,
     BenchRunner,
     load_dataset,
     plot_success,
@@ -23,6 +22,7 @@ from reflexion_graph.bench import (
 from reflexion_graph.bench._datasets import COUNTDOWN_OPERATORS, FEEDBACK_MODES, select_tasks
 from reflexion_graph.bench._families import families_of
 from reflexion_graph.bench._lanes import PAPER_RETRY_CONTEXT, lane_of
+from reflexion_graph.bench._runner import COMPARED_STRATEGIES
 from reflexion_graph.cli._shared import (
     add_command,
     add_model_arguments,
@@ -70,8 +70,9 @@ def add_parsers(commands: Any) -> None:
         nargs="+",
         default=list(DEFAULT_STRATEGIES),
         type=_strategy,
-        help=f"{', '.join(STRATEGIES)}, or reflexion:<retry context> / "
-        f"reflexion+memory:<retry context> (default: {' '.join(DEFAULT_STRATEGIES)})",
+        help=f"{', '.join(COMPARED_STRATEGIES)}, or reflexion:<retry context> / "
+        f"reflexion+memory:<retry context> (default: {' '.join(DEFAULT_STRATEGIES)}); "
+        "the diagnostic lanes are in docs/benchmarks.md",
     )
     parser.add_argument(
         "--feedback",

@@ -137,10 +137,8 @@ class ReflexionContext:
     remember: RememberPolicy = _setting(
         "evidence_and_hindsight",
         "What long-term memory keeps: 'evidence_and_hindsight' (the "
-        "default: the run's failed checks as recorded, with what their values show told as "
-        "rules ('Return the result times 100, as an int'), and the verified hindsight rule; "
-        "on three report seeds of the task families 53 % of the oracle lesson's gain, "
-        "against 7 % for 'hindsight'), "
+        "default: the run's failed checks as recorded, with the changes that made a failed "
+        "answer pass every check told as conventions, and the verified hindsight rule), "
         "'hindsight' (once a failed task has "
         "passed, one rule from the contrast of the failed and the passing attempt, kept "
         "if its replay passes), 'every_failure' (each lesson as written after a failure), "

@@ -15,8 +15,8 @@ def blamed_step(lesson: str, steps: Sequence[ToolStep]) -> str:
     """The tool to blame for a failed attempt, or ``""`` for none (the final reply).
 
     A tool the attempt left failing (its last call answered with an error) is hard evidence and
-    comes first; else the tool the lesson's ``Step:`` line names. (Measured on the default
-    1.5B model, its ``Step:`` line leans to the first tool called: ``benchmarks/blame_bench.py``.)
+    comes first; else the tool the lesson's ``Step:`` line names (a small model's ``Step:``
+    line leans to the first tool called: ``benchmarks/blame_bench.py``).
     """
     failing = tools_left_failing(steps)
     return failing[0] if failing else step_named(lesson, steps)
