@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Sequence
@@ -82,4 +83,31 @@ def last_human_text(messages: Sequence[BaseMessage], *, unless_tagged: str = "")
     for message in reversed(messages):
         if isinstance(message, HumanMessage) and unless_tagged not in message.additional_kwargs:
             return message_text(message.content)
+    return None
+
+
+def parse_call(answer: str) -> tuple[str, dict[str, Any]] | None:
+    """``(name, arguments)`` of the first tool call in ``answer`` (JSON or Python syntax)."""
+    value = extract_json(answer)
+    if isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        arguments = value.get("arguments", value.get("parameters", {}))
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                return None
+        return (value["name"], dict(arguments)) if isinstance(arguments, dict) else None
+    for match in re.finditer(r"[A-Za-z_][\w.]*\(.*\)", answer):
+        try:
+            node = ast.parse(match.group(0), mode="eval").body
+        except SyntaxError:
+            continue
+        if isinstance(node, ast.Call) and not node.args:
+            try:
+                arguments = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+            except ValueError:
+                continue
+            return ast.unparse(node.func), arguments
     return None

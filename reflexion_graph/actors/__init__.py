@@ -2,7 +2,7 @@
 
 from reflexion_graph.actors._llm import BaseActor, LLMActor
 from reflexion_graph.actors._request import AttemptRequest, AttemptResult
-from reflexion_graph.actors._tools import GraphActor, create_tool_actor
+from reflexion_graph.actors._tools import GraphActor, ToolTimeout, create_tool_actor
 
 __all__ = [
     "AttemptRequest",
@@ -10,5 +10,6 @@ __all__ = [
     "BaseActor",
     "GraphActor",
     "LLMActor",
+    "ToolTimeout",
     "create_tool_actor",
 ]

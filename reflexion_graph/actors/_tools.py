@@ -7,7 +7,7 @@ import concurrent.futures
 import functools
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -16,11 +16,13 @@ from langchain_core.tools import BaseTool, StructuredTool, tool
 from langgraph.errors import GraphRecursionError
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
+from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.pregel import Pregel
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from reflexion_graph import prompts
-from reflexion_graph._parsing import extract_json, message_text
+from reflexion_graph._parsing import message_text, parse_call
 from reflexion_graph._records import ToolStep
 from reflexion_graph._twin_node import TwinNode
 from reflexion_graph.actors._llm import BaseActor, build_messages
@@ -28,6 +30,9 @@ from reflexion_graph.actors._request import AttemptRequest, AttemptResult
 from reflexion_graph.errors import ConfigurationError
 
 ToolLike = BaseTool | Callable[..., Any]
+ToolOutcome = ToolMessage | Command[Any]
+Execute = Callable[[ToolCallRequest], ToolOutcome]
+AsyncExecute = Callable[[ToolCallRequest], Awaitable[ToolOutcome]]
 
 
 class GraphActor(BaseActor):
@@ -90,17 +95,21 @@ def create_tool_actor(
 ) -> GraphActor:
     """A ReAct-style actor: the model calls tools until it answers without a tool call.
 
-    ``tools`` are functions or ``BaseTool``s (a tool that raises, or runs past
+    ``tools`` are functions or ``BaseTool``s, used as given (a tool that raises, or runs past
     ``tool_timeout_s``, answers the model with the error instead of ending the run), or your
-    own ``ToolNode`` used as it is, with its own error handling.
+    own ``ToolNode`` used as it is, with its own error handling (give it a
+    :class:`ToolTimeout` as its ``wrap_tool_call`` and ``awrap_tool_call`` for a time limit).
     """
     if isinstance(tools, ToolNode):
         tool_node, bound = tools, list(tools.tools_by_name.values())
     else:
         if not tools:
             raise ConfigurationError("create_tool_actor needs at least one tool")
-        bound = [_with_timeout(_as_tool(t), tool_timeout_s) for t in tools]
-        tool_node = ToolNode(bound, handle_tool_errors=True)
+        bound = [_as_tool(t) for t in tools]
+        timeout = ToolTimeout(tool_timeout_s)
+        tool_node = ToolNode(
+            bound, handle_tool_errors=True, wrap_tool_call=timeout, awrap_tool_call=timeout.acall
+        )
     caller = model.bind_tools(bound)
     names = {candidate.name for candidate in bound}
 
@@ -127,21 +136,18 @@ def recover_tool_call(message: BaseMessage, tool_names: set[str]) -> AnyMessage:
     """The reply, with a tool call written as JSON in its text made a real tool call.
 
     Small models often write ``{"name": ..., "arguments": {...}}`` in a code block instead of
-    the chat template's tool-call syntax; only a call of a bound tool is recovered.
+    the chat template's tool-call syntax (:func:`parse_call` reads it, as the function-call
+    checker does); only a call of a bound tool is recovered.
     """
     if not isinstance(message, AIMessage) or message.tool_calls:
         return message  # type: ignore[return-value]
-    call = extract_json(message_text(message.content))
-    if not isinstance(call, dict) or call.get("name") not in tool_names:
+    call = parse_call(message_text(message.content))
+    if call is None or call[0] not in tool_names:
         return message
-    arguments = call.get("arguments", call.get("parameters", {}))
-    if not isinstance(arguments, dict):
-        return message
+    name, arguments = call
     return AIMessage(
         "",
-        tool_calls=[
-            {"name": call["name"], "args": arguments, "id": f"recovered-{uuid.uuid4().hex}"}
-        ],
+        tool_calls=[{"name": name, "args": arguments, "id": f"recovered-{uuid.uuid4().hex}"}],
         response_metadata=message.response_metadata,
         usage_metadata=message.usage_metadata,
     )
@@ -208,42 +214,50 @@ def _as_tool(candidate: ToolLike) -> BaseTool:
     raise ConfigurationError(f"a tool must be a function or a BaseTool, got {candidate!r}")
 
 
-def _with_timeout(original: BaseTool, timeout_s: float) -> BaseTool:
-    """The same tool with both paths kept, answering with an error past ``timeout_s``.
+class ToolTimeout:
+    """A ``ToolNode`` interceptor: a tool call past ``seconds`` answers with a ``TimeoutError``.
 
-    ``invoke`` runs the tool in a worker thread (an async-only tool, as MCP adapters make,
-    runs there on an event loop of its own); ``ainvoke`` awaits the tool's own coroutine path.
+    Pass it as ``ToolNode(tools, wrap_tool_call=timeout, awrap_tool_call=timeout.acall)``; the
+    tools stay the objects given, with every attribute. The sync path runs the call in a
+    worker thread (an async-only tool, as MCP adapters make, runs there on an event loop of its
+    own); a hung call keeps its thread, but the attempt goes on. The async path awaits it.
     """
 
-    def call(**kwargs: Any) -> Any:
+    def __init__(self, seconds: float) -> None:
+        if seconds <= 0:
+            raise ConfigurationError(f"a tool timeout must be positive, got {seconds!r}")
+        self.seconds = seconds
+
+    def __call__(self, request: ToolCallRequest, execute: Execute) -> ToolOutcome:
+        """Run the call in a worker thread; raise ``TimeoutError`` past the limit."""
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        try:  # a hung call keeps its worker thread, but the attempt goes on
-            return pool.submit(_invoke_sync, original, kwargs).result(timeout=timeout_s)
+        try:
+            return pool.submit(_run_sync, request, execute).result(timeout=self.seconds)
         except concurrent.futures.TimeoutError:
-            raise _timed_out(original, timeout_s) from None
+            raise self._timed_out(request) from None
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    async def acall(**kwargs: Any) -> Any:
+    async def acall(self, request: ToolCallRequest, execute: AsyncExecute) -> ToolOutcome:
+        """Await the call; raise ``TimeoutError`` past the limit."""
         try:
-            return await asyncio.wait_for(original.ainvoke(kwargs), timeout_s)
+            return await asyncio.wait_for(execute(request), self.seconds)
         except TimeoutError:
-            raise _timed_out(original, timeout_s) from None
+            raise self._timed_out(request) from None
 
-    return StructuredTool.from_function(
-        call,
-        coroutine=acall,
-        name=original.name,
-        description=original.description,
-        args_schema=original.args_schema,
-    )
+    def _timed_out(self, request: ToolCallRequest) -> TimeoutError:
+        name = request.tool_call["name"]
+        return TimeoutError(f"tool {name!r} timed out after {self.seconds:g} s")
 
 
-def _invoke_sync(original: BaseTool, arguments: dict[str, Any]) -> Any:
-    if isinstance(original, StructuredTool) and original.func is None and original.coroutine:
-        return asyncio.run(original.ainvoke(arguments))
-    return original.invoke(arguments)
-
-
-def _timed_out(original: BaseTool, timeout_s: float) -> TimeoutError:
-    return TimeoutError(f"tool {original.name!r} timed out after {timeout_s:g} s")
+def _run_sync(request: ToolCallRequest, execute: Execute) -> ToolOutcome:
+    """The call on the sync path; an async-only tool runs on an event loop of its own."""
+    tool = request.tool
+    if isinstance(tool, StructuredTool) and tool.func is None and tool.coroutine:
+        reply = asyncio.run(tool.ainvoke({**request.tool_call, "type": "tool_call"}))
+        return (
+            reply
+            if isinstance(reply, ToolMessage | Command)
+            else ToolMessage(str(reply), name=tool.name, tool_call_id=request.tool_call["id"])
+        )
+    return execute(request)

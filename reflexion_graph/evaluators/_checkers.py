@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import operator
 import re
 from collections import Counter
@@ -11,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from reflexion_graph._parsing import extract_final_answer, extract_json
+from reflexion_graph._parsing import extract_final_answer, extract_json, parse_call
 from reflexion_graph._records import Evaluation, FailedCheck, make_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator
@@ -248,33 +247,6 @@ class FunctionCallEvaluator(BaseEvaluator):
     def _wrong(self, parameter: str, given: Any, shown: Sequence[Any]) -> str:
         problem = f"argument {parameter!r}={given!r} is not right"
         return f"{problem} (expected {shown[0]!r})" if self.show_expected and shown else problem
-
-
-def parse_call(answer: str) -> tuple[str, dict[str, Any]] | None:
-    """``(name, arguments)`` of the first tool call in ``answer`` (JSON or Python syntax)."""
-    value = extract_json(answer)
-    if isinstance(value, list) and value:
-        value = value[0]
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        arguments = value.get("arguments", value.get("parameters", {}))
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments)
-            except json.JSONDecodeError:
-                return None
-        return (value["name"], dict(arguments)) if isinstance(arguments, dict) else None
-    for match in re.finditer(r"[A-Za-z_][\w.]*\(.*\)", answer):
-        try:
-            node = ast.parse(match.group(0), mode="eval").body
-        except SyntaxError:
-            continue
-        if isinstance(node, ast.Call) and not node.args:
-            try:
-                arguments = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-            except ValueError:
-                continue
-            return ast.unparse(node.func), arguments
-    return None
 
 
 def _same(given: Any, expected: Any) -> bool:

@@ -143,6 +143,7 @@ EXPORTS = {
         "BaseActor",
         "GraphActor",
         "LLMActor",
+        "ToolTimeout",
         "create_tool_actor",
     ],
     "reflexion_graph.graph": [

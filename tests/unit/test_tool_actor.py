@@ -227,3 +227,53 @@ def test_a_tool_call_written_as_json_text_is_recovered_for_bound_tools_only():
     assert recover_tool_call(unknown, {"lookup_population"}) is unknown
     prose = AIMessage("Paris has 2 million people.\nAnswer: 2")
     assert recover_tool_call(prose, {"lookup_population"}) is prose
+
+
+def test_user_tools_are_bound_as_given_with_every_attribute():
+    from langchain_core.tools import tool
+
+    from reflexion_graph import create_tool_actor
+
+    @tool(return_direct=True)
+    def final_lookup(city: str) -> str:
+        """Look a city up and end there."""
+        return "2"
+
+    final_lookup.metadata = {"team": "geo"}
+    final_lookup.tags = ["geo"]
+    actor = create_tool_actor(ScriptedChatModel(replies=[]), [final_lookup], tool_timeout_s=0.5)
+    bound = actor.graph.get_graph().nodes["tools"].data.tools_by_name["final_lookup"]
+    assert bound is final_lookup
+    assert (bound.return_direct, bound.metadata, bound.tags) == (True, {"team": "geo"}, ["geo"])
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_users_own_tool_node_times_out_with_the_interceptor(mode):
+    import asyncio
+
+    from reflexion_graph.actors import ToolTimeout
+
+    def slow_lookup(city: str) -> str:
+        """Never answers in time."""
+        time.sleep(30)
+        return "2"
+
+    async def stuck_lookup(city: str) -> str:
+        """Never answers in time."""
+        await asyncio.sleep(30)
+        return "2"
+
+    hanging = slow_lookup if mode == "sync" else stuck_lookup
+    timeout = ToolTimeout(0.5)
+    node = ToolNode(
+        [hanging], handle_tool_errors=True, wrap_tool_call=timeout, awrap_tool_call=timeout.acall
+    )
+    graph = tool_graph(node, [call(hanging.__name__, city="Paris"), "Answer: ?"])
+    started = time.monotonic()
+    context = ReflexionContext(max_attempts=1)
+    if mode == "sync":
+        result = graph.invoke({"task": "t"}, context=context)
+    else:
+        result = await graph.ainvoke({"task": "t"}, context=context)
+    assert time.monotonic() - started < 5
+    assert "timed out after 0.5 s" in result["attempts"][0]["answer"]
