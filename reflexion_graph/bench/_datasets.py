@@ -26,7 +26,7 @@ from reflexion_graph.evaluators import (
     CountdownEvaluator,
     FunctionCallEvaluator,
 )
-from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
+from reflexion_graph.evaluators.code._self_tests import SelfTestEvaluator
 from reflexion_graph.tasks import ModelFactory, load_tasks
 
 FEEDBACK_MODES = ("honest", "oracle")

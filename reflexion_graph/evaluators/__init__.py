@@ -13,11 +13,10 @@ from reflexion_graph.evaluators._checkers import (
     FunctionCallEvaluator,
     JSONSchemaEvaluator,
 )
-from reflexion_graph.evaluators._code import CodeTestEvaluator
 from reflexion_graph.evaluators._composite import AllOf, Weighted
 from reflexion_graph.evaluators._human import HumanEvaluator
 from reflexion_graph.evaluators._judges import DEFAULT_ASPECTS, LLMJudge, RubricJudge
-from reflexion_graph.evaluators._self_tests import SelfTestEvaluator
+from reflexion_graph.evaluators.code import CodeTestEvaluator, SelfTestEvaluator
 from reflexion_graph.sandbox import SandboxLimits, probe_isolation
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from reflexion_graph import LLMActor, LLMReflector, ReflexionContext, create_reflexion_agent
 from reflexion_graph.evaluators import CodeTestEvaluator, SelfTestEvaluator
-from reflexion_graph.evaluators._answer_code import answer_code, names_used
+from reflexion_graph.evaluators.code._answer_code import answer_code, names_used
 from reflexion_graph.reflectors._llm import lesson_text, repeats, rule_of
 from tests.fakes import ScriptedChatModel
 

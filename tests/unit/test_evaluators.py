@@ -13,8 +13,13 @@ from reflexion_graph.evaluators import (
     RegexEvaluator,
     SandboxLimits,
 )
-from reflexion_graph.evaluators._plain_data import NotPlainData, decode, encode, same_value
-from reflexion_graph.evaluators._test_plan import plan_tests, split_for
+from reflexion_graph.evaluators.code._test_plan import plan_tests, split_for
+from reflexion_graph.evaluators.code.stdlib_scripts._plain_data import (
+    NotPlainData,
+    decode,
+    encode,
+    same_value,
+)
 from reflexion_graph.sandbox import Sandbox, WarmStartFailed, _warm
 
 ADD_TESTS = "assert add(2, 3) == 5\nassert add(2, 2) == 4"

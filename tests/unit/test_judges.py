@@ -17,7 +17,7 @@ from reflexion_graph.evaluators import (
     SelfTestEvaluator,
     Weighted,
 )
-from reflexion_graph.evaluators._self_tests import filter_tests, parse_asserts, task_examples
+from reflexion_graph.evaluators.code._self_tests import filter_tests, parse_asserts, task_examples
 from tests.fakes import ScriptedChatModel
 
 
@@ -162,3 +162,21 @@ def test_self_written_tests_propose_no_finding():
     writer = SelfTestEvaluator(ScriptedChatModel(replies=[tests]), min_tests=2)
     verdict = writer.evaluate("Write double(x).", answer)
     assert not verdict["passed"] and not verdict.get("findings")
+
+
+def test_self_tests_are_planned_once_per_task_and_written_with_no_lock_held():
+    held = []
+
+    class Watching(ScriptedChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            held.append(writer._lock.locked())
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    writer = SelfTestEvaluator(
+        Watching(replies=["assert double(2) == 4\nassert double(3) == 6"]), min_tests=2
+    )
+    answer = "def double(x):\n    return x * 2"
+    assert writer.evaluate("Write double(x).", answer)["passed"]
+    judge = writer._judge("Write double(x).")
+    assert writer.evaluate("Write double(x).", answer)["passed"]
+    assert writer._judge("Write double(x).") is judge and held == [False]

@@ -171,6 +171,7 @@ EXPORTS = {
         "StoreLessonMemory",
     ],
     "reflexion_graph.stores": ["ChromaStore"],
+    "reflexion_graph.evaluators.code": ["CodeTestEvaluator", "SelfTestEvaluator"],
     "reflexion_graph.findings": [
         "PROPOSERS",
         "Change",

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from reflexion_graph.evaluators import _plain_data as plain
+from reflexion_graph.evaluators.code.stdlib_scripts import _plain_data as plain
 from reflexion_graph.sandbox import Child, Sandbox, SandboxedProcess, SandboxLimits, child_script
 
-_CODEC = "reflexion_graph.evaluators._plain_data"
-_CANDIDATE = "reflexion_graph.evaluators._candidate_server"
-_TESTS = "reflexion_graph.evaluators._trusted_runner"
+_CODEC = "reflexion_graph.evaluators.code.stdlib_scripts._plain_data"
+_CANDIDATE = "reflexion_graph.evaluators.code.stdlib_scripts._candidate_server"
+_TESTS = "reflexion_graph.evaluators.code.stdlib_scripts._trusted_runner"
 _LIMIT_SIGNALS: dict[int, str] = {
     signal.SIGXCPU: "used up its CPU-time limit (an infinite loop or far too slow)",
     signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",

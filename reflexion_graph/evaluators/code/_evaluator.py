@@ -7,10 +7,10 @@ from dataclasses import replace
 from reflexion_graph import prompts
 from reflexion_graph._records import Evaluation, as_failed_check, make_evaluation
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.evaluators._answer_code import AnswerCode, answer_code, names_used
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._test_plan import plan_tests, split_for, stated_checks
-from reflexion_graph.evaluators._verdict_channel import (
+from reflexion_graph.evaluators.code._answer_code import AnswerCode, answer_code, names_used
+from reflexion_graph.evaluators.code._test_plan import plan_tests, split_for, stated_checks
+from reflexion_graph.evaluators.code._verdict_channel import (
     TestOutcome,
     run_in_candidate,
     run_tests_across,

@@ -11,7 +11,7 @@ from reflexion_graph import prompts
 from reflexion_graph._parsing import CLOSING_FENCE, extract_code, message_text
 from reflexion_graph._records import Evaluation, make_evaluation
 from reflexion_graph.evaluators._base import BaseEvaluator
-from reflexion_graph.evaluators._code import CodeTestEvaluator
+from reflexion_graph.evaluators.code._evaluator import CodeTestEvaluator
 from reflexion_graph.models._binding import with_options
 from reflexion_graph.sandbox import SandboxLimits
 
@@ -44,33 +44,48 @@ class SelfTestEvaluator(BaseEvaluator):
         self.preamble = preamble
         self.limits = limits or SandboxLimits()
         self._tests: dict[str, list[str]] = {}
+        self._judges: dict[str, CodeTestEvaluator] = {}
         self._lock = threading.Lock()
 
     def use_tests(self, task: str, tests: list[str]) -> None:
         """Judge ``task`` with these tests (written earlier, e.g. by a resumed benchmark)."""
         with self._lock:
             self._tests[task] = list(tests)
+            self._judges.pop(task, None)
 
     def tests_for(self, task: str) -> list[str]:
-        """The guarded tests for ``task`` (written on first use, then reused)."""
+        """The guarded tests for ``task`` (written on first use, then reused).
+
+        The model is asked with no lock held; where two threads ask at once, the first tests
+        stored are the task's.
+        """
         with self._lock:
-            if task not in self._tests:
-                self._tests[task] = self._write_tests(task)
-            return self._tests[task]
+            if task in self._tests:
+                return self._tests[task]
+        written = self._write_tests(task)
+        with self._lock:
+            return self._tests.setdefault(task, written)
 
     def evaluate(self, task: str, answer: str) -> Evaluation:
         """Run the answer against the task's examples and the kept self-tests."""
-        tests = self.tests_for(task)
-        if not tests:
+        judge = self._judge(task)
+        if judge is None:
             return make_evaluation(
                 False,
                 feedback="No usable tests could be written for this task.",
                 source="self-tests",
             )
-        verdict = CodeTestEvaluator(
-            "\n".join(tests), preamble=self.preamble, limits=self.limits, probe=False
-        ).evaluate(task, answer)
-        return {**verdict, "source": "self-tests"}
+        return {**judge.evaluate(task, answer), "source": "self-tests"}
+
+    def _judge(self, task: str) -> CodeTestEvaluator | None:
+        """The task's tests, planned once (``None`` when none could be written)."""
+        tests = self.tests_for(task)
+        with self._lock:
+            if task not in self._judges and tests:
+                self._judges[task] = CodeTestEvaluator(
+                    "\n".join(tests), preamble=self.preamble, limits=self.limits, probe=False
+                )
+            return self._judges.get(task)
 
     def _write_tests(self, task: str) -> list[str]:
         examples = task_examples(task)

@@ -20,7 +20,7 @@ import sys
 import traceback
 from typing import Any
 
-from reflexion_graph.evaluators._plain_data import (  # the codec's source, at launch
+from reflexion_graph.evaluators.code.stdlib_scripts._plain_data import (  # pasted in at launch
     NotPlainData,
     decode,
     dumps,
