@@ -26,7 +26,7 @@ from langchain_core.language_models import BaseChatModel
 
 from reflexion_graph import ReflexionContext
 from reflexion_graph.bench import load_dataset
-from reflexion_graph.graph._run_policy import recalled_lessons, search_width
+from reflexion_graph.loop._policy import recalled_lessons, search_width
 from reflexion_graph.memory import ChromaLessonMemory, MiniLMEmbeddings
 
 RESULTS = Path(__file__).with_name("results") / "harm_exposure.json"

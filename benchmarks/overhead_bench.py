@@ -41,7 +41,7 @@ from reflexion_graph import (
     create_reflexion_agent,
     make_evaluation,
 )
-from reflexion_graph.graph._run_policy import lesson_of_failure
+from reflexion_graph.loop._policy import lesson_of_failure
 
 RESULTS = Path(__file__).with_name("results") / "overhead.json"
 ATTEMPTS = 3

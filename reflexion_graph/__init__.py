@@ -26,13 +26,8 @@ from reflexion_graph.errors import (
 )
 from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._factory import create_reflexion_agent
-from reflexion_graph.graph._state import (
-    ReflexionContext,
-    ReflexionInput,
-    ReflexionOutput,
-    ReflexionState,
-    StopReason,
-)
+from reflexion_graph.graph._state import ReflexionInput, ReflexionOutput, ReflexionState
+from reflexion_graph.loop._settings import ReflexionContext, StopReason
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models import ModelSettings, create_chat_model
 from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter

@@ -47,8 +47,8 @@ from reflexion_graph.actors._llm import LLMActor, recalled_sections, retry_promp
 from reflexion_graph.actors._tools import tool_steps
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
-from reflexion_graph.graph._remember import Hindsight
-from reflexion_graph.graph._run_policy import (
+from reflexion_graph.loop._hindsight import Hindsight
+from reflexion_graph.loop._policy import (
     RunRecord,
     arecall,
     aremember_run,
@@ -62,11 +62,7 @@ from reflexion_graph.graph._run_policy import (
     stop_reason,
     writes_reflections,
 )
-from reflexion_graph.graph._state import (
-    ReflexionContext,
-    RememberPolicy,
-    RetryContext,
-)
+from reflexion_graph.loop._settings import ReflexionContext, RememberPolicy, RetryContext
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._store import StoreLessonMemory
 from reflexion_graph.reflectors._hindsight import HindsightWriter

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.graph._state import (
+from reflexion_graph.loop._settings import (
     RETRY_CONTEXTS,
     ReflexionContext,
     RememberPolicy,

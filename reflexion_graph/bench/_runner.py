@@ -40,8 +40,8 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
 from reflexion_graph.graph._factory import create_reflexion_agent
 from reflexion_graph.graph._nodes import best_attempt
-from reflexion_graph.graph._run_policy import RunRecord, lessons_to_store
-from reflexion_graph.graph._state import ReflexionContext, RetryContext
+from reflexion_graph.loop._policy import RunRecord, lessons_to_store
+from reflexion_graph.loop._settings import ReflexionContext, RetryContext
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models._binding import ChatRunnable, with_options
 

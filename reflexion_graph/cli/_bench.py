@@ -31,7 +31,7 @@ from reflexion_graph.cli._shared import (
 )
 from reflexion_graph.episodes import EpisodeLog, read_episodes
 from reflexion_graph.errors import ConfigurationError
-from reflexion_graph.graph._state import RETRY_CONTEXTS
+from reflexion_graph.loop._settings import RETRY_CONTEXTS
 from reflexion_graph.models import model_id
 from reflexion_graph.models._binding import repeatable
 from reflexion_graph.training import EXPORTS, dpo_rows, write_jsonl

@@ -26,7 +26,7 @@ from reflexion_graph.cli._shared import (
 from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.graph._factory import create_reflexion_agent
-from reflexion_graph.graph._state import REMEMBER_POLICIES, RETRY_CONTEXTS, ReflexionContext
+from reflexion_graph.loop._settings import REMEMBER_POLICIES, RETRY_CONTEXTS, ReflexionContext
 from reflexion_graph.models import ModelSettings
 from reflexion_graph.tasks import (
     EVALUATOR_BUILDERS,

@@ -20,13 +20,10 @@ from reflexion_graph.episodes import EpisodeLog
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_evaluator
 from reflexion_graph.graph._nodes import ReflexionNodes, route_after_evaluate
-from reflexion_graph.graph._remember import Hindsight, RememberNodes
-from reflexion_graph.graph._state import (
-    ReflexionContext,
-    ReflexionInput,
-    ReflexionOutput,
-    ReflexionState,
-)
+from reflexion_graph.graph._remember import RememberNodes
+from reflexion_graph.graph._state import ReflexionInput, ReflexionOutput, ReflexionState
+from reflexion_graph.loop._hindsight import Hindsight
+from reflexion_graph.loop._settings import ReflexionContext
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models import create_chat_model, model_id
 from reflexion_graph.reflectors._hindsight import BaseLessonWriter, HindsightWriter

@@ -21,7 +21,8 @@ from reflexion_graph.actors._llm import BaseActor
 from reflexion_graph.actors._request import AttemptRequest, as_result
 from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
-from reflexion_graph.graph._run_policy import (
+from reflexion_graph.graph._state import ReflexionState
+from reflexion_graph.loop._policy import (
     arecall,
     recall,
     rechecked,
@@ -31,10 +32,7 @@ from reflexion_graph.graph._run_policy import (
     stop_reason,
     writes_reflections,
 )
-from reflexion_graph.graph._state import (
-    ReflexionContext,
-    ReflexionState,
-)
+from reflexion_graph.loop._settings import ReflexionContext
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.reflectors._llm import BaseReflector
 

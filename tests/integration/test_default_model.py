@@ -12,7 +12,7 @@ from reflexion_graph import (
 from reflexion_graph._records import Attempt
 from reflexion_graph.actors._tools import attempt_result
 from reflexion_graph.evaluators import CodeTestEvaluator, RegexEvaluator
-from reflexion_graph.graph._run_policy import lesson_of_failure
+from reflexion_graph.loop._policy import lesson_of_failure
 from reflexion_graph.models import (
     DEFAULT_MODEL,
     ModelSettings,

@@ -27,8 +27,8 @@ from reflexion_graph.evaluators import (
 )
 from reflexion_graph.evaluators._base import to_evaluation
 from reflexion_graph.findings import Change, Finding, statement
-from reflexion_graph.graph._evidence import distinct_checks, evidence_lesson
-from reflexion_graph.graph._run_policy import recalled_lessons
+from reflexion_graph.loop._evidence import distinct_checks, evidence_lesson
+from reflexion_graph.loop._policy import recalled_lessons
 from reflexion_graph.memory import ChromaLessonMemory
 from reflexion_graph.memory._lessons import is_retired
 from reflexion_graph.sandbox import Sandbox

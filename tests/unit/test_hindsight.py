@@ -241,7 +241,7 @@ def test_hindsight_without_a_model_to_write_with_is_named():
 
 
 def test_a_hindsight_lesson_keeps_the_step_the_run_blamed():
-    from reflexion_graph.graph._remember import judged_lesson
+    from reflexion_graph.loop._hindsight import judged_lesson
     from reflexion_graph.reflectors._hindsight import hindsight_lesson
 
     failed = {"number": 1, "answer": "a", "evaluation": check("t", "a")}

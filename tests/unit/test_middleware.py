@@ -10,7 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, interrupt
 
 from reflexion_graph import ReflexionMiddleware, make_check, make_evaluation, make_lesson
-from reflexion_graph.graph._evidence import evidence_lesson
+from reflexion_graph.loop._evidence import evidence_lesson
 from tests.fakes import RecordingMemory, ScriptedChatModel
 
 RULE = "When a total is asked for, return it in integer cents."

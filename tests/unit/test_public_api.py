@@ -172,6 +172,13 @@ EXPORTS = {
     ],
     "reflexion_graph.stores": ["ChromaStore"],
     "reflexion_graph.evaluators.code": ["CodeTestEvaluator", "SelfTestEvaluator"],
+    "reflexion_graph.loop": [
+        "Hindsight",
+        "ReflexionContext",
+        "RememberPolicy",
+        "RetryContext",
+        "StopReason",
+    ],
     "reflexion_graph.findings": [
         "PROPOSERS",
         "Change",
@@ -276,3 +283,17 @@ def test_the_benchs_renamed_report_functions_still_import_with_a_warning():
 
     with pytest.warns(DeprecationWarning, match="use results_markdown"):
         assert bench.markdown is bench.results_markdown
+
+
+def test_the_loop_imports_neither_adapter_and_the_middleware_not_the_graph():
+    def imported(path):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                yield node.module
+            if isinstance(node, ast.Import):
+                yield from (alias.name for alias in node.names)
+
+    adapters = ("reflexion_graph.graph", "reflexion_graph.middleware")
+    for path in (PACKAGE / "loop").glob("*.py"):
+        assert not [m for m in imported(path) if m.startswith(adapters)], path
+    assert not [m for m in imported(PACKAGE / "middleware.py") if m.startswith(adapters[0])]

@@ -20,7 +20,7 @@ from reflexion_graph.actors._tools import (
     tools_called,
     tools_left_failing,
 )
-from reflexion_graph.graph._run_policy import first_unique, lesson_of_failure
+from reflexion_graph.loop._policy import first_unique, lesson_of_failure
 from reflexion_graph.reflectors._blame import blamed_step
 from tests.fakes import RecordingMemory, ScriptedChatModel
 from tests.tools import answered, call, current_weather, geocode

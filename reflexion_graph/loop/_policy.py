@@ -29,8 +29,8 @@ from reflexion_graph._records import (
 from reflexion_graph._usage import TokenUsage
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.findings import ChangeVerifier, Finding
-from reflexion_graph.graph._evidence import changes_of, evidence_lesson
-from reflexion_graph.graph._state import (
+from reflexion_graph.loop._evidence import changes_of, evidence_lesson
+from reflexion_graph.loop._settings import (
     KEEPS_EVIDENCE,
     WRITES_RULES,
     ReflexionContext,
