@@ -50,9 +50,12 @@ from reflexion_graph.evaluators import BaseEvaluator, EvaluatorFunction, as_eval
 from reflexion_graph.loop._hindsight import Hindsight
 from reflexion_graph.loop._policy import (
     RunRecord,
+    alesson_of,
     arecall,
     aremember_run,
+    ask_by_interrupt,
     first_attempt_passed,
+    lesson_of,
     recall,
     rechecked,
     record_attempt,
@@ -276,9 +279,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             lesson = None
             if writes_reflections(self.context.retry_context, verdict):
                 earlier = state.get("reflexion_reflections") or []
-                lesson = self._reflector(state).reflect(
-                    state_task(state), attempts[-1], earlier=earlier
-                )
+                lesson = lesson_of(self._reflector(state), state_task(state), attempts[-1], earlier)
         return self._retry(state, runtime, attempts, lesson, meter.usage)
 
     @hook_config(can_jump_to=["model"])
@@ -302,8 +303,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             lesson = None
             if writes_reflections(self.context.retry_context, verdict):
                 earlier = state.get("reflexion_reflections") or []
-                lesson = await self._reflector(state).areflect(
-                    state_task(state), attempts[-1], earlier=earlier
+                lesson = await alesson_of(
+                    self._reflector(state), state_task(state), attempts[-1], earlier
                 )
         return self._retry(state, runtime, attempts, lesson, meter.usage)
 
@@ -378,7 +379,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         if memory is not None:
             with metered() as meter:
                 run["learned"] = self._hindsight(state).learn(run, context)
-            saved, spent = remember_run(memory, run, context), meter.usage
+            saved = remember_run(memory, run, context, ask_by_interrupt).added
+            spent = meter.usage
         return self._summary(state, runtime, run, stop.spent(spent), saved)
 
     async def _astop(self, state: ReflexionAgentState, runtime: Runtime[Any], stop: Stop) -> Update:
@@ -388,7 +390,8 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         if memory is not None:
             with metered() as meter:
                 run["learned"] = await self._hindsight(state).alearn(run, context)
-            saved, spent = await aremember_run(memory, run, context), meter.usage
+            saved = (await aremember_run(memory, run, context, ask_by_interrupt)).added
+            spent = meter.usage
         return self._summary(state, runtime, run, stop.spent(spent), saved)
 
     def _remembering(

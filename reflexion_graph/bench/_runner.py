@@ -14,7 +14,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -40,7 +40,6 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators import SelfTestEvaluator
 from reflexion_graph.graph._factory import create_reflexion_agent
 from reflexion_graph.graph._nodes import best_attempt
-from reflexion_graph.loop._policy import RunRecord, lessons_to_store
 from reflexion_graph.loop._settings import ReflexionContext, RetryContext
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.models._binding import ChatRunnable, with_options
@@ -362,11 +361,7 @@ class BenchRunner:
                 self._task_ids.get(lesson["task"], lesson["task"]) for lesson in state["recalled"]
             ],
             "lessons": [lesson["text"] for lesson in state["reflections"]],
-            "stored": [
-                lesson["text"]
-                for lesson in lessons_to_store(cast(RunRecord, state), context)
-                if lane.keeps_memory
-            ],
+            "stored": [lesson["text"] for lesson in state.get("stored") or [] if lane.keeps_memory],
             "learned": [
                 {"text": lesson["text"], "replay": lesson["replay"]} for lesson in state["learned"]
             ],

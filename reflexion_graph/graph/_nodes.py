@@ -23,7 +23,9 @@ from reflexion_graph.errors import ConfigurationError, InvalidTaskError
 from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.graph._state import ReflexionState
 from reflexion_graph.loop._policy import (
+    alesson_of,
     arecall,
+    lesson_of,
     recall,
     rechecked,
     record_attempt,
@@ -107,8 +109,8 @@ class ReflexionNodes:
         if not reflects_on(state, context_of(runtime)):
             return {}
         with metered() as meter:
-            reflection = self.reflector.reflect(
-                state["task"], state["attempts"][-1], earlier=state.get("reflections") or []
+            reflection = lesson_of(
+                self.reflector, state["task"], state["attempts"][-1], state.get("reflections") or []
             )
         return {"reflections": [reflection], "usage": meter.usage}
 
@@ -116,8 +118,8 @@ class ReflexionNodes:
         if not reflects_on(state, context_of(runtime)):
             return {}
         with metered() as meter:
-            reflection = await self.reflector.areflect(
-                state["task"], state["attempts"][-1], earlier=state.get("reflections") or []
+            reflection = await alesson_of(
+                self.reflector, state["task"], state["attempts"][-1], state.get("reflections") or []
             )
         return {"reflections": [reflection], "usage": meter.usage}
 

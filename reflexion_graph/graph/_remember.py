@@ -13,12 +13,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from reflexion_graph._records import Lesson
 from reflexion_graph._usage import metered
 from reflexion_graph.episodes import EpisodeLog, episode_from_state
 from reflexion_graph.graph._nodes import context_of
 from reflexion_graph.graph._state import ReflexionState
 from reflexion_graph.loop._hindsight import Hindsight
-from reflexion_graph.loop._policy import aremember_run, remember_run
+from reflexion_graph.loop._policy import aremember_run, ask_by_interrupt, remember_run
 from reflexion_graph.memory._base import BaseLessonMemory
 
 Update = dict[str, Any]
@@ -56,16 +57,20 @@ class RememberNodes:
 
     # remember: store what the run learnt, credit the recalled lessons, log the episode.
     def remember(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
+        stored: list[Lesson] = []
         if self.memory is not None:
-            remember_run(self.memory, state, context_of(runtime))
+            context = context_of(runtime)
+            stored = remember_run(self.memory, state, context, ask_by_interrupt).stored
         self._log(state)
-        return {}
+        return {"stored": stored}
 
     async def aremember(self, state: ReflexionState, runtime: Runtime[Any]) -> Update:
+        stored: list[Lesson] = []
         if self.memory is not None:
-            await aremember_run(self.memory, state, context_of(runtime))
+            context = context_of(runtime)
+            stored = (await aremember_run(self.memory, state, context, ask_by_interrupt)).stored
         self._log(state)
-        return {}
+        return {"stored": stored}
 
     def _log(self, state: ReflexionState) -> None:
         if self.episode_log is not None:

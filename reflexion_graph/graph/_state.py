@@ -43,6 +43,8 @@ class ReflexionOutput(TypedDict):
     learned: list[Lesson]
     """Hindsight lessons this run wrote, each with its replay verdict (``replay``: ``passed``,
     ``failed``, ``refused`` for one that gives the solution away, or ``off``)."""
+    stored: list[Lesson]
+    """The lessons this run gave long-term memory (as approved); none without a memory."""
     best: Attempt | None
     """The highest-scoring attempt (a pass beats any score; earlier wins ties)."""
     stop_reason: StopReason | None

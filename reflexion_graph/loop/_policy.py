@@ -7,8 +7,8 @@ achieved, and what it remembers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, NamedTuple, cast
 
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
@@ -38,6 +38,7 @@ from reflexion_graph.loop._settings import (
     StopReason,
 )
 from reflexion_graph.memory._base import BaseLessonMemory
+from reflexion_graph.reflectors._llm import BaseReflector, found_lesson
 
 STORED_VERDICTS: tuple[ReplayVerdict, ...] = ("passed", "off")
 """Replay verdicts of the hindsight lessons that are stored."""
@@ -231,26 +232,59 @@ def first_attempt_passed(run: RunRecord) -> bool:
     return bool(attempts) and attempts[0]["evaluation"]["passed"]
 
 
-# -- remember ---------------------------------------------------------------------------
-def remember_run(memory: BaseLessonMemory, run: RunRecord, context: ReflexionContext) -> int:
-    """Store what the run's policy keeps (as approved), credit what it recalled.
+# -- the lesson of a failed attempt -----------------------------------------------------
+def lesson_of(
+    reflector: BaseReflector, task: str, attempt: Attempt, earlier: Sequence[Reflection]
+) -> Reflection:
+    """The lesson a failed attempt teaches the retry: its verdict's findings, else the reflector's.
 
-    Returns how many lessons the memory added (merged or already stored ones add none).
+    A finding (a verified change, the answer's form) is the lesson as it stands, with no model
+    call, whatever the reflector.
     """
-    lessons = approved(lessons_to_store(run, context), context)
+    if attempt["evaluation"].get("findings"):
+        return found_lesson(task, attempt)
+    return reflector.reflect(task, attempt, earlier=earlier)
+
+
+async def alesson_of(
+    reflector: BaseReflector, task: str, attempt: Attempt, earlier: Sequence[Reflection]
+) -> Reflection:
+    """Async twin of :func:`lesson_of`."""
+    if attempt["evaluation"].get("findings"):
+        return found_lesson(task, attempt)
+    return await reflector.areflect(task, attempt, earlier=earlier)
+
+
+# -- remember ---------------------------------------------------------------------------
+class Remembered(NamedTuple):
+    """What a run's remember step did."""
+
+    stored: list[Lesson]
+    """The lessons it gave the memory (as approved)."""
+    added: int
+    """How many the memory added (merged or already stored ones add none)."""
+
+
+def remember_run(
+    memory: BaseLessonMemory, run: RunRecord, context: ReflexionContext, decide: Decide
+) -> Remembered:
+    """Store what the run's policy keeps (as ``decide`` approves), credit what it recalled."""
+    lessons = approved(lessons_to_store(run, context), context, decide)
     added = memory.save(lessons, scope=context.memory_scope) if lessons else 0
     for ids, passed in credits(run):
         memory.record_usage(ids, passed=passed, scope=context.memory_scope)
-    return _added(added, lessons)
+    return Remembered(lessons, _added(added, lessons))
 
 
-async def aremember_run(memory: BaseLessonMemory, run: RunRecord, context: ReflexionContext) -> int:
+async def aremember_run(
+    memory: BaseLessonMemory, run: RunRecord, context: ReflexionContext, decide: Decide
+) -> Remembered:
     """Async twin of :func:`remember_run`."""
-    lessons = approved(lessons_to_store(run, context), context)
+    lessons = approved(lessons_to_store(run, context), context, decide)
     added = await memory.asave(lessons, scope=context.memory_scope) if lessons else 0
     for ids, passed in credits(run):
         await memory.arecord_usage(ids, passed=passed, scope=context.memory_scope)
-    return _added(added, lessons)
+    return Remembered(lessons, _added(added, lessons))
 
 
 def credits(run: RunRecord) -> list[tuple[list[str], bool]]:
@@ -330,21 +364,33 @@ def lesson_of_failure(reflection: Reflection) -> Lesson:
     )
 
 
-def approved(lessons: list[Lesson], context: ReflexionContext) -> list[Lesson]:
-    """The lessons to persist; with ``approve_lessons``, as a human decided (``interrupt``).
+ApprovalDecision = bool | None | Sequence[str | Mapping[str, str]]
+"""A reviewer's decision on the lessons a run would store: ``True`` (all), ``False`` or
+``None`` (none), or a list of lesson ids, or of ``{"id", "text"}`` to store edited wording."""
 
-    The interrupt comes before any memory write, so resuming never writes twice. Resume with
-    ``True`` (all), ``False`` (none), a list of lesson ids, or a list of ``{"id", "text"}``
-    to store edited wording.
+Decide = Callable[[list[Lesson]], ApprovalDecision]
+"""How an adapter asks for the decision (the graph and the middleware: :func:`ask_by_interrupt`)."""
+
+
+def ask_by_interrupt(lessons: list[Lesson]) -> ApprovalDecision:
+    """Ask a person with LangGraph's ``interrupt``: the run pauses until resumed with a decision.
+
+    The interrupt comes before any memory write, so resuming never writes twice.
     """
+    question = {"question": "Store these lessons in shared memory?", "lessons": lessons}
+    return cast(ApprovalDecision, interrupt(question))
+
+
+def approved(lessons: list[Lesson], context: ReflexionContext, decide: Decide) -> list[Lesson]:
+    """The lessons to persist; with ``approve_lessons``, as ``decide`` returns."""
     if not lessons or not context.approve_lessons:
         return lessons
-    decision = interrupt({"question": "Store these lessons in shared memory?", "lessons": lessons})
+    decision = decide(lessons)
     if decision is True:
         return lessons
     if decision is False or decision is None:
         return []
-    if isinstance(decision, list):
+    if isinstance(decision, list | tuple):
         by_id = {lesson["id"]: lesson for lesson in lessons}
         chosen = []
         for choice in decision:

@@ -144,9 +144,7 @@ class LLMReflector(BaseReflector):
     def reflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
-        """Call the model synchronously (not at all where a verified change is the lesson)."""
-        if attempt["evaluation"].get("findings"):
-            return found_lesson(task, attempt)
+        """Call the model synchronously."""
         messages = self._messages(task, attempt, earlier)
         text = lesson_text(self._writer.invoke(messages).content)
         if repeats(text, earlier):
@@ -157,9 +155,7 @@ class LLMReflector(BaseReflector):
     async def areflect(
         self, task: str, attempt: Attempt, *, earlier: Sequence[Reflection] = ()
     ) -> Reflection:
-        """Call the model asynchronously (not at all where a verified change is the lesson)."""
-        if attempt["evaluation"].get("findings"):
-            return found_lesson(task, attempt)
+        """Call the model asynchronously."""
         messages = self._messages(task, attempt, earlier)
         text = lesson_text((await self._writer.ainvoke(messages)).content)
         if repeats(text, earlier):

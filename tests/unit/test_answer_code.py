@@ -160,3 +160,21 @@ def test_a_failure_a_verified_change_explains_gets_the_found_lesson_without_a_re
     )
     assert lesson["metadata"]["fallback_reason"] == "found"
     assert "starts with `tag = tag.lower()`" in actor.prompt_text(1)
+
+
+def test_every_reflector_gets_a_finding_as_the_lesson_without_being_called():
+    from reflexion_graph import BaseReflector
+
+    class NeverCalled(BaseReflector):
+        def reflect(self, task, attempt, *, earlier=()):
+            raise AssertionError("a finding is the lesson: the reflector is not asked")
+
+    case_sensitive = "```python\ndef has_tag(html, tag):\n    return f'<{tag}>' in html\n```"
+    graph = create_reflexion_agent(
+        evaluator=CodeTestEvaluator(TESTS),
+        actor=LLMActor(ScriptedChatModel(replies=[case_sensitive, FUNCTION])),
+        reflector=NeverCalled(),
+    )
+    result = graph.invoke({"task": "t"}, context=ReflexionContext(max_attempts=2))
+    (lesson,) = result["reflections"]
+    assert lesson["metadata"]["fallback_reason"] == "found" and result["stop_reason"] == "passed"

@@ -258,6 +258,7 @@ def test_evidence_is_stored_for_a_run_that_never_passed_with_no_model_call():
         "seen on an earlier task: `total([1.5])` had to return `150`, not `1.5`"
     )
     assert (stored["task"], stored["source"]) == ("total of the prices", "evidence")
+    assert result["stored"] == [stored]  # the remember node reports what it stored
 
 
 def test_evidence_and_hindsight_keeps_the_checks_and_the_verified_rule():
@@ -371,3 +372,17 @@ def test_a_recalled_convention_is_checked_again_on_the_first_failed_answer_and_c
     assert (told in first["feedback"]) is confirmed
     assert ([lesson["id"]], confirmed, "global") in memory.usage  # credited, or counted against
     assert result["attempts"][1]["evaluation"]["passed"]
+
+
+def test_approval_takes_its_decision_from_the_adapter():
+    from reflexion_graph.loop._policy import approved
+
+    lesson = make_lesson("rule", task="t", rule="rule")
+    asked = ReflexionContext(approve_lessons=True)
+    assert approved([lesson], asked, lambda lessons: [lesson["id"]]) == [lesson]
+    assert approved([lesson], asked, lambda lessons: False) == []
+    edited = approved([lesson], asked, lambda lessons: [{"id": lesson["id"], "text": "better"}])
+    assert edited[0]["text"] == "better"
+    assert approved([lesson], ReflexionContext(), lambda lessons: False) == [lesson]  # not asked
+    with pytest.raises(ConfigurationError, match="unknown lesson 'nope'"):
+        approved([lesson], asked, lambda lessons: ["nope"])
