@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any
 
-from reflexion_graph._records import Evaluation, FailedCheck, joined_sources, make_evaluation
+from reflexion_graph._records import Evaluation, joined_sources, make_evaluation
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.evaluators._base import BaseEvaluator, EvaluatorFunction, as_evaluator
 
@@ -32,29 +31,28 @@ class _Composite(BaseEvaluator):
         """One verdict from several."""
 
     @staticmethod
-    def _merged(verdicts: list[Evaluation]) -> tuple[str, dict[str, float], str]:
-        feedback = "\n".join(f"[{v['source']}] {v['feedback']}" for v in verdicts if v["feedback"])
-        aspects = {name: score for v in verdicts for name, score in v["aspects"].items()}
-        source = joined_sources([v["source"] for v in verdicts])
-        return feedback, aspects, source
+    def _combined(verdicts: list[Evaluation], passed: bool, score: float) -> Evaluation:
+        """One verdict: ``passed`` and ``score``, with everything the verdicts said, merged."""
+        return make_evaluation(
+            passed,
+            score,
+            feedback="\n".join(
+                f"[{v['source']}] {v['feedback']}" for v in verdicts if v["feedback"]
+            ),
+            aspects={name: value for v in verdicts for name, value in v["aspects"].items()},
+            source=joined_sources([v["source"] for v in verdicts]),
+            checks=[check for v in verdicts for check in v.get("checks") or []],
+            findings=list(dict.fromkeys(f for v in verdicts for f in v.get("findings") or [])),
+            changes=[change for v in verdicts for change in v.get("changes") or []],
+        )
 
 
 class AllOf(_Composite):
     """Passes when every evaluator passes; the score is their mean."""
 
     def _combine(self, verdicts: list[Evaluation]) -> Evaluation:
-        feedback, aspects, source = self._merged(verdicts)
         score = sum(v["score"] for v in verdicts) / len(verdicts)
-        return make_evaluation(
-            all(v["passed"] for v in verdicts),
-            score,
-            feedback=feedback,
-            aspects=aspects,
-            source=source,
-            checks=_checks(verdicts),
-            findings=_findings(verdicts),
-            changes=_changes(verdicts),
-        )
+        return self._combined(verdicts, all(v["passed"] for v in verdicts), score)
 
 
 class Weighted(_Composite):
@@ -76,31 +74,6 @@ class Weighted(_Composite):
         self.pass_threshold = pass_threshold
 
     def _combine(self, verdicts: list[Evaluation]) -> Evaluation:
-        feedback, aspects, source = self._merged(verdicts)
         score = sum(w * v["score"] for w, v in zip(self.weights, verdicts, strict=True))
         score = min(max(score, 0.0), 1.0)
-        return make_evaluation(
-            score >= self.pass_threshold,
-            score,
-            feedback=feedback,
-            aspects=aspects,
-            source=source,
-            checks=_checks(verdicts),
-            findings=_findings(verdicts),
-            changes=_changes(verdicts),
-        )
-
-
-def _checks(verdicts: list[Evaluation]) -> list[FailedCheck]:
-    """Every failed check the verdicts recorded, in order."""
-    return [check for verdict in verdicts for check in verdict.get("checks") or []]
-
-
-def _changes(verdicts: list[Evaluation]) -> list[dict[str, Any]]:
-    """The verified changes of every verdict, in order."""
-    return [change for verdict in verdicts for change in verdict.get("changes") or []]
-
-
-def _findings(verdicts: list[Evaluation]) -> list[str]:
-    """Every finding the verdicts recorded, each once, in order."""
-    return list(dict.fromkeys(f for verdict in verdicts for f in verdict.get("findings") or []))
+        return self._combined(verdicts, score >= self.pass_threshold, score)
