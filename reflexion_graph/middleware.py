@@ -184,7 +184,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
         max_attempts: int = _DEFAULTS.max_attempts,
         recall_k: int = _DEFAULTS.recall_k,
         recall_evidence: int = _DEFAULTS.recall_evidence,
-        memory_scope: str | Callable[[Runtime[Any]], str] = "global",
+        memory_scope: str | Callable[[Runtime[Any]], str] = _DEFAULTS.memory_scope,
         retry_context: RetryContext = _DEFAULTS.retry_context,
         save_lessons: bool = _DEFAULTS.save_lessons,
         save_reflections: bool | None = None,

@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from reflexion_graph._parsing import message_text
 from reflexion_graph._records import Attempt, Lesson, make_lesson
 from reflexion_graph._usage import metered
 from reflexion_graph.actors._llm import LLMActor
@@ -82,7 +83,7 @@ class BenchActor(LLMActor):
         seed = self._next_seed()
         if self._shares_first(request):
             return self.first_answer
-        return str(self._sampler(seed).invoke(self.messages(request)).content)
+        return message_text(self._sampler(seed).invoke(self.messages(request)).content)
 
     async def aattempt(self, request: AttemptRequest) -> str:
         """Async twin of :meth:`attempt`."""
@@ -93,7 +94,7 @@ class BenchActor(LLMActor):
 
     async def sample(self, messages: list[BaseMessage], seed: int) -> str:
         """One reply to ``messages``, sampled with ``seed`` and stopped at the task's stops."""
-        return str((await self._sampler(seed).ainvoke(messages)).content)
+        return message_text((await self._sampler(seed).ainvoke(messages)).content)
 
     def _next_seed(self) -> int:
         """Each call of a run samples with its own seed: the run's seed plus the call's index."""

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.loop._settings import ReflexionContext
 from reflexion_graph.memory import ChromaLessonMemory
 from reflexion_graph.memory._lessons import is_retired, usefulness
 
@@ -22,7 +23,8 @@ def add_memory_arguments(group: Any) -> None:
     group.add_argument("--memory-dir", help="memory folder [REFLEXION_GRAPH_MEMORY_DIR]")
     group.add_argument("--chroma-host", help="use a 'chroma run' server at this host instead")
     group.add_argument("--chroma-port", type=int, default=8000, help="its port (default 8000)")
-    group.add_argument("--scope", default="global", help="memory scope / tenant (default global)")
+    scope = ReflexionContext().memory_scope
+    group.add_argument("--scope", default=scope, help=f"memory scope / tenant (default {scope})")
 
 
 def open_memory(args: argparse.Namespace) -> ChromaLessonMemory:
