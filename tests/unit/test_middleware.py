@@ -257,3 +257,21 @@ def test_lessons_saved_counts_what_the_memory_added_not_what_was_offered():
     built, _, _ = agent(["1.5", "150"], [IN_RUN_LESSON, "150"], memory)
     result = ask(built)
     assert len(memory.stored["global"]) == 1 and result["reflexion"]["lessons_saved"] == 0
+
+
+def test_each_part_works_alone():
+    from reflexion_graph.middleware import JudgeAndRetryMiddleware, RecallLessonsMiddleware
+
+    memory = RecordingMemory([make_lesson(RULE, task="total of the prices", rule=RULE)])
+    model = ScriptedChatModel(replies=["150"])
+    recall_only = create_agent(model, middleware=[RecallLessonsMiddleware(memory=memory)])
+    result = ask(recall_only)
+    assert RULE in model.prompt_text(0) and "reflexion" not in result and not memory.usage
+
+    model = ScriptedChatModel(replies=["1.5", "150"])
+    judge = JudgeAndRetryMiddleware(evaluator=cents, retry_context="last_attempt")
+    result = ask(create_agent(model, middleware=[judge]))
+    assert result["reflexion"]["passed"] and result["reflexion"]["attempts"] == 2
+    assert result["reflexion"]["lessons_saved"] == 0 and "That answer failed" in model.prompt_text(
+        1
+    )
