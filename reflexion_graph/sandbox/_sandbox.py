@@ -135,20 +135,27 @@ class Sandbox:
                 yield SandboxedProcess(files.enter_context(started), workdir)
 
     @contextlib.contextmanager
-    def trusted_python(self, script: str, folder: Path, stderr: IO[bytes]) -> Iterator[Child]:
-        """Start ``script`` on this interpreter, isolated from the environment (``-I``).
+    def tests_python(self, script: str) -> Iterator[SandboxedProcess]:
+        """Start ``script`` for the tests' side: on this interpreter, isolated (``-I``).
 
-        For the trusted side of a verdict: on the host, as we are. A fork of a warm worker, or
-        a fresh interpreter in ``folder``; ended on leaving.
+        The trusted side of a verdict runs on the host, as we are: a fork of a warm worker, or
+        a fresh interpreter in a folder of its own; stdin and stdout are pipes, stderr goes to
+        a file. On leaving, it is ended and its files removed (the same shape as
+        :meth:`python`).
         """
         pool, warm = self._pool("tests"), None
-        if pool is not None:
-            request: dict[str, object] = {"limits": [], "env": None}
-            warm = functools.partial(warm_run, pool, script, request, stdout=None, stderr=stderr)
-        cold = functools.partial(_cold_host_start, script, folder, stderr)
-        give_up = functools.partial(self._give_up, "tests")
-        with warm_or_cold(warm, cold, side="tests", give_up=give_up) as process:
-            yield process
+        with tempfile.TemporaryDirectory(prefix="reflexion-tests-") as folder:
+            workdir = Path(folder)
+            with (workdir / ".stderr").open("wb") as err:
+                if pool is not None:
+                    request: dict[str, object] = {"limits": [], "env": None}
+                    warm = functools.partial(
+                        warm_run, pool, script, request, stdout=None, stderr=err
+                    )
+                cold = functools.partial(_cold_host_start, script, workdir, err)
+                give_up = functools.partial(self._give_up, "tests")
+                with warm_or_cold(warm, cold, side="tests", give_up=give_up) as process:
+                    yield SandboxedProcess(process, workdir)
 
     def run(self, script: str, stdin: str, limits: SandboxLimits) -> SandboxResult:
         """Run the Python source ``script`` in the sandbox, feeding it ``stdin``."""

@@ -11,24 +11,22 @@ the candidate does can reach the tests' comparisons but the values it returns.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import signal
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any, Literal
 
 from reflexion_graph.evaluators.code.stdlib_scripts import _plain_data as plain
-from reflexion_graph.sandbox import Child, Sandbox, SandboxedProcess, SandboxLimits, child_script
+from reflexion_graph.sandbox import Sandbox, SandboxedProcess, SandboxLimits, child_script
 
 _CODEC = "reflexion_graph.evaluators.code.stdlib_scripts._plain_data"
 _CANDIDATE = "reflexion_graph.evaluators.code.stdlib_scripts._candidate_server"
 _TESTS = "reflexion_graph.evaluators.code.stdlib_scripts._trusted_runner"
+_STDERR_BYTES = 64_000
+"""How much of a side's stderr is read for the reason it stopped."""
 _LIMIT_SIGNALS: dict[int, str] = {
     signal.SIGXCPU: "used up its CPU-time limit (an infinite loop or far too slow)",
     signal.SIGKILL: "was killed by a resource limit (CPU time or memory)",
@@ -152,7 +150,7 @@ def run_tests_across(
     deadline = time.monotonic() + limits.timeout_s
     with (
         sandbox.python(child_script(_CANDIDATE, inline=(_CODEC,)), limits) as candidate_side,
-        _tests_process(sandbox) as runner,
+        sandbox.tests_python(child_script(_TESTS, inline=(_CODEC,))) as runner,
     ):
         assert runner.process.stdin and runner.process.stdout
         candidate = _candidate_pipe(candidate_side)
@@ -174,7 +172,7 @@ def run_tests_across(
             return TestRun(stopped=why)
         except Stopped as stop:
             if stop.by_tests:
-                return TestRun(stopped=f"The tests could not run: {stop}. {runner.stderr_tail()}")
+                return TestRun(stopped=f"The tests could not run: {stop}. {_tail(runner)}")
             return TestRun(stopped=_ended(candidate_side, limits, str(stop)))
 
 
@@ -262,26 +260,6 @@ def _ended(sandbox: SandboxedProcess, limits: SandboxLimits, why: str) -> str:
     return f"The program crashed before reporting: {reason}"
 
 
-@dataclass(frozen=True)
-class _TestsProcess:
-    """The trusted tests' process, and where its errors go."""
-
-    process: Child
-    folder: Path
-
-    def stderr_tail(self) -> str:
-        """The last lines it wrote to stderr."""
-        text = (self.folder / ".stderr").read_text(errors="replace")
-        return "\n".join(text.strip().splitlines()[-3:])
-
-
-@contextlib.contextmanager
-def _tests_process(sandbox: Sandbox) -> Iterator[_TestsProcess]:
-    """The trusted side's script on this interpreter, isolated from the environment."""
-    with tempfile.TemporaryDirectory(prefix="reflexion-tests-") as name:
-        folder = Path(name)
-        with (
-            (folder / ".stderr").open("wb") as errors,
-            sandbox.trusted_python(child_script(_TESTS, inline=(_CODEC,)), folder, errors) as run,
-        ):
-            yield _TestsProcess(run, folder)
+def _tail(process: SandboxedProcess) -> str:
+    """The last lines a process wrote to stderr."""
+    return "\n".join(process.stderr(_STDERR_BYTES).strip().splitlines()[-3:])
