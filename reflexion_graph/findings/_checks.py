@@ -1,7 +1,8 @@
 """A task's checks as calls with values: parsed once, read by every proposer.
 
-Only ``assert name(<literals>) == <literal>`` (or ``is``) is a call with values; any other
-check still counts when a change is verified (every check must pass), but proposes nothing.
+``assert name(...) == <literal>`` (or ``is``) is a call with an expected value; its arguments
+are known where each is a plain literal. Any other check still counts when a change is verified
+(every check must pass), but proposes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class CheckCall:
 
     function: str
     args: tuple[Any, ...]
+    """The arguments' values; empty where one is not a plain literal (``bytes([1])``)."""
     keywords: tuple[str, ...]
     """The keyword names of the last ``len(keywords)`` values of ``args``."""
     expected: Any
@@ -48,8 +50,10 @@ def check_call(test: str) -> CheckCall | None:
         return None
     values = [literal(node) for node in [*call.args, *(k.value for k in call.keywords)]]
     expected = literal(compare.comparators[0])
-    if expected is _MISSING or any(value is _MISSING for value in values):
+    if expected is _MISSING:
         return None
+    if any(value is _MISSING for value in values):
+        return CheckCall(call.func.id, (), (), expected)  # a value to fit, no arguments to change
     keywords = tuple(str(k.arg) for k in call.keywords)
     return CheckCall(call.func.id, tuple(values), keywords, expected)
 

@@ -75,3 +75,9 @@ def test_a_clamp_read_off_one_element_is_never_told_and_one_plain_operation_is()
     assert _find([FailedTest("assert clip([300, 7]) == [255, 7]", "[300, 7]", False)]) is None
     finding = _find([FailedTest("assert names() == ['a', 'b']", "['b', 'a']", False)])
     assert finding and finding.change.code == "sorted(result)"
+
+
+def test_a_call_whose_argument_is_no_literal_still_has_a_value_to_fit():
+    failed = [FailedTest("assert show(bytes([10, 255])) == '0A FF'", "'0a ff'", False)]
+    finding = _find(failed)
+    assert finding and finding.change.code == "result.upper()"
