@@ -11,8 +11,10 @@ right or wrong for the family. Run it under two commits to compare them on the s
         --out benchmarks/results/findings-blind-seed1-new.json
     PYTHONPATH=../bench-base .venv/bin/python benchmarks/findings_bench.py ... --out ...-old.json
 
-``--judged FILE`` (JSON: finding text -> ``right`` or ``wrong``, written by reading each one
-beside its family's convention) adds the counts of right and wrong findings to the table.
+``--judged FILE`` (JSON: ``"<task>: <finding>"`` -> ``right`` or ``wrong``, written by reading
+each one beside its family's convention) adds the counts of right and wrong findings to the
+table: right where the change does what the convention says (or part of it), wrong where it
+states a rule the convention contradicts.
 Prints a table and writes the JSON.
 """
 
@@ -53,7 +55,7 @@ def run(dataset: str, answers: Path) -> list[dict[str, Any]]:
 def summary(rows: list[dict[str, Any]], judged: dict[str, str]) -> dict[str, Any]:
     """Counts: failed answers, those with a finding, findings told, judged right and wrong."""
     failed = [row for row in rows if not row["passed"]]
-    told = [finding for row in failed for finding in row["findings"]]
+    told = [f"{row['task']}: {finding}" for row in failed for finding in row["findings"]]
     return {
         "tasks": len(rows),
         "failed": len(failed),
@@ -72,19 +74,19 @@ def main() -> None:
     parser.add_argument("--dataset", required=True, help="families:report or families:PATH.toml")
     parser.add_argument("--answers", type=Path, required=True, help="a bench results file")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--judged", type=Path, help="JSON: finding -> right | wrong")
+    parser.add_argument("--judged", type=Path, help='JSON: "<task>: <finding>" -> right | wrong')
     args = parser.parse_args()
     judged = json.loads(args.judged.read_text()) if args.judged else {}
     rows = run(args.dataset, args.answers)
     counts = summary(rows, judged)
+    args.out.write_text(json.dumps({"summary": counts, "rows": rows}, indent=1) + "\n")
     print("| " + " | ".join(counts) + " |")
     print("|" + "---|" * len(counts))
     print("| " + " | ".join(str(v) for v in counts.values()) + " |")
     for row in rows:
         for finding in row["findings"]:
-            mark = judged.get(finding, "?")
+            mark = judged.get(f"{row['task']}: {finding}", "?")
             print(f"- {row['task']} [{mark}]: {finding}\n    convention: {row['convention']}")
-    args.out.write_text(json.dumps({"summary": counts, "rows": rows}, indent=1) + "\n")
     print(f"results: {args.out}")
 
 

@@ -247,11 +247,15 @@ def _wrappers(got: Any, want: dict[Any, Any]) -> Iterator[Block]:
 def output_changes(pairs: Sequence[Pair]) -> list[tuple[str, int, int]]:
     """Expressions over ``result`` that map every pair's value to its expected one.
 
-    Each as ``(expression, cost, constants)``, cheapest first; at most two blocks deep.
+    Each as ``(expression, cost, constants)``, cheapest first; at most two blocks deep. A
+    block with a constant must change the value on at least two pairs, where there are two: a
+    constant only one pair needs (``min(result, 2.9)``) is that pair's value, not a rule.
     """
     if not pairs:
         return []
-    singles = [*FIXED_BLOCKS, *induced_blocks(pairs)]
+    confirmed = min(2, len(pairs))
+    induced = [b for b in induced_blocks(pairs) if _changes(b, pairs) >= confirmed]
+    singles = [*FIXED_BLOCKS, *induced]
     singles += [_each(block) for block in FIXED_BLOCKS]
     found: dict[str, tuple[int, int]] = {}
     for block in singles:
@@ -308,6 +312,17 @@ def _replaced(old: str, new: str, value: str) -> str:
 
 def _wrapped(rest: dict[Any, Any], key: Any, value: Any) -> dict[Any, Any]:
     return {**rest, key: value}
+
+
+def _changes(block: Block, pairs: Sequence[Pair]) -> int:
+    """On how many pairs ``block`` changes the answer's value."""
+    changed = 0
+    for got, _ in pairs:
+        try:
+            changed += not same(block.apply(got), got)
+        except Exception:
+            continue
+    return changed
 
 
 def _outputs(block: Block, pairs: Sequence[Pair]) -> list[Any]:

@@ -81,3 +81,10 @@ def test_a_call_whose_argument_is_no_literal_still_has_a_value_to_fit():
     failed = [FailedTest("assert show(bytes([10, 255])) == '0A FF'", "'0a ff'", False)]
     finding = _find(failed)
     assert finding and finding.change.code == "result.upper()"
+
+
+def test_a_constant_only_one_pair_needs_is_not_a_rule():
+    """``min(result, 2.9)`` fits 1.536 -> 1.5, 3.0 -> 2.9, 2.048 -> 2.0 once rounded; the bound
+    changes one value only, so it is that value, not a convention."""
+    fitted = [e for e, *_ in output_changes([(1.536, 1.5), (3.0, 2.9), (2.048, 2.0)])]
+    assert not [e for e in fitted if "min(" in e or "max(" in e]
