@@ -28,6 +28,7 @@ from reflexion_graph.loop._policy import (
     lesson_of,
     recall,
     rechecked,
+    rechecks,
     record_attempt,
     settle_outcomes,
     shows_last_attempt,
@@ -95,7 +96,8 @@ class ReflexionNodes:
     async def aevaluate(self, state: ReflexionState, runtime: ContextRuntime) -> Update:
         with metered() as meter:
             evaluation = await self.evaluator.aevaluate(state["task"], state["answer"])
-            evaluation = await asyncio.to_thread(self._rechecked, state, evaluation)
+            if rechecks(evaluation, state.get("recalled") or [], state.get("attempts") or []):
+                evaluation = await asyncio.to_thread(self._rechecked, state, evaluation)
         return _judged(state, evaluation, meter.usage, context_of(runtime))
 
     def _rechecked(self, state: ReflexionState, evaluation: Evaluation) -> Evaluation:

@@ -190,6 +190,11 @@ def settle_outcomes(
     return settled
 
 
+def rechecks(verdict: Evaluation, recalled: Sequence[Lesson], earlier: Sequence[Attempt]) -> bool:
+    """Whether :func:`rechecked` has anything to check (a cheap test before a thread hop)."""
+    return not earlier and not verdict["passed"] and any(map(changes_of, recalled))
+
+
 def rechecked(
     evaluator: object,
     answer: str,
@@ -204,18 +209,18 @@ def rechecked(
     (``verdict["rechecked"]``). Later attempts, passing verdicts and evaluators that cannot
     check a change (``ChangeVerifier``) are left as they are.
     """
-    if earlier or verdict["passed"] or not isinstance(evaluator, ChangeVerifier):
+    if not rechecks(verdict, recalled, earlier):
+        return verdict
+    kept = [(lesson, c) for lesson in recalled for c in changes_of(lesson) if c.carries_over]
+    if not kept or not isinstance(evaluator, ChangeVerifier):
         return verdict
     outcomes: dict[str, bool] = {}
     found: dict[str, Finding] = {}
-    for lesson in recalled:
-        for change in filter(lambda c: c.carries_over, changes_of(lesson)):
-            finding = evaluator.verified(answer, change, source="memory")
-            outcomes[lesson["id"]] = outcomes.get(lesson["id"], False) or finding is not None
-            if finding is not None:
-                found.setdefault(finding.statement, finding)
-    if not outcomes:
-        return verdict
+    for lesson, change in kept:
+        finding = evaluator.verified(answer, change, source="memory")
+        outcomes[lesson["id"]] = outcomes.get(lesson["id"], False) or finding is not None
+        if finding is not None:
+            found.setdefault(finding.statement, finding)
     notes = [prompts.RECALLED_FINDING_FEEDBACK.format(statement=s) for s in found]
     return {
         **verdict,

@@ -28,6 +28,7 @@ from reflexion_graph.loop._policy import (
     first_attempt_passed,
     lesson_of,
     rechecked,
+    rechecks,
     stop_reason,
     writes_reflections,
 )
@@ -136,7 +137,8 @@ class JudgeAndRetryMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             return await self._astop(state, runtime, stop)
         with metered() as meter:
             verdict = await self.evaluator.aevaluate(state_task(state), final_answer(state))
-            verdict = await asyncio.to_thread(self._rechecked, state, verdict, attempts)
+            if rechecks(verdict, state.get("reflexion_recalled") or [], attempts):
+                verdict = await asyncio.to_thread(self._rechecked, state, verdict, attempts)
             attempts = [*attempts, this_attempt(state, verdict)]
             why = stop_reason(attempts, add_usage(spent, meter.usage), self.context)
             if why:
