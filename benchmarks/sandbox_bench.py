@@ -47,8 +47,13 @@ def plain(script: Path, interpreter: str) -> float:
 def sandboxed(mode: str) -> float:
     os.environ["REFLEXION_GRAPH_SANDBOX"] = mode
     started = time.perf_counter()
-    result = default_sandbox().run(PROGRAM, PAYLOAD, SandboxLimits())
-    assert '@@m@@{"passed": true}' in result.stdout, result.stderr
+    with default_sandbox().python(PROGRAM, SandboxLimits()) as run:
+        assert run.process.stdin and run.process.stdout
+        run.process.stdin.write(PAYLOAD.encode())
+        run.process.stdin.close()
+        output = run.process.stdout.read().decode()
+        run.process.wait()
+    assert '@@m@@{"passed": true}' in output, run.stderr(4096)
     return (time.perf_counter() - started) * 1000
 
 

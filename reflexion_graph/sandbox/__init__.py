@@ -6,7 +6,7 @@ trusted side beside it, and ships child scripts as source (:func:`child_script`)
 """
 
 from reflexion_graph.sandbox._isolation import Isolation
-from reflexion_graph.sandbox._limits import SandboxLimits, SandboxResult
+from reflexion_graph.sandbox._limits import SandboxLimits
 from reflexion_graph.sandbox._sandbox import Child, Sandbox, SandboxedProcess, default_sandbox
 from reflexion_graph.sandbox._scripts import child_script
 from reflexion_graph.sandbox._warm import WarmStartFailed
@@ -22,7 +22,6 @@ __all__ = [
     "Isolation",
     "Sandbox",
     "SandboxLimits",
-    "SandboxResult",
     "SandboxedProcess",
     "WarmStartFailed",
     "child_script",

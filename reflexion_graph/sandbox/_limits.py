@@ -33,17 +33,6 @@ class SandboxLimits:
     """Largest stdout/stderr kept (RLIMIT_FSIZE on the files they go to)."""
 
 
-@dataclass(frozen=True)
-class SandboxResult:
-    """What a sandboxed run produced."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    timed_out: bool
-    duration_s: float
-
-
 def rlimits(limits: SandboxLimits) -> dict[str, tuple[int, int]]:
     """The resource limits of one run, soft and hard, by ``prlimit``'s option names."""
     memory = limits.memory_mb * 1024 * 1024

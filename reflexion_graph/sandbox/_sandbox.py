@@ -20,13 +20,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import select
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +39,7 @@ from reflexion_graph.sandbox._isolation import (
     enter,
     probe_isolation,
 )
-from reflexion_graph.sandbox._limits import SandboxLimits, SandboxResult, numbered_rlimits
+from reflexion_graph.sandbox._limits import SandboxLimits, numbered_rlimits
 from reflexion_graph.sandbox._warm import (
     ForkServer,
     ForkServerPool,
@@ -70,10 +68,6 @@ class SandboxedProcess:
 
     process: Child
     workdir: Path
-
-    @property
-    def stdout_path(self) -> Path:
-        return self.workdir / ".stdout"
 
     def stderr(self, limit: int) -> str:
         """What it wrote to stderr so far, capped at ``limit`` bytes."""
@@ -104,10 +98,8 @@ class Sandbox:
             return self._isolation
 
     @contextlib.contextmanager
-    def python(
-        self, script: str, limits: SandboxLimits, *, stdout: Literal["pipe", "file"] = "pipe"
-    ) -> Iterator[SandboxedProcess]:
-        """Start ``script`` in the sandbox, stdin a pipe, stdout a pipe (or a capped file).
+    def python(self, script: str, limits: SandboxLimits) -> Iterator[SandboxedProcess]:
+        """Start ``script`` in the sandbox, stdin and stdout pipes, stderr a capped file.
 
         Warm where bubblewrap isolates, else cold. On leaving, everything it started is killed
         and its files removed.
@@ -116,23 +108,17 @@ class Sandbox:
         pool = self._pool("sandbox") if isolation.bwrap is not None else None
         with tempfile.TemporaryDirectory(prefix="reflexion-sandbox-") as folder:
             workdir = Path(folder)
-            with contextlib.ExitStack() as files:
-                err = files.enter_context((workdir / ".stderr").open("wb"))
-                out = (
-                    files.enter_context((workdir / ".stdout").open("wb"))
-                    if stdout == "file"
-                    else None
-                )
+            with (workdir / ".stderr").open("wb") as err:
                 warm = None
                 if pool is not None:
                     request = {"limits": numbered_rlimits(limits), "env": _scrubbed_env()}
                     warm = functools.partial(
-                        warm_run, pool, script, request, stdout=out, stderr=err
+                        warm_run, pool, script, request, stdout=None, stderr=err
                     )
-                cold = functools.partial(_cold_start, script, limits, isolation, workdir, out, err)
+                cold = functools.partial(_cold_start, script, limits, isolation, workdir, err)
                 give_up = functools.partial(self._give_up, "sandbox")
-                started = warm_or_cold(warm, cold, side="sandbox", give_up=give_up)
-                yield SandboxedProcess(files.enter_context(started), workdir)
+                with warm_or_cold(warm, cold, side="sandbox", give_up=give_up) as process:
+                    yield SandboxedProcess(process, workdir)
 
     @contextlib.contextmanager
     def tests_python(self, script: str) -> Iterator[SandboxedProcess]:
@@ -156,19 +142,6 @@ class Sandbox:
                 give_up = functools.partial(self._give_up, "tests")
                 with warm_or_cold(warm, cold, side="tests", give_up=give_up) as process:
                     yield SandboxedProcess(process, workdir)
-
-    def run(self, script: str, stdin: str, limits: SandboxLimits) -> SandboxResult:
-        """Run the Python source ``script`` in the sandbox, feeding it ``stdin``."""
-        started = time.perf_counter()
-        with self.python(script, limits, stdout="file") as sandbox:
-            timed_out = _feed_and_wait(sandbox.process, stdin.encode(), limits.timeout_s)
-            return SandboxResult(
-                returncode=-signal.SIGKILL if timed_out else sandbox.process.wait(),
-                stdout=_read_capped(sandbox.stdout_path, limits.output_bytes),
-                stderr=sandbox.stderr(limits.output_bytes),
-                timed_out=timed_out,
-                duration_s=time.perf_counter() - started,
-            )
 
     def warm_worker_pids(self, side: Literal["sandbox", "tests"] = "sandbox") -> list[int]:
         """The process ids of the side's idle warm workers."""
@@ -240,7 +213,6 @@ def _cold_start(
     limits: SandboxLimits,
     isolation: Isolation,
     workdir: Path,
-    stdout: IO[bytes] | None,
     stderr: IO[bytes],
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A fresh interpreter for ``script``, in ``workdir``, with every layer this machine has.
@@ -255,7 +227,7 @@ def _cold_start(
     process = subprocess.Popen(
         cold_command(isolation, limits, str(workdir)),
         stdin=subprocess.PIPE,
-        stdout=stdout or subprocess.PIPE,
+        stdout=subprocess.PIPE,
         stderr=stderr,
         cwd=workdir,
         env=env,
@@ -291,27 +263,6 @@ def _scrubbed_env() -> dict[str, str]:
     env = {key: os.environ[key] for key in _KEPT_ENV if key in os.environ}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
-
-
-def _feed_and_wait(process: Child, data: bytes, timeout_s: float) -> bool:
-    """Write ``data`` to the process's stdin, close it, and wait. Returns ``timed_out``."""
-    assert process.stdin is not None
-    deadline = time.monotonic() + timeout_s
-    stream = process.stdin
-    os.set_blocking(stream.fileno(), False)
-    try:
-        while data:
-            if not select.select([], [stream], [], max(0, deadline - time.monotonic()))[1]:
-                return True
-            data = data[os.write(stream.fileno(), data) :]
-    except BrokenPipeError:
-        pass  # it stopped reading; its exit code says why
-    stream.close()
-    try:
-        process.wait(timeout=max(0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        return True
-    return False
 
 
 def end_process(process: subprocess.Popen[bytes]) -> None:

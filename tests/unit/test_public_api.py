@@ -221,7 +221,6 @@ EXPORTS = {
         "Isolation",
         "Sandbox",
         "SandboxLimits",
-        "SandboxResult",
         "SandboxedProcess",
         "WarmStartFailed",
         "child_script",
