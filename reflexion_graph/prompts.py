@@ -155,6 +155,17 @@ FINDING_STATEMENTS = {
 }
 """A verified finding, by the kind of its change: what to do, with the change as code."""
 
+CHANGE_PROPOSER_PROMPT = """A Python function `{function}` returned wrong values. For each \
+failed check, what it returned and what was expected:
+{pairs}
+Write {count} different Python expressions over `result` (the value it returned) that give \
+the expected value in every check above. One expression per line, in one ```python block, \
+nothing else."""
+"""What the model proposer asks (``reflexion_graph.findings.ModelProposer``)."""
+
+CHANGE_PROPOSER_PAIR = "- `{call}` returned {returned}, expected {expected}"
+"""One failed check, as the model proposer shows it."""
+
 FINDING_FEEDBACK = "Verified change: {statement}"
 """The feedback line of a verified finding."""
 

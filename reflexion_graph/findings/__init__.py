@@ -1,7 +1,8 @@
 """Findings: changes to a failed answer that make it pass every check of its task.
 
 Proposers suggest changes (a search over general operations on the returned value, plain
-changes to an argument, a guard for an empty input); the verifier runs the changed answer
+changes to an argument, a guard for an empty input; opt in: a model writing them,
+``ModelProposer``); the verifier runs the changed answer
 against all the task's checks, the ones it failed and the ones it passed; only a change that
 passes them all is told, the simplest first. Nothing is told from one pair of values.
 """
@@ -15,6 +16,7 @@ from reflexion_graph.findings._find import (
     statement,
 )
 from reflexion_graph.findings._finding import Change, ChangeKind, Finding
+from reflexion_graph.findings._model import ModelProposer
 from reflexion_graph.findings._proposers import PROPOSERS, Evidence, FailedCall, Proposer
 from reflexion_graph.findings._verify import changed_code
 
@@ -28,6 +30,7 @@ __all__ = [
     "FailedCall",
     "FailedTest",
     "Finding",
+    "ModelProposer",
     "PassesAll",
     "Proposer",
     "changed_code",

@@ -27,6 +27,17 @@ class CheckCall:
     expected: Any
 
     @property
+    def text(self) -> str:
+        """The call as Python writes it (``f(...)`` where an argument is no plain literal)."""
+        if not self.args:
+            return f"{self.function}(...)"
+        values = [repr(v) for v in self.args[: self.positional]]
+        named = [
+            f"{k}={v!r}" for k, v in zip(self.keywords, self.args[self.positional :], strict=True)
+        ]
+        return f"{self.function}({', '.join([*values, *named])})"
+
+    @property
     def positional(self) -> int:
         """How many of ``args`` are passed by position."""
         return len(self.args) - len(self.keywords)

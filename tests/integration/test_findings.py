@@ -66,3 +66,23 @@ def test_what_the_changed_answer_does_cannot_turn_the_verdict():
     """A finding only adds to the feedback: the answer still fails."""
     verdict = CodeTestEvaluator(DATE_TESTS).evaluate("to_iso", MONTH_FIRST)
     assert not verdict["passed"] and verdict["score"] == 0.0 and verdict["findings"]
+
+
+def test_a_model_proposed_change_that_breaks_a_passing_check_is_refuted_and_one_that_fits_is_told():
+    from reflexion_graph.findings import ModelProposer
+    from tests.fakes import ScriptedChatModel
+
+    ratio = "```python\ndef share(part, whole):\n    return part / whole\n```"
+    tests = "assert share(1, 4) == 25\nassert share(1, 2) == 50\nassert share(3, 3) == 1.0"
+    writer = ScriptedChatModel(replies=["```python\nint(result * 100)\nimport os\n```"])
+    only_model = CodeTestEvaluator(tests, proposers={"model": ModelProposer(writer)})
+    assert not only_model.evaluate("share", ratio)["findings"]  # fits both failed, breaks the third
+    assert "share(1, 4)" in writer.prompt_text(0) and "expected 25" in writer.prompt_text(0)
+
+    fits = "assert share(1, 4) == 25\nassert share(1, 2) == 50"
+    writer = ScriptedChatModel(replies=["```python\nreturn int(result * 100)\n```"])
+    verdict = CodeTestEvaluator(fits, proposers={"model": ModelProposer(writer)}).evaluate(
+        "s", ratio
+    )
+    (told,) = verdict["findings"]
+    assert "`int(result * 100)`" in told and verdict["changes"][0]["source"] == "model"

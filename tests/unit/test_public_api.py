@@ -196,6 +196,7 @@ EXPORTS = {
         "FailedCall",
         "FailedTest",
         "Finding",
+        "ModelProposer",
         "PassesAll",
         "Proposer",
         "changed_code",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from reflexion_graph import prompts
@@ -16,9 +17,11 @@ from reflexion_graph.evaluators.code._verdict_channel import (
     run_tests_across,
 )
 from reflexion_graph.findings import (
+    PROPOSERS,
     Change,
     FailedTest,
     Finding,
+    Proposer,
     changed_code,
     check_call,
     find,
@@ -49,7 +52,9 @@ class CodeTestEvaluator(BaseEvaluator):
     With ``probe=True`` (the default), a failed answer is changed in plain ways (its result,
     an argument, an empty input: :mod:`reflexion_graph.findings`); where the changed answer
     passes *every* test, the verdict's ``findings`` and feedback give the change as code. It
-    never changes the verdict.
+    never changes the verdict. ``proposers`` chooses who suggests changes (default
+    :data:`~reflexion_graph.findings.PROPOSERS`; add a
+    :class:`~reflexion_graph.findings.ModelProposer` to let a model write them too).
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class CodeTestEvaluator(BaseEvaluator):
         strict: bool = False,
         sandbox: Sandbox | None = None,
         probe: bool = True,
+        proposers: Mapping[str, Proposer] | None = None,
     ) -> None:
         if not tests.strip():
             raise ConfigurationError("CodeTestEvaluator needs non-empty 'tests'")
@@ -72,6 +78,8 @@ class CodeTestEvaluator(BaseEvaluator):
         self.strict = strict
         self.sandbox = sandbox or default_sandbox()
         self.probe = probe
+        self.proposers = PROPOSERS if proposers is None else dict(proposers)
+        """Who suggests changes to a failed answer (``reflexion_graph.findings.PROPOSERS``)."""
         self.plan = plan_tests(tests, entry_point, preamble)
         used = names_used([*self.plan.setup, *self.plan.tests]) - self.plan.defined
         self.used = frozenset(used | ({entry_point} if entry_point else set()))
@@ -127,6 +135,7 @@ class CodeTestEvaluator(BaseEvaluator):
             self._passes_every_check,
             checks=len(self.plan.tests),
             function=self.entry_point,
+            proposers=self.proposers,
         )
         if finding is None:
             return verdict
