@@ -11,6 +11,7 @@ right or wrong for the family. Run it under two commits to compare them on the s
         --out benchmarks/results/findings-blind-seed1-new.json
     PYTHONPATH=../bench-base .venv/bin/python benchmarks/findings_bench.py ... --out ...-old.json
 
+``--model-proposer URL`` adds ``ModelProposer`` on that endpoint (one call per failed answer).
 ``--judged FILE`` (JSON: ``"<task>: <finding>"`` -> ``right`` or ``wrong``, written by reading
 each one beside its family's convention) adds the counts of right and wrong findings to the
 table: right where the change does what the convention says (or part of it), wrong where it
@@ -29,9 +30,19 @@ from typing import Any
 from reflexion_graph.bench._families import families_of, family_of
 
 
-def run(dataset: str, answers: Path) -> list[dict[str, Any]]:
-    """One row per task with a shared first answer: its verdict and the findings told."""
+def run(dataset: str, answers: Path, model_url: str | None = None) -> list[dict[str, Any]]:
+    """One row per task with a shared first answer: its verdict and the findings told.
+
+    With ``model_url`` (an OpenAI-compatible endpoint), the model proposer runs too.
+    """
     families = families_of(dataset.partition(":")[2] or None)
+    proposers = None
+    if model_url:
+        from reflexion_graph.findings import PROPOSERS, ModelProposer
+        from reflexion_graph.models import ModelSettings, create_chat_model
+
+        settings = ModelSettings(base_url=model_url, model="m", temperature=0.0, seed=0)
+        proposers = {**PROPOSERS, "model": ModelProposer(create_chat_model(settings))}
     first = json.loads(answers.read_text())["first_attempts"]
     rows = []
     for family in families:
@@ -39,6 +50,8 @@ def run(dataset: str, answers: Path) -> list[dict[str, Any]]:
             if task.id not in first:
                 continue
             started = time.perf_counter()
+            if proposers is not None:
+                task.evaluator.proposers = proposers  # type: ignore[attr-defined]
             verdict = task.evaluator.evaluate(task.prompt, first[task.id]["answer"])
             rows.append(
                 {
@@ -46,6 +59,7 @@ def run(dataset: str, answers: Path) -> list[dict[str, Any]]:
                     "convention": family.convention,
                     "passed": verdict["passed"],
                     "findings": list(verdict.get("findings") or []),
+                    "sources": [c["source"] for c in verdict.get("changes") or []],
                     "seconds": round(time.perf_counter() - started, 3),
                 }
             )
@@ -75,9 +89,10 @@ def main() -> None:
     parser.add_argument("--answers", type=Path, required=True, help="a bench results file")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--judged", type=Path, help='JSON: "<task>: <finding>" -> right | wrong')
+    parser.add_argument("--model-proposer", help="an OpenAI-compatible base URL: ask it too")
     args = parser.parse_args()
     judged = json.loads(args.judged.read_text()) if args.judged else {}
-    rows = run(args.dataset, args.answers)
+    rows = run(args.dataset, args.answers, args.model_proposer)
     counts = summary(rows, judged)
     args.out.write_text(json.dumps({"summary": counts, "rows": rows}, indent=1) + "\n")
     print("| " + " | ".join(counts) + " |")

@@ -37,7 +37,7 @@ def open_memory(args: argparse.Namespace) -> ChromaLessonMemory:
 
 
 def add_parser(commands: Any) -> None:
-    """Register ``memory list | search | stats | export | prune``."""
+    """Register ``memory list | search | stats | export | review | approve | reject | prune``."""
     parser = commands.add_parser(
         "memory",
         help="inspect and maintain the lesson memory",
@@ -57,6 +57,17 @@ def add_parser(commands: Any) -> None:
     search.add_argument("-k", type=int, default=5, help="how many (default 5)")
     add_memory_arguments(search)
     search.set_defaults(handler=_search)
+    review = actions.add_parser("review", help="lessons waiting for review (never recalled yet)")
+    add_memory_arguments(review)
+    review.set_defaults(handler=_review)
+    for name, help_text in (
+        ("approve", "let pending lessons be recalled"),
+        ("reject", "keep pending lessons, never recalled"),
+    ):
+        decide = actions.add_parser(name, help=help_text)
+        decide.add_argument("ids", nargs="+", metavar="ID", help="a lesson id, or its start")
+        add_memory_arguments(decide)
+        decide.set_defaults(handler=_decide, decision=name)
     prune = actions.add_parser("prune", help="delete lessons that have not helped")
     prune.add_argument(
         "--max-usefulness",
@@ -143,6 +154,37 @@ def _export(args: argparse.Namespace, console: Console) -> int:
     for lesson in open_memory(args).lessons():
         sys.stdout.write(json.dumps(lesson) + "\n")
     return 0
+
+
+def _review(args: argparse.Namespace, console: Console) -> int:
+    pending = open_memory(args).pending(scope=args.scope)
+    table = Table("id", "lesson", "from task", "source", "evidence", show_lines=False)
+    for lesson in pending:
+        row = (lesson["id"], lesson["text"], lesson["task"][:60], _source(lesson))
+        table.add_row(*row, lesson["evidence"][:200])
+    console.print(table)
+    console.print(f"{len(pending)} lesson(s) pending review in scope {args.scope!r}")
+    return 0
+
+
+def _decide(args: argparse.Namespace, console: Console) -> int:
+    memory = open_memory(args)
+    known = [lesson["id"] for lesson in memory.lessons(scope=args.scope)]
+    ids = [_full_id(given, known, args.scope) for given in args.ids]
+    getattr(memory, args.decision)(ids, scope=args.scope)
+    verb = {"approve": "approved", "reject": "rejected"}[args.decision]
+    console.print(f"{verb} {len(ids)} lesson(s) in scope {args.scope!r}")
+    return 0
+
+
+def _full_id(given: str, known: list[str], scope: str) -> str:
+    """The stored id that ``given`` is, or is the unique start of (else a clear error)."""
+    matches = [lesson_id for lesson_id in known if lesson_id.startswith(given)]
+    if given in known or len(matches) == 1:
+        return given if given in known else matches[0]
+    if not matches:
+        raise ConfigurationError(f"no lesson {given!r} in scope {scope!r}")
+    raise ConfigurationError(f"{given!r} starts {len(matches)} lessons' ids: give more of it")
 
 
 def _prune(args: argparse.Namespace, console: Console) -> int:

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from reflexion_graph._records import Lesson
+from reflexion_graph.errors import ConfigurationError
 
 _WIDER_SEARCH = 4
 
@@ -44,6 +45,18 @@ class BaseLessonMemory(ABC):
         wanted = set(steps)
         found = self.search(task, k=k * _WIDER_SEARCH, scope=scope)
         return [lesson for lesson in found if lesson["step"] in wanted][:k]
+
+    def pending(self, *, scope: str) -> list[Lesson]:
+        """The lessons of ``scope`` waiting for review (a memory without review has none)."""
+        return []
+
+    def approve(self, ids: Sequence[str], *, scope: str) -> None:
+        """Let pending lessons be recalled (an error for a memory without review)."""
+        raise ConfigurationError(f"{type(self).__name__} keeps no lessons for review")
+
+    def reject(self, ids: Sequence[str], *, scope: str) -> None:
+        """Keep pending lessons, never recalled (an error for a memory without review)."""
+        raise ConfigurationError(f"{type(self).__name__} keeps no lessons for review")
 
     async def asearch(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """Async twin of :meth:`search`."""

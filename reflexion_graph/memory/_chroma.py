@@ -22,11 +22,14 @@ from reflexion_graph.memory._embeddings import MiniLMEmbeddings, QueryVectors
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
     EVIDENCE_KEY,
+    PENDING,
+    REVIEW_KEY,
     STEP_KEY,
     USAGE_COUNTERS,
     best_lessons,
     check_lessons,
     counters_of,
+    decided,
     lesson_from_stored,
     stored_as_evidence,
     stored_metadata,
@@ -64,6 +67,8 @@ class ChromaLessonMemory(BaseLessonMemory):
             or that share their failed check, are merged (their counts add up; the stored
             wording stays) instead of stored twice.
         max_lessons_per_scope: Size cap; the least useful lessons are evicted beyond it.
+        review: Store new lessons as pending: kept with all they were learnt from, never
+            recalled until approved (:meth:`approve`; :meth:`reject` keeps one, never recalled).
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class ChromaLessonMemory(BaseLessonMemory):
         min_relevance: float = 0.55,
         duplicate_similarity: float = 0.9,
         max_lessons_per_scope: int | None = 10_000,
+        review: bool = False,
     ) -> None:
         chosen = [
             name
@@ -103,6 +109,7 @@ class ChromaLessonMemory(BaseLessonMemory):
         self.min_relevance = min_relevance
         self.duplicate_similarity = duplicate_similarity
         self.max_lessons_per_scope = max_lessons_per_scope
+        self.review = review
         self.location = self._describe(path, host, port, client)
         if client is None:
             client = (
@@ -155,7 +162,7 @@ class ChromaLessonMemory(BaseLessonMemory):
                         ids=[lesson["id"]],
                         embeddings=[vector],
                         documents=[lesson["text"]],
-                        metadatas=[stored_metadata(lesson, scope)],
+                        metadatas=[stored_metadata(lesson, scope, pending=self.review)],
                     )
                 added += 1
             else:
@@ -180,6 +187,40 @@ class ChromaLessonMemory(BaseLessonMemory):
                 for lesson_id in found["ids"]
             ],
         )
+
+    # -- review ---------------------------------------------------------------------------
+    def pending(self, *, scope: str) -> list[Lesson]:
+        """The lessons of ``scope`` waiting for review, oldest first."""
+        with self._backend("read"):
+            found = self.collection_for(scope).get(
+                where={REVIEW_KEY: PENDING}, include=["documents", "metadatas"]
+            )
+        totals = self._with_usage(scope, list(zip(found["ids"], found["metadatas"], strict=True)))
+        lessons = [
+            lesson_from_stored(lesson_id, text, totals[lesson_id])
+            for lesson_id, text in zip(found["ids"], found["documents"], strict=True)
+        ]
+        return sorted(lessons, key=lambda lesson: lesson["created_at"])
+
+    def approve(self, ids: Sequence[str], *, scope: str) -> None:
+        """Let pending lessons be recalled (an unknown or rejected one: an error, no change)."""
+        self._decide(ids, scope, "approve")
+
+    def reject(self, ids: Sequence[str], *, scope: str) -> None:
+        """Keep pending lessons, never recalled (an unknown or approved one: an error)."""
+        self._decide(ids, scope, "reject")
+
+    def _decide(self, ids: Sequence[str], scope: str, decision: str) -> None:
+        collection = self.collection_for(scope)
+        with self._backend("read"):
+            found = collection.get(ids=list(ids), include=["metadatas"])
+        stored = dict(zip(found["ids"], found["metadatas"], strict=True))
+        missing = [lesson_id for lesson_id in ids if lesson_id not in stored]
+        if missing:
+            raise ConfigurationError(f"no lesson {missing[0]!r} in scope {scope!r}")
+        metadatas = [decided(i, stored[i], decision) for i in stored]  # all checked, then written
+        with self._backend("update"):
+            collection.update(ids=list(stored), metadatas=metadatas)
 
     # -- management (CLI) ----------------------------------------------------------------
     def scopes(self) -> list[str]:

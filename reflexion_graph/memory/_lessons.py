@@ -90,15 +90,40 @@ Candidate = tuple[str, str, Mapping[str, Any], float]
 """A stored lesson found by similarity: ``(id, text, metadata, cosine similarity)``."""
 
 
+REVIEW_KEY = "review"
+"""Stored metadata: a lesson's review state (none, for a memory without review: active)."""
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+_DECISIONS = {"approve": APPROVED, "reject": REJECTED}
+
+
+def recallable(metadata: Mapping[str, Any]) -> bool:
+    """Whether a stored lesson may be recalled: not pending review, not rejected."""
+    return metadata.get(REVIEW_KEY) not in (PENDING, REJECTED)
+
+
+def decided(lesson_id: str, metadata: Mapping[str, Any], decision: str) -> dict[str, Any]:
+    r"""The stored metadata once a reviewer ``approve``\s or ``reject``\s the lesson.
+
+    Only a pending lesson is decided; deciding one again the same way changes nothing, and
+    approving a rejected lesson (or rejecting an approved one) is an error naming it.
+    """
+    state, wanted = metadata.get(REVIEW_KEY), _DECISIONS[decision]
+    if state not in (PENDING, wanted):
+        raise ConfigurationError(
+            f"lesson {lesson_id!r} is {state or 'active'}, not pending review: cannot {decision} it"
+        )
+    return {**metadata, REVIEW_KEY: wanted, "updated_at": now()}
+
+
 def best_lessons(candidates: Iterable[Candidate], *, min_relevance: float, k: int) -> list[Lesson]:
     """The ``k`` candidates above ``min_relevance``, ranked by similarity x usefulness.
 
-    Retired lessons (:func:`is_retired`) are left out.
+    Retired lessons (:func:`is_retired`), and lessons pending review or rejected, are left out.
     """
     hits = []
     for lesson_id, text, metadata, similarity in candidates:
         recalls, helped = int(metadata["recalls"]), int(metadata["helped"])
-        if similarity < min_relevance or is_retired(recalls, helped):
+        if similarity < min_relevance or is_retired(recalls, helped) or not recallable(metadata):
             continue
         score = rank(similarity, recalls, helped)
         hits.append(
@@ -108,14 +133,18 @@ def best_lessons(candidates: Iterable[Candidate], *, min_relevance: float, k: in
     return hits[:k]
 
 
-def stored_metadata(lesson: Lesson, scope: str) -> dict[str, Any]:
-    """Flat, primitive metadata for one stored lesson (its text is stored apart)."""
+def stored_metadata(lesson: Lesson, scope: str, *, pending: bool = False) -> dict[str, Any]:
+    """Flat, primitive metadata for one stored lesson (its text is stored apart).
+
+    ``pending``: stored for review, not recalled until approved.
+    """
     metadata: dict[str, Any] = {
         "scope": scope,
         "task": lesson["task"],
         "created_at": lesson["created_at"],
         "updated_at": now(),
         **counters_of(lesson),
+        **({REVIEW_KEY: PENDING} if pending else {}),
     }
     for key, value in (lesson.get("metadata") or {}).items():
         metadata[USER_METADATA_PREFIX + key] = value

@@ -13,10 +13,14 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
+    PENDING,
+    REVIEW_KEY,
     STEP_KEY,
     Candidate,
     best_lessons,
     check_lessons,
+    decided,
+    lesson_from_stored,
     now,
     stored_metadata,
 )
@@ -24,6 +28,8 @@ from reflexion_graph.memory._lessons import (
 DEFAULT_NAMESPACE = ("reflexion", "lessons")
 _INDEXED_FIELDS = ["task"]
 _CANDIDATES = 20
+_REVIEW_PAGE = 1_000
+"""At most this many pending lessons are listed at once."""
 
 
 class StoreLessonMemory(BaseLessonMemory):
@@ -41,10 +47,13 @@ class StoreLessonMemory(BaseLessonMemory):
         *,
         namespace: tuple[str, ...] = DEFAULT_NAMESPACE,
         min_relevance: float = 0.55,
+        review: bool = False,
     ) -> None:
         self.store = store
         self.namespace = namespace
         self.min_relevance = min_relevance
+        self.review = review
+        """Store new lessons as pending: never recalled until approved."""
 
     def search(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """The ``k`` most relevant lessons (similarity x usefulness) above ``min_relevance``."""
@@ -78,7 +87,7 @@ class StoreLessonMemory(BaseLessonMemory):
         for lesson in lessons:
             if store.get((*self.namespace, scope), lesson["id"]) is not None:
                 continue
-            value = {"text": lesson["text"], **stored_metadata(lesson, scope)}
+            value = {"text": lesson["text"], **stored_metadata(lesson, scope, pending=self.review)}
             store.put((*self.namespace, scope), lesson["id"], value, index=_INDEXED_FIELDS)
             added += 1
         return added
@@ -97,6 +106,32 @@ class StoreLessonMemory(BaseLessonMemory):
                 "updated_at": now(),
             }
             store.put((*self.namespace, scope), lesson_id, value, index=_INDEXED_FIELDS)
+
+    def pending(self, *, scope: str) -> list[Lesson]:
+        """The lessons of ``scope`` waiting for review, oldest first."""
+        items = self._store().search(
+            (*self.namespace, scope), filter={REVIEW_KEY: PENDING}, limit=_REVIEW_PAGE
+        )
+        lessons = [lesson_from_stored(i.key, i.value["text"], i.value) for i in items]
+        return sorted(lessons, key=lambda lesson: lesson["created_at"])
+
+    def approve(self, ids: Sequence[str], *, scope: str) -> None:
+        """Let pending lessons be recalled (an unknown or rejected one: an error, no change)."""
+        self._decide(ids, scope, "approve")
+
+    def reject(self, ids: Sequence[str], *, scope: str) -> None:
+        """Keep pending lessons, never recalled (an unknown or approved one: an error)."""
+        self._decide(ids, scope, "reject")
+
+    def _decide(self, ids: Sequence[str], scope: str, decision: str) -> None:
+        store, namespace = self._store(), (*self.namespace, scope)
+        items = {lesson_id: store.get(namespace, lesson_id) for lesson_id in ids}
+        missing = [lesson_id for lesson_id, item in items.items() if item is None]
+        if missing:
+            raise ConfigurationError(f"no lesson {missing[0]!r} in scope {scope!r}")
+        values = {i: decided(i, item.value, decision) for i, item in items.items() if item}
+        for lesson_id, value in values.items():  # all checked, then written
+            store.put(namespace, lesson_id, value, index=_INDEXED_FIELDS)
 
     def _candidates(
         self, task: str, k: int, scope: str, where: dict[str, Any] | None = None

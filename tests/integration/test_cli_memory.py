@@ -130,3 +130,23 @@ def test_memory_command_with_a_down_server(capsys, free_port):
     )
     err = capsys.readouterr().err
     assert "cannot reach the chroma server" in err and "Traceback" not in err
+
+
+def test_memory_review_approve_reject(memory_dir, capsys):
+    memory = ChromaLessonMemory(path=memory_dir, review=True)
+    keep = make_lesson("Slice with s[::-1] to reverse.", task="Reverse a string.")
+    drop = make_lesson("Sort the letters to reverse.", task="Reverse a word.")
+    memory.save([keep, drop], scope="global")
+    assert main(["memory", "review"]) == 0
+    out = capsys.readouterr().out
+    assert "2 lesson(s) pending review" in out and "Slice with s[::-1]" in out
+    assert main(["memory", "approve", keep["id"][:10]]) == 0
+    assert "approved 1 lesson(s)" in capsys.readouterr().out
+    assert main(["memory", "reject", drop["id"]]) == 0
+    assert main(["memory", "approve", drop["id"]]) == 2  # rejected: one clear line, no change
+    err = capsys.readouterr().err
+    assert f"lesson '{drop['id']}' is rejected" in err and "Traceback" not in err
+    assert main(["memory", "approve", "no-such-id"]) == 2
+    assert "no lesson 'no-such-id' in scope 'global'" in capsys.readouterr().err
+    found = ChromaLessonMemory(path=memory_dir).search("Reverse a string.", k=3, scope="global")
+    assert [lesson["id"] for lesson in found] == [keep["id"]]

@@ -136,3 +136,47 @@ def test_the_async_twins_answer_as_the_sync_methods(memory):
     assert [r["text"] for r in found] == [
         r["text"] for r in memory.search(BACKWARDS, k=3, scope="global")
     ]
+
+
+@pytest.fixture(params=["chroma", "store"])
+def reviewed(request, tmp_path, embeddings):
+    if request.param == "chroma":
+        return ChromaLessonMemory(path=tmp_path / "memory", embeddings=embeddings, review=True)
+    store = InMemoryStore(index={"embed": embeddings, "dims": 384, "fields": ["task"]})
+    return StoreLessonMemory(store, review=True)
+
+
+def test_a_pending_lesson_is_recalled_only_once_approved_and_a_rejected_one_never(reviewed):
+    keep = lesson("When reversing text, use slicing.", evidence="assert rev('ab') == 'ba'")
+    drop = lesson("When reversing text, sort the letters.", task=BACKWARDS)
+    reviewed.save([keep, drop], scope="global")
+    assert reviewed.search(BACKWARDS, k=3, scope="global") == []
+    pending = reviewed.pending(scope="global")
+    assert {p["id"] for p in pending} == {keep["id"], drop["id"]}
+    assert next(p for p in pending if p["id"] == keep["id"])["evidence"] == keep["evidence"]
+    reviewed.approve([keep["id"]], scope="global")
+    reviewed.reject([drop["id"]], scope="global")
+    assert [f["id"] for f in reviewed.search(BACKWARDS, k=3, scope="global")] == [keep["id"]]
+    assert reviewed.pending(scope="global") == []
+    reviewed.approve([keep["id"]], scope="global")  # again: no change
+
+
+def test_review_decisions_on_bad_ids_name_them_and_change_nothing(reviewed):
+    first, second = lesson("When reversing, slice."), lesson("When reversing, step -1.")
+    reviewed.save([first, second], scope="global")
+    reviewed.reject([second["id"]], scope="global")
+    with pytest.raises(ConfigurationError, match="no lesson 'nope' in scope 'global'"):
+        reviewed.approve([first["id"], "nope"], scope="global")
+    with pytest.raises(ConfigurationError, match=f"lesson '{second['id']}' is rejected"):
+        reviewed.approve([first["id"], second["id"]], scope="global")
+    assert [p["id"] for p in reviewed.pending(scope="global")] == [first["id"]]  # unchanged
+    assert reviewed.search(BACKWARDS, k=3, scope="global") == []
+
+
+def test_a_memory_without_review_has_nothing_pending_and_recalls_at_once(memory):
+    saved = lesson("When reversing text, use slicing.")
+    memory.save([saved], scope="global")
+    assert memory.pending(scope="global") == []
+    assert [f["id"] for f in memory.search(BACKWARDS, k=3, scope="global")] == [saved["id"]]
+    with pytest.raises(ConfigurationError, match="is active, not pending review"):
+        memory.approve([saved["id"]], scope="global")
