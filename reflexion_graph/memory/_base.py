@@ -51,11 +51,18 @@ class BaseLessonMemory(ABC):
         return []
 
     def approve(self, ids: Sequence[str], *, scope: str) -> None:
-        """Let pending lessons be recalled (an error for a memory without review)."""
-        raise ConfigurationError(f"{type(self).__name__} keeps no lessons for review")
+        """Let pending lessons be recalled (an unknown or rejected one: an error, no change)."""
+        self.decide(ids, "approve", scope=scope)
 
     def reject(self, ids: Sequence[str], *, scope: str) -> None:
-        """Keep pending lessons, never recalled (an error for a memory without review)."""
+        """Keep pending lessons, never recalled (an unknown or approved one: an error)."""
+        self.decide(ids, "reject", scope=scope)
+
+    def decide(self, ids: Sequence[str], decision: str, *, scope: str) -> None:
+        """Apply a reviewer's ``approve`` or ``reject`` to every lesson of ``ids``, or to none.
+
+        A memory that keeps lessons for review overrides it; this one keeps none.
+        """
         raise ConfigurationError(f"{type(self).__name__} keeps no lessons for review")
 
     async def asearch(self, task: str, *, k: int, scope: str) -> list[Lesson]:

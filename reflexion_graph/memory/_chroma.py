@@ -202,15 +202,8 @@ class ChromaLessonMemory(BaseLessonMemory):
         ]
         return sorted(lessons, key=lambda lesson: lesson["created_at"])
 
-    def approve(self, ids: Sequence[str], *, scope: str) -> None:
-        """Let pending lessons be recalled (an unknown or rejected one: an error, no change)."""
-        self._decide(ids, scope, "approve")
-
-    def reject(self, ids: Sequence[str], *, scope: str) -> None:
-        """Keep pending lessons, never recalled (an unknown or approved one: an error)."""
-        self._decide(ids, scope, "reject")
-
-    def _decide(self, ids: Sequence[str], scope: str, decision: str) -> None:
+    def decide(self, ids: Sequence[str], decision: str, *, scope: str) -> None:
+        """Apply a reviewer's ``approve`` or ``reject`` to every lesson of ``ids``, or to none."""
         collection = self.collection_for(scope)
         with self._backend("read"):
             found = collection.get(ids=list(ids), include=["metadatas"])

@@ -107,6 +107,8 @@ def decided(lesson_id: str, metadata: Mapping[str, Any], decision: str) -> dict[
     Only a pending lesson is decided; deciding one again the same way changes nothing, and
     approving a rejected lesson (or rejecting an approved one) is an error naming it.
     """
+    if decision not in _DECISIONS:
+        raise ConfigurationError(f"a review decision is 'approve' or 'reject', not {decision!r}")
     state, wanted = metadata.get(REVIEW_KEY), _DECISIONS[decision]
     if state not in (PENDING, wanted):
         raise ConfigurationError(

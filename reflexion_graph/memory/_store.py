@@ -115,15 +115,8 @@ class StoreLessonMemory(BaseLessonMemory):
         lessons = [lesson_from_stored(i.key, i.value["text"], i.value) for i in items]
         return sorted(lessons, key=lambda lesson: lesson["created_at"])
 
-    def approve(self, ids: Sequence[str], *, scope: str) -> None:
-        """Let pending lessons be recalled (an unknown or rejected one: an error, no change)."""
-        self._decide(ids, scope, "approve")
-
-    def reject(self, ids: Sequence[str], *, scope: str) -> None:
-        """Keep pending lessons, never recalled (an unknown or approved one: an error)."""
-        self._decide(ids, scope, "reject")
-
-    def _decide(self, ids: Sequence[str], scope: str, decision: str) -> None:
+    def decide(self, ids: Sequence[str], decision: str, *, scope: str) -> None:
+        """Apply a reviewer's ``approve`` or ``reject`` to every lesson of ``ids``, or to none."""
         store, namespace = self._store(), (*self.namespace, scope)
         items = {lesson_id: store.get(namespace, lesson_id) for lesson_id in ids}
         missing = [lesson_id for lesson_id, item in items.items() if item is None]
