@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from reflexion_graph import prompts
 from reflexion_graph.findings._checks import MISSING, check_call, literal
 from reflexion_graph.findings._finding import Change, Finding
-from reflexion_graph.findings._proposers import PROPOSERS, Evidence, FailedCall
+from reflexion_graph.findings._proposers import PROPOSERS, Evidence, FailedCall, Proposer
 from reflexion_graph.findings._verify import changed_code
 
 MAX_VERIFIED = 12
@@ -50,12 +50,13 @@ def find(
     *,
     checks: int,
     function: str | None = None,
-    proposers: Mapping[str, Callable[[Evidence], Iterable[Change]]] = PROPOSERS,
+    proposers: Mapping[str, Proposer] = PROPOSERS,
 ) -> Finding | None:
     """The simplest verified finding for the failed answer ``code``, or ``None``.
 
     ``failed``: the tests it failed; ``checks``: how many the task has. A candidate is told
-    only when the answer, so changed, passes all of them (``passes_all``).
+    only when the answer, so changed, passes all of them (``passes_all``). Proposers marked
+    ``costly`` (a model call) are asked only where the others told nothing.
     """
     calls = [(test, check_call(test.test)) for test in failed]
     if not calls or any(call is None for _, call in calls):
@@ -73,6 +74,39 @@ def find(
         ],
         code,
     )
+    for round_ in _rounds(proposers):
+        found = _verified(code, evidence, failed, round_, passes_all)
+        if found is not None:
+            source, change, alternatives = found
+            return Finding(
+                statement(change),
+                change,
+                source,
+                checks=checks,
+                fixed=len(failed),
+                alternatives=alternatives,
+            )
+    return None
+
+
+def _rounds(proposers: Mapping[str, Proposer]) -> list[dict[str, Proposer]]:
+    """The cheap proposers first; the costly ones (a model call) only where they told nothing."""
+    cheap = {name: p for name, p in proposers.items() if not getattr(p, "costly", False)}
+    costly = {name: p for name, p in proposers.items() if name not in cheap}
+    return [round_ for round_ in (cheap, costly) if round_]
+
+
+def _verified(
+    code: str,
+    evidence: Evidence,
+    failed: Sequence[FailedTest],
+    proposers: Mapping[str, Proposer],
+    passes_all: PassesAll,
+) -> tuple[str, Change, int] | None:
+    """The simplest change of ``proposers`` that passes every check, or ``None``.
+
+    As ``(source, change, alternatives)``: how many others of its cost passed too.
+    """
     candidates = sorted(
         (
             (source, change)
@@ -96,17 +130,7 @@ def find(
                 alternatives += 1
             else:
                 told = (source, change)
-    if told is None:
-        return None
-    source, change = told
-    return Finding(
-        statement(change),
-        change,
-        source,
-        checks=checks,
-        fixed=len(failed),
-        alternatives=alternatives,
-    )
+    return None if told is None else (*told, alternatives)
 
 
 def _supported(change: Change, failed: Sequence[FailedTest]) -> bool:

@@ -27,6 +27,9 @@ MODEL_COST = 3
 class ModelProposer:
     """Ask ``model`` for ``count`` expressions over ``result`` that fit every failed check."""
 
+    costly = True
+    """Asked only where the built-in proposers told nothing (it calls a model)."""
+
     def __init__(self, model: BaseChatModel, *, count: int = 3) -> None:
         self.model = model
         self.count = count

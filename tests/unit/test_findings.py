@@ -88,3 +88,24 @@ def test_a_constant_only_one_pair_needs_is_not_a_rule():
     changes one value only, so it is that value, not a convention."""
     fitted = [e for e, *_ in output_changes([(1.536, 1.5), (3.0, 2.9), (2.048, 2.0)])]
     assert not [e for e in fitted if "min(" in e or "max(" in e]
+
+
+def test_a_costly_proposer_is_asked_only_where_the_cheap_ones_told_nothing():
+    class Costly:
+        costly = True
+        asked = 0
+
+        def __call__(self, evidence):
+            Costly.asked += 1
+            yield Change("output", "size", "result * 10", 3, 1)
+
+    def cheap(evidence):
+        yield Change("output", "size", "result * 100", 2, 1)
+
+    failed = [FailedTest("assert size(2) == 200", "2", False),
+              FailedTest("assert size(3) == 300", "3", False)]  # fmt: skip
+    told = find(ANSWER, failed, lambda code: True, checks=2, proposers={"a": cheap, "m": Costly()})
+    assert told and told.source == "a" and Costly.asked == 0
+    told = find(ANSWER, failed, lambda code: "* 10\n" in code, checks=2,
+                proposers={"a": cheap, "m": Costly()})  # fmt: skip
+    assert told and told.source == "m" and Costly.asked == 1
