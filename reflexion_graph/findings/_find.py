@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -11,6 +12,8 @@ from reflexion_graph.findings._checks import MISSING, check_call, literal
 from reflexion_graph.findings._finding import Change, Finding
 from reflexion_graph.findings._proposers import PROPOSERS, Evidence, FailedCall, Proposer
 from reflexion_graph.findings._verify import changed_code
+
+logger = logging.getLogger(__name__)
 
 MAX_VERIFIED = 12
 """At most this many candidates run against the checks per failed answer."""
@@ -111,7 +114,7 @@ def _verified(
         (
             (source, change)
             for source, proposer in proposers.items()
-            for change in proposer(evidence)
+            for change in _proposed(source, proposer, evidence)
             if _supported(change, failed)
         ),
         key=lambda candidate: candidate[1].cost,
@@ -131,6 +134,18 @@ def _verified(
             else:
                 told = (source, change)
     return None if told is None else (*told, alternatives)
+
+
+def _proposed(source: str, proposer: Proposer, evidence: Evidence) -> list[Change]:
+    """What ``proposer`` suggests; nothing where it fails (a model that timed out).
+
+    A proposer's error never fails the verdict: it is logged.
+    """
+    try:
+        return list(proposer(evidence))
+    except Exception as error:
+        logger.warning("findings: proposer %r failed: %s", source, error)
+        return []
 
 
 def _supported(change: Change, failed: Sequence[FailedTest]) -> bool:

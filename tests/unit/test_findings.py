@@ -109,3 +109,14 @@ def test_a_costly_proposer_is_asked_only_where_the_cheap_ones_told_nothing():
     told = find(ANSWER, failed, lambda code: "* 10\n" in code, checks=2,
                 proposers={"a": cheap, "m": Costly()})  # fmt: skip
     assert told and told.source == "m" and Costly.asked == 1
+
+
+def test_a_failing_proposer_never_fails_the_verdict(caplog):
+    def broken(evidence):
+        raise TimeoutError("the model timed out")
+        yield  # a generator, as proposers are
+
+    failed = [FailedTest("assert size(2) == 200", "2", False),
+              FailedTest("assert size(3) == 300", "3", False)]  # fmt: skip
+    told = find(ANSWER, failed, lambda code: True, checks=2, proposers={"m": broken})
+    assert told is None and "proposer 'm' failed: the model timed out" in caplog.text
