@@ -27,6 +27,10 @@ class Change:
     """How many building blocks it takes, an induced constant counting one more: simpler first."""
     constants: int = 0
     """How many constants it takes from the checks' values (a factor, a prefix)."""
+    kept: bool = True
+    """Whether memory may keep it as a convention for later tasks: not a shift by one, which
+    is told within a task (where every check confirmed it) but across tasks is the commonest
+    coincidence (a count one short)."""
 
     @property
     def carries_over(self) -> bool:

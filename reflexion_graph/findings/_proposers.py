@@ -52,8 +52,11 @@ def search_outputs(evidence: Evidence) -> Iterator[Change]:
     pairs = [(f.actual, f.call.expected) for f in evidence.failed if not f.raised]
     if len(pairs) != len(evidence.failed):
         return  # a failed call without a value: no output change fixes it
-    for expression, cost, constants in output_changes(pairs):
-        yield Change("output", evidence.function, expression, cost, constants)
+    for fitted in output_changes(pairs):
+        yield Change(
+            "output", evidence.function, fitted.expression, fitted.cost, fitted.constants,
+            kept=fitted.kept,
+        )  # fmt: skip
 
 
 def input_changes(evidence: Evidence) -> Iterator[Change]:
@@ -73,7 +76,9 @@ def input_changes(evidence: Evidence) -> Iterator[Change]:
         for change, constants in _ARGUMENT_CHANGES:
             statement = change(name, values)
             if statement:
-                yield Change("input", evidence.function, statement, 1 + constants, constants)
+                shift = constants > 0  # a shift by one: told within a task, never kept
+                cost = 1 + constants
+                yield Change("input", evidence.function, statement, cost, constants, kept=not shift)
 
 
 def _lowercase(name: str, values: list[Any]) -> str:

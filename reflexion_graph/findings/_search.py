@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from reflexion_graph.findings._checks import same
 
@@ -32,6 +32,8 @@ class Block:
     apply: Callable[[Any], Any]
     cost: int = 1
     constants: int = 0
+    kept: bool = True
+    """Whether memory may keep a change made with it (a shift by one may not)."""
 
     def write(self, inner: str) -> str:
         """The block applied to the expression ``inner`` (parenthesised where it must be)."""
@@ -131,6 +133,7 @@ def _each(block: Block) -> Block:
         _items(lambda items: [block.apply(item) for item in items]),
         cost=block.cost + 1,
         constants=block.constants,
+        kept=block.kept,
     )
 
 
@@ -179,7 +182,8 @@ def _numeric_constants(got: float, want: float) -> Iterator[Block]:
     if shift and float(shift).is_integer():
         shift = int(shift)
         sign = "+" if shift > 0 else "-"
-        yield Block(f"{{x}} {sign} {abs(shift)}", _numeric(partial(operator.add, shift)), 2, 1)
+        add = _numeric(partial(operator.add, shift))
+        yield Block(f"{{x}} {sign} {abs(shift)}", add, 2, 1, kept=abs(shift) != 1)
 
 
 def _escaped(text: str) -> str:
@@ -244,10 +248,20 @@ def _wrappers(got: Any, want: dict[Any, Any]) -> Iterator[Block]:
             yield Block(shown, partial(_wrapped, rest, key), 2, len(rest))
 
 
-def output_changes(pairs: Sequence[Pair]) -> list[tuple[str, int, int]]:
+class Fitted(NamedTuple):
+    """An expression over ``result`` that fits every pair."""
+
+    expression: str
+    cost: int
+    constants: int
+    kept: bool
+    """Whether memory may keep it as a convention (not where it shifts by one)."""
+
+
+def output_changes(pairs: Sequence[Pair]) -> list[Fitted]:
     """Expressions over ``result`` that map every pair's value to its expected one.
 
-    Each as ``(expression, cost, constants)``, cheapest first; at most two blocks deep. A
+    Cheapest first; at most two blocks deep. A
     block with a constant must change the value on at least two pairs, where there are two: a
     constant only one pair needs (``min(result, 2.9)``) is that pair's value, not a rule.
     """
@@ -257,19 +271,26 @@ def output_changes(pairs: Sequence[Pair]) -> list[tuple[str, int, int]]:
     induced = [b for b in induced_blocks(pairs) if _changes(b, pairs) >= confirmed]
     singles = [*FIXED_BLOCKS, *induced]
     singles += [_each(block) for block in FIXED_BLOCKS]
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, Fitted] = {}
     for block in singles:
         if _fits(block.apply, pairs):
-            found.setdefault(block.write("result"), (block.cost, block.constants))
+            expression = block.write("result")
+            found.setdefault(
+                expression, Fitted(expression, block.cost, block.constants, block.kept)
+            )
     for inner in singles:
         for outer in FIXED_BLOCKS:
             expression = outer.write(inner.write("result"))
             if expression in found or _fits(outer.apply, [(i, i) for i in _outputs(inner, pairs)]):
                 continue  # already found, or the outer block changes nothing here
             if _fits(partial(_composed, outer, inner), pairs):
-                found[expression] = (inner.cost + outer.cost, inner.constants + outer.constants)
-    ranked = sorted(found.items(), key=lambda item: item[1][0])  # stable: induction order
-    return [(expression, cost, constants) for expression, (cost, constants) in ranked]
+                found[expression] = Fitted(
+                    expression,
+                    inner.cost + outer.cost,
+                    inner.constants + outer.constants,
+                    inner.kept and outer.kept,
+                )
+    return sorted(found.values(), key=lambda fitted: fitted.cost)  # stable: induction order
 
 
 def _fits(change: Callable[[Any], Any], pairs: Sequence[Pair]) -> bool:

@@ -33,13 +33,17 @@ MAX_CHECKS_PER_LESSON = 3
 
 
 def verified_findings(attempts: Iterable[Attempt]) -> list[Finding]:
-    """The verified findings of the run's attempts, leaving out self-judged verdicts."""
-    return [
+    """The run's verified findings that memory may keep.
+
+    Not those of self-judged verdicts, and not a shift by one (``Change.kept``).
+    """
+    found = (
         Finding.from_record(record)
         for attempt in attempts
         if not is_self_judged(attempt["evaluation"]["source"])
         for record in attempt["evaluation"].get("changes") or []
-    ]
+    )
+    return [finding for finding in found if finding.change.kept]
 
 
 def trusted_checks(attempts: Iterable[Attempt]) -> list[FailedCheck]:

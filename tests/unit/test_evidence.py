@@ -386,3 +386,13 @@ def test_approval_takes_its_decision_from_the_adapter():
     assert approved([lesson], ReflexionContext(), lambda lessons: False) == [lesson]  # not asked
     with pytest.raises(ConfigurationError, match="unknown lesson 'nope'"):
         approved([lesson], asked, lambda lessons: ["nope"])
+
+
+def test_a_verified_shift_by_one_is_told_within_the_task_but_never_kept_as_a_convention():
+    shift = Change("output", "weekday", "result + 1", 2, 1, kept=False)
+    found = Finding(statement(shift), shift, "search", checks=3, fixed=2).to_record()
+    checks = [make_check("value", "weekday(1)", expected="2", actual="1")]
+    lesson = evidence_lesson(
+        "t", [attempt(1, make_evaluation(False, checks=checks, changes=[found]))]
+    )
+    assert conventions_of(lesson) == [] and CONVENTIONS_KEY not in lesson["metadata"]

@@ -120,3 +120,13 @@ def test_a_failing_proposer_never_fails_the_verdict(caplog):
               FailedTest("assert size(3) == 300", "3", False)]  # fmt: skip
     told = find(ANSWER, failed, lambda code: True, checks=2, proposers={"m": broken})
     assert told is None and "proposer 'm' failed: the model timed out" in caplog.text
+
+
+def test_a_shift_by_one_verified_on_two_checks_is_told_but_not_kept():
+    failed = [FailedTest("assert day(2) == 3", "2", False),
+              FailedTest("assert day(5) == 6", "5", False)]  # fmt: skip
+    finding = _find(failed)
+    assert finding and finding.change.code == "result + 1" and not finding.change.kept
+    scaled = _find([FailedTest("assert size(2) == 200", "2", False),
+                    FailedTest("assert size(3) == 300", "3", False)])  # fmt: skip
+    assert scaled and scaled.change.kept
