@@ -21,7 +21,7 @@ from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.middleware._judge import JudgeAndRetryMiddleware
 from reflexion_graph.middleware._recall import RecallLessonsMiddleware
 from reflexion_graph.middleware._remember import RememberOnStop
-from reflexion_graph.middleware._state import DEFAULTS, Memory, ReflexionAgentState, Update
+from reflexion_graph.middleware._state import DEFAULTS, ReflexionAgentState, RunMemory, Update
 from reflexion_graph.reflectors._llm import BaseReflector
 
 
@@ -102,7 +102,7 @@ class ReflexionMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
             lesson_candidates=lesson_candidates,
             replay_unsolved=replay_unsolved,
         )
-        shared = Memory(context, memory, memory_scope)
+        shared = RunMemory(context, memory, memory_scope)
         self.recalling = RecallLessonsMiddleware(name=f"{name}.recall")
         self.recalling.memory = shared
         self.judging = JudgeAndRetryMiddleware(

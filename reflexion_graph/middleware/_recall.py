@@ -31,8 +31,8 @@ from reflexion_graph.loop._settings import ReflexionContext
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.middleware._state import (
     DEFAULTS,
-    Memory,
     ReflexionAgentState,
+    RunMemory,
     Update,
     emit,
     run_state,
@@ -73,7 +73,7 @@ class RecallLessonsMiddleware(AgentMiddleware[ReflexionAgentState, Any, Any]):
     ) -> None:
         super().__init__()
         context = ReflexionContext(recall_k=recall_k, recall_evidence=recall_evidence)
-        self.memory = Memory(context, memory, memory_scope)
+        self.memory = RunMemory(context, memory, memory_scope)
         self._name = name
 
     @property

@@ -19,7 +19,7 @@ from reflexion_graph.actors._llm import LLMActor
 from reflexion_graph.evaluators import BaseEvaluator
 from reflexion_graph.loop._hindsight import Hindsight
 from reflexion_graph.loop._policy import RunRecord, aremember_run, ask_by_interrupt, remember_run
-from reflexion_graph.middleware._state import Memory, ReflexionAgentState
+from reflexion_graph.middleware._state import ReflexionAgentState, RunMemory
 from reflexion_graph.reflectors._hindsight import HindsightWriter
 
 
@@ -31,10 +31,6 @@ class Remembered(NamedTuple):
     usage: TokenUsage
 
 
-NOTHING_REMEMBERED = Remembered(0, [], empty_usage())
-"""What a run without a memory remembers."""
-
-
 class RememberOnStop:
     """The remember policy of a stopped run: hindsight (replayed), storage, credit.
 
@@ -43,7 +39,7 @@ class RememberOnStop:
 
     def __init__(
         self,
-        memory: Memory,
+        memory: RunMemory,
         evaluator: BaseEvaluator,
         model: Callable[[ReflexionAgentState], BaseChatModel],
     ) -> None:
@@ -57,7 +53,7 @@ class RememberOnStop:
         """Learn and store what ``run`` teaches, credit what it recalled."""
         memory, context = self.memory.of(runtime), self.memory.context_of(runtime)
         if memory is None:
-            return NOTHING_REMEMBERED
+            return Remembered(0, [], empty_usage())  # no memory: nothing to remember
         with metered() as meter:
             run["learned"] = self._hindsight(state).learn(run, context)
         added = remember_run(memory, run, context, ask_by_interrupt).added
@@ -69,7 +65,7 @@ class RememberOnStop:
         """Async twin of :meth:`remember`."""
         memory = self.memory.of(runtime)
         if memory is None:
-            return NOTHING_REMEMBERED
+            return Remembered(0, [], empty_usage())  # no memory: nothing to remember
         context = self.memory.context_of(runtime)
         with metered() as meter:
             learned = await self._hindsight(state).alearn(run, context)

@@ -98,7 +98,7 @@ class Stop(NamedTuple):
 
 
 @dataclass
-class Memory:
+class RunMemory:
     """Where a run's lessons live and the settings it runs with, as the parts share them."""
 
     context: ReflexionContext
