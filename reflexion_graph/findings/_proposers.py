@@ -7,6 +7,7 @@ all the task's checks. The table :data:`PROPOSERS` is the order they are asked i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,7 @@ class Evidence:
     failed: Sequence[FailedCall]
     code: str
 
-    @property
+    @functools.cached_property
     def parameters(self) -> list[str]:
         """The answer's positional parameter names for the function."""
         return parameters_of(self.code, self.function)

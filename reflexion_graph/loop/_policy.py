@@ -209,7 +209,7 @@ def rechecked(
     (``verdict["rechecked"]``). Later attempts, passing verdicts and evaluators that cannot
     check a change (``ChangeVerifier``) are left as they are.
     """
-    if not rechecks(verdict, recalled, earlier):
+    if earlier or verdict["passed"]:
         return verdict
     kept = [(lesson, c) for lesson in recalled for c in changes_of(lesson) if c.carries_over]
     if not kept or not isinstance(evaluator, ChangeVerifier):
