@@ -127,6 +127,10 @@ ReplayVerdict = Literal["passed", "failed", "refused", "off", "none"]
 ``off`` (the gate was turned off); ``none`` (never replayed: not a hindsight lesson)."""
 
 
+LessonState = Literal["active", "pending", "rejected", "retired", "pruned"]
+"""A stored lesson's state: only an ``active`` one is recalled."""
+
+
 class Lesson(TypedDict):
     """A cross-task lesson in long-term memory: a rule, its evidence and its track record.
 
@@ -168,6 +172,8 @@ class Lesson(TypedDict):
     """Search results only: cosine similarity of its task to the searched one."""
     rank: NotRequired[float]
     """Search results only: the similarity scaled by usefulness, by which results are sorted."""
+    state: NotRequired[LessonState]
+    """Read from a memory only: whether it is recalled (``active``), and if not, why."""
 
 
 def make_lesson(

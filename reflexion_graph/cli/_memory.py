@@ -6,16 +6,19 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from reflexion_graph._records import Lesson
+from reflexion_graph.cli._report import html_report, learning_curve, print_report
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.loop._settings import ReflexionContext
 from reflexion_graph.memory import ChromaLessonMemory
-from reflexion_graph.memory._lessons import is_retired, usefulness
+from reflexion_graph.memory._lessons import DECIDED, usefulness
 
 
 def add_memory_arguments(group: Any) -> None:
@@ -37,7 +40,7 @@ def open_memory(args: argparse.Namespace) -> ChromaLessonMemory:
 
 
 def add_parser(commands: Any) -> None:
-    """Register ``memory list | search | stats | export | review | approve | reject | prune``."""
+    """Register the ``memory`` actions: read, review, trace, take back and report lessons."""
     parser = commands.add_parser(
         "memory",
         help="inspect and maintain the lesson memory",
@@ -63,17 +66,23 @@ def add_parser(commands: Any) -> None:
     for name, help_text in (
         ("approve", "let pending lessons be recalled"),
         ("reject", "keep pending lessons, never recalled"),
+        ("restore", "bring back retired, rejected or pruned lessons"),
     ):
         decide = actions.add_parser(name, help=help_text)
         decide.add_argument("ids", nargs="+", metavar="ID", help="a lesson id, or its start")
+        _add_who_and_why(decide)
         add_memory_arguments(decide)
         decide.set_defaults(handler=_decide, decision=name)
-    prune = actions.add_parser("prune", help="delete lessons that have not helped")
+    history = actions.add_parser("history", help="every change to the lessons, oldest first")
+    history.add_argument("id", nargs="?", metavar="ID", help="one lesson's (its id, or its start)")
+    add_memory_arguments(history)
+    history.set_defaults(handler=_history)
+    prune = actions.add_parser("prune", help="hide lessons that have not helped (restorable)")
     prune.add_argument(
         "--max-usefulness",
         type=float,
         default=0.25,
-        help="delete lessons at or below this usefulness (default 0.25)",
+        help="prune lessons at or below this usefulness (default 0.25)",
     )
     prune.add_argument(
         "--min-recalls",
@@ -81,9 +90,25 @@ def add_parser(commands: Any) -> None:
         default=3,
         help="only lessons recalled at least this often (default 3)",
     )
-    prune.add_argument("--dry-run", action="store_true", help="show what would be deleted")
+    prune.add_argument("--dry-run", action="store_true", help="show what would be pruned")
+    prune.add_argument(
+        "--purge", action="store_true", help="delete them, and those pruned before, for good"
+    )
+    _add_who_and_why(prune)
     add_memory_arguments(prune)
     prune.set_defaults(handler=_prune)
+    report = actions.add_parser("report", help="the lessons, most useful first, and their effect")
+    report.add_argument("--html", metavar="FILE", help="write one self-contained page instead")
+    report.add_argument(
+        "--episodes", metavar="FILE", help="an episodes log (run --episodes) for the curve"
+    )
+    add_memory_arguments(report)
+    report.set_defaults(handler=_report)
+
+
+def _add_who_and_why(parser: Any) -> None:
+    parser.add_argument("--by", help="who decides (default: the system user)")
+    parser.add_argument("--reason", default="", help="why, kept in the history")
 
 
 def _lesson_table(lessons: list[Lesson], *, similarity: bool = False) -> Table:
@@ -101,12 +126,18 @@ def _lesson_table(lessons: list[Lesson], *, similarity: bool = False) -> Table:
             _source(lesson),
             str(recalls),
             str(helped),
-            f"{usefulness(recalls, helped):.2f}" + (" retired" * is_retired(recalls, helped)),
+            f"{usefulness(recalls, helped):.2f}" + _unless_active(lesson),
         ]
         if similarity:
             row.append(f"{lesson['similarity']:.2f}")
         table.add_row(*row)
     return table
+
+
+def _unless_active(lesson: Lesson) -> str:
+    """The lesson's state, when it is not recalled."""
+    state = lesson.get("state", "active")
+    return "" if state == "active" else f" {state}"
 
 
 def _source(lesson: Lesson) -> str:
@@ -171,34 +202,79 @@ def _decide(args: argparse.Namespace, console: Console) -> int:
     memory = open_memory(args)
     known = [lesson["id"] for lesson in memory.lessons(scope=args.scope)]
     ids = [_full_id(given, known, args.scope) for given in args.ids]
-    getattr(memory, args.decision)(ids, scope=args.scope)
-    verb = {"approve": "approved", "reject": "rejected"}[args.decision]
-    console.print(f"{verb} {len(ids)} lesson(s) in scope {args.scope!r}")
+    memory.decide(ids, args.decision, scope=args.scope, by=args.by, reason=args.reason)
+    console.print(f"{DECIDED[args.decision]} {len(ids)} lesson(s) in scope {args.scope!r}")
     return 0
 
 
-def _full_id(given: str, known: list[str], scope: str) -> str:
-    """The stored id that ``given`` is, or is the unique start of (else a clear error)."""
-    matches = [lesson_id for lesson_id in known if lesson_id.startswith(given)]
-    if given in known or len(matches) == 1:
-        return given if given in known else matches[0]
-    if not matches:
-        raise ConfigurationError(f"no lesson {given!r} in scope {scope!r}")
+def _full_id(given: str, known: Iterable[str], scope: str) -> str:
+    """The stored id that ``given`` is, or is the unique start of.
+
+    One that starts no id is passed on as given: the memory says whether it was never
+    there or was purged.
+    """
+    matches = sorted({lesson_id for lesson_id in known if lesson_id.startswith(given)})
+    if given in matches or not matches:
+        return given
+    if len(matches) == 1:
+        return matches[0]
     raise ConfigurationError(f"{given!r} starts {len(matches)} lessons' ids: give more of it")
+
+
+def _history(args: argparse.Namespace, console: Console) -> int:
+    memory = open_memory(args)
+    events = memory.history(scope=args.scope)
+    if args.id:
+        lesson_id = _full_id(args.id, (event["lesson"] for event in events), args.scope)
+        events = memory.history(scope=args.scope, lesson_id=lesson_id)
+    table = Table("at", "lesson", "event", "by", "reason", "adds")
+    for event in events:
+        counts = {"recalls": event["recalls"], "helped": event["helped"], "merged": event["merged"]}
+        adds = ", ".join(f"{key} +{count}" for key, count in counts.items() if count)
+        row = (event["at"][:19] or "(before history)", event["lesson"][:8], event["kind"])
+        table.add_row(*row, event["by"], event["reason"], adds)
+    console.print(table)
+    console.print(f"{len(events)} event(s) in scope {args.scope!r}")
+    return 0
 
 
 def _prune(args: argparse.Namespace, console: Console) -> int:
     memory = open_memory(args)
+    stored = list(memory.lessons(scope=args.scope))
     doomed = [
-        lesson
-        for lesson in memory.lessons(scope=args.scope)
+        lesson["id"]
+        for lesson in stored
         if lesson["recalls"] >= args.min_recalls
         and usefulness(lesson["recalls"], lesson["helped"]) <= args.max_usefulness
+        and lesson.get("state") != "pruned"
     ]
+    if args.purge:
+        doomed += [lesson["id"] for lesson in stored if lesson.get("state") == "pruned"]
+    action = memory.purge if args.purge else memory.prune
     if not args.dry_run:
-        memory.delete([lesson["id"] for lesson in doomed], scope=args.scope)
-    verb = "would delete" if args.dry_run else "deleted"
-    console.print(f"{verb} {len(doomed)} lesson(s) from scope {args.scope!r}")
+        action(doomed, scope=args.scope, by=args.by, reason=args.reason or _criteria(args))
+    verb = "purged" if args.purge else "pruned"
+    console.print(
+        f"{'would have ' if args.dry_run else ''}{verb} {len(doomed)} lesson(s) "
+        f"from scope {args.scope!r}"
+    )
+    return 0
+
+
+def _criteria(args: argparse.Namespace) -> str:
+    return f"usefulness <= {args.max_usefulness} after >= {args.min_recalls} recalls"
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    memory = open_memory(args)
+    scopes = {scope: list(memory.lessons(scope=scope)) for scope in memory.scopes()}
+    everything = [lesson for lessons in scopes.values() for lesson in lessons]
+    curve = learning_curve(Path(args.episodes), everything) if args.episodes else []
+    if not args.html:
+        print_report(console, scopes, curve)
+        return 0
+    Path(args.html).write_text(html_report(scopes, curve, memory.location), encoding="utf-8")
+    console.print(f"wrote the report of {len(everything)} lesson(s) to {args.html}")
     return 0
 
 

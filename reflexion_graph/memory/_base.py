@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
+from reflexion_graph.memory._history import LessonEvent
+from reflexion_graph.memory._lessons import Decision
 
 _WIDER_SEARCH = 4
 
@@ -50,20 +52,55 @@ class BaseLessonMemory(ABC):
         """The lessons of ``scope`` waiting for review (a memory without review has none)."""
         return []
 
-    def approve(self, ids: Sequence[str], *, scope: str) -> None:
+    def approve(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
         """Let pending lessons be recalled (an unknown or rejected one: an error, no change)."""
-        self.decide(ids, "approve", scope=scope)
+        self.decide(ids, "approve", scope=scope, by=by, reason=reason)
 
-    def reject(self, ids: Sequence[str], *, scope: str) -> None:
+    def reject(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
         """Keep pending lessons, never recalled (an unknown or approved one: an error)."""
-        self.decide(ids, "reject", scope=scope)
+        self.decide(ids, "reject", scope=scope, by=by, reason=reason)
 
-    def decide(self, ids: Sequence[str], decision: str, *, scope: str) -> None:
-        """Apply a reviewer's ``approve`` or ``reject`` to every lesson of ``ids``, or to none.
+    def prune(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
+        """Hide lessons: kept with their counts and history, never recalled, restorable."""
+        self.decide(ids, "prune", scope=scope, by=by, reason=reason)
 
-        A memory that keeps lessons for review overrides it; this one keeps none.
+    def restore(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
+        """Bring back retired, rejected or pruned lessons, counts kept (any other: an error)."""
+        self.decide(ids, "restore", scope=scope, by=by, reason=reason)
+
+    def decide(
+        self,
+        ids: Sequence[str],
+        decision: Decision,
+        *,
+        scope: str,
+        by: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """Apply a person's decision to every lesson of ``ids`` (or, on a bad id, to none).
+
+        Each change leaves one event in the history, by ``by`` (default: the system user).
+        A memory that keeps lessons for review and history overrides it; this one keeps none.
         """
         raise ConfigurationError(f"{type(self).__name__} keeps no lessons for review")
+
+    def purge(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
+        """Delete lessons for good; their history stays, ending with the purge."""
+        raise ConfigurationError(f"{type(self).__name__} keeps no history")
+
+    def history(self, *, scope: str, lesson_id: str | None = None) -> list[LessonEvent]:
+        """Every change to the lessons of ``scope`` (or to one), oldest first."""
+        raise ConfigurationError(f"{type(self).__name__} keeps no history")
 
     async def asearch(self, task: str, *, k: int, scope: str) -> list[Lesson]:
         """Async twin of :meth:`search`."""

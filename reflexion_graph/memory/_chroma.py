@@ -6,7 +6,6 @@ import hashlib
 import logging
 import os
 import re
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,16 +18,30 @@ from reflexion_graph._records import Lesson, is_evidence
 from reflexion_graph.errors import ConfigurationError, MemoryBackendError
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings, QueryVectors
+from reflexion_graph.memory._history import (
+    RUN,
+    LessonEvent,
+    event_from_stored,
+    flat_event,
+    in_order,
+    lesson_event,
+    merge_event,
+    person,
+    retirements,
+    store_event,
+    usage_event,
+)
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
+    DECIDED,
     EVIDENCE_KEY,
     PENDING,
     REVIEW_KEY,
     STEP_KEY,
     USAGE_COUNTERS,
+    Decision,
     best_lessons,
     check_lessons,
-    counters_of,
     decided,
     lesson_from_stored,
     stored_as_evidence,
@@ -164,6 +177,7 @@ class ChromaLessonMemory(BaseLessonMemory):
                         documents=[lesson["text"]],
                         metadatas=[stored_metadata(lesson, scope, pending=self.review)],
                     )
+                self._append_events(scope, [store_event(lesson, pending=self.review)])
                 added += 1
             else:
                 self._merge(duplicate, lesson, scope)
@@ -179,16 +193,12 @@ class ChromaLessonMemory(BaseLessonMemory):
         if not ids:
             return
         with self._backend("update"):
-            found = self.collection_for(scope).get(ids=list(ids), include=[])
-        self._append_usage(
-            scope,
-            [
-                (uuid.uuid4().hex, lesson_id, {"recalls": 1, "helped": int(passed)})
-                for lesson_id in found["ids"]
-            ],
-        )
+            found = self.collection_for(scope).get(ids=list(ids), include=["metadatas"])
+        self._append_events(scope, [usage_event(lesson_id, passed) for lesson_id in found["ids"]])
+        totals = self._with_usage(scope, list(zip(found["ids"], found["metadatas"], strict=True)))
+        self._append_events(scope, retirements(totals))
 
-    # -- review ---------------------------------------------------------------------------
+    # -- review and history ------------------------------------------------------------------
     def pending(self, *, scope: str) -> list[Lesson]:
         """The lessons of ``scope`` waiting for review, oldest first."""
         with self._backend("read"):
@@ -200,20 +210,64 @@ class ChromaLessonMemory(BaseLessonMemory):
             lesson_from_stored(lesson_id, text, totals[lesson_id])
             for lesson_id, text in zip(found["ids"], found["documents"], strict=True)
         ]
-        return sorted(lessons, key=lambda lesson: lesson["created_at"])
+        waiting = [lesson for lesson in lessons if lesson.get("state") == "pending"]
+        return sorted(waiting, key=lambda lesson: lesson["created_at"])
 
-    def decide(self, ids: Sequence[str], decision: str, *, scope: str) -> None:
-        """Apply a reviewer's ``approve`` or ``reject`` to every lesson of ``ids``, or to none."""
-        collection = self.collection_for(scope)
-        with self._backend("read"):
-            found = collection.get(ids=list(ids), include=["metadatas"])
-        stored = dict(zip(found["ids"], found["metadatas"], strict=True))
-        missing = [lesson_id for lesson_id in ids if lesson_id not in stored]
-        if missing:
-            raise ConfigurationError(f"no lesson {missing[0]!r} in scope {scope!r}")
-        metadatas = [decided(i, stored[i], decision) for i in stored]  # all checked, then written
+    def decide(
+        self,
+        ids: Sequence[str],
+        decision: Decision,
+        *,
+        scope: str,
+        by: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """Apply a person's decision to every lesson of ``ids`` (or, on a bad id, to none)."""
+        stored = self._stored(ids, scope)
+        totals = self._with_usage(scope, list(stored.items()))
+        changes = {i: decided(i, totals[i], decision) for i in stored}  # all checked first
+        changed = {i: change for i, change in changes.items() if change is not None}
+        if not changed:
+            return
         with self._backend("update"):
-            collection.update(ids=list(stored), metadatas=metadatas)
+            self.collection_for(scope).update(
+                ids=list(changed),
+                metadatas=[{**stored[i], **change} for i, change in changed.items()],
+            )
+        who = by or person()
+        self._append_events(
+            scope, [lesson_event(i, DECIDED[decision], by=who, reason=reason) for i in changed]
+        )
+
+    def purge(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
+        """Delete lessons for good; their history stays, ending with the purge."""
+        stored = self._stored(ids, scope)
+        if not stored:
+            return
+        with self._backend("delete"):
+            self.collection_for(scope).delete(ids=list(stored))
+        who = by or person()
+        self._append_events(
+            scope, [lesson_event(i, "purged", by=who, reason=reason) for i in stored]
+        )
+
+    def history(self, *, scope: str, lesson_id: str | None = None) -> list[LessonEvent]:
+        """Every change to the lessons of ``scope`` (or to one), oldest first."""
+        if scope not in self.scopes():
+            raise ConfigurationError(f"no scope {scope!r} in the memory at {self.location}")
+        where = {"lesson": lesson_id} if lesson_id else None
+        with self._backend("read"):
+            found = self.usage_collection_for(scope).get(where=where, include=["metadatas"])
+        if lesson_id and not found["ids"]:
+            raise ConfigurationError(f"no lesson {lesson_id!r} in scope {scope!r}")
+        return in_order(
+            [
+                event_from_stored(event_id, metadata)
+                for event_id, metadata in zip(found["ids"], found["metadatas"], strict=True)
+            ]
+        )
 
     # -- management (CLI) ----------------------------------------------------------------
     def scopes(self) -> list[str]:
@@ -245,13 +299,6 @@ class ChromaLessonMemory(BaseLessonMemory):
                 if len(page["ids"]) < _PAGE:
                     break
                 offset += _PAGE
-
-    def delete(self, ids: Sequence[str], *, scope: str) -> None:
-        """Remove lessons of ``scope`` by id."""
-        if ids:
-            with self._backend("delete"):
-                self.collection_for(scope).delete(ids=list(ids))
-                self.usage_collection_for(scope).delete(where={"lesson": {"$in": list(ids)}})
 
     def count(self, *, scope: str | None = None) -> int:
         """How many lessons are stored, in one scope or in all."""
@@ -312,15 +359,36 @@ class ChromaLessonMemory(BaseLessonMemory):
         ]
         return best_lessons(counted, min_relevance=min_relevance, k=k)
 
-    def _append_usage(self, scope: str, events: list[tuple[str, str, dict[str, int]]]) -> None:
-        """Append ``(event id, lesson id, counts)`` events; one whose id exists is ignored."""
+    def _stored(self, ids: Sequence[str], scope: str) -> dict[str, dict[str, Any]]:
+        """The stored metadata of every lesson of ``ids`` (an unknown one: an error naming it)."""
+        with self._backend("read"):
+            found = self.collection_for(scope).get(ids=list(ids), include=["metadatas"])
+        stored = dict(zip(found["ids"], found["metadatas"], strict=True))
+        for lesson_id in ids:
+            if lesson_id not in stored:
+                raise ConfigurationError(self._unknown(lesson_id, scope))
+        return stored
+
+    def _unknown(self, lesson_id: str, scope: str) -> str:
+        """Why ``lesson_id`` is not in ``scope``: never stored there, or purged (and when)."""
+        with self._backend("read"):
+            found = self.usage_collection_for(scope).get(
+                where={"$and": [{"lesson": lesson_id}, {"kind": "purged"}]},
+                include=["metadatas"],
+            )
+        if found["ids"]:
+            return f"lesson {lesson_id!r} was purged at {found['metadatas'][0]['at']}: it is gone"
+        return f"no lesson {lesson_id!r} in scope {scope!r}"
+
+    def _append_events(self, scope: str, events: Sequence[LessonEvent]) -> None:
+        """Append events to the scope's history; one whose id is kept already is ignored."""
         if not events:
             return
         with self._backend("update"):
             self.usage_collection_for(scope).add(
-                ids=[event_id for event_id, _, _ in events],
+                ids=[event["id"] for event in events],
                 embeddings=[[1.0]] * len(events),
-                metadatas=[{"lesson": lesson_id, **counts} for _, lesson_id, counts in events],
+                metadatas=[flat_event(event) for event in events],
             )
 
     def _with_usage(
@@ -397,8 +465,7 @@ class ChromaLessonMemory(BaseLessonMemory):
     def _merge(self, lesson_id: str, lesson: Lesson, scope: str) -> None:
         """Count ``lesson`` on the stored one; the stored text and metadata stay as they are."""
         logger.debug("merging lesson %s into %s", lesson["id"], lesson_id)
-        merge = (f"merge-{lesson['id']}", lesson_id, counters_of(lesson))
-        self._append_usage(scope, [merge])
+        self._append_events(scope, [merge_event(lesson_id, lesson)])
 
     def _evict(self, scope: str) -> None:
         cap = self.max_lessons_per_scope
@@ -417,7 +484,7 @@ class ChromaLessonMemory(BaseLessonMemory):
         )
         excess = [lesson_id for lesson_id, _ in by_value[: len(by_value) - cap]]
         logger.info("evicting %d least useful lessons from scope %r", len(excess), scope)
-        self.delete(excess, scope=scope)
+        self.purge(excess, scope=scope, by=RUN, reason=f"over the cap of {cap} lessons")
 
     @contextmanager
     def _backend(self, action: str) -> Iterator[None]:

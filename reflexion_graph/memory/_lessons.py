@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from reflexion_graph._records import Lesson
+from reflexion_graph._records import Lesson, LessonState
 from reflexion_graph.errors import ConfigurationError
 
 USER_METADATA_PREFIX = "m."
@@ -93,41 +93,88 @@ Candidate = tuple[str, str, Mapping[str, Any], float]
 REVIEW_KEY = "review"
 """Stored metadata: a lesson's review state (none, for a memory without review: active)."""
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-_DECISIONS = {"approve": APPROVED, "reject": REJECTED}
+PRUNED_KEY = "pruned"
+"""Stored metadata: ``True`` once the lesson is pruned (hidden, never recalled, restorable)."""
+JUDGED_FROM = {"recalls": "judged_from_recalls", "helped": "judged_from_helped"}
+"""Stored metadata: the counts at its last restore; retirement is judged on those since."""
+Decision = Literal["approve", "reject", "prune", "restore"]
+DECIDED: dict[str, Literal["approved", "rejected", "pruned", "restored"]] = {
+    "approve": "approved",
+    "reject": "rejected",
+    "prune": "pruned",
+    "restore": "restored",
+}
+"""The event each decision leaves."""
+_RESTORABLE = ("retired", "rejected", "pruned")
+
+
+def state_of(metadata: Mapping[str, Any]) -> LessonState:
+    """A stored lesson's state, from its metadata with its usage counts added."""
+    if metadata.get(PRUNED_KEY):
+        return "pruned"
+    review = metadata.get(REVIEW_KEY)
+    if review == PENDING:
+        return "pending"
+    if review == REJECTED:
+        return "rejected"
+    recalls, helped = (
+        int(metadata.get(key, 0)) - int(metadata.get(JUDGED_FROM[key], 0))
+        for key in ("recalls", "helped")
+    )
+    return "retired" if is_retired(recalls, helped) else "active"
 
 
 def recallable(metadata: Mapping[str, Any]) -> bool:
-    """Whether a stored lesson may be recalled: not pending review, not rejected."""
-    return metadata.get(REVIEW_KEY) not in (PENDING, REJECTED)
+    """Whether a stored lesson may be recalled: active (not pending, rejected, retired, pruned)."""
+    return state_of(metadata) == "active"
 
 
-def decided(lesson_id: str, metadata: Mapping[str, Any], decision: str) -> dict[str, Any]:
-    r"""The stored metadata once a reviewer ``approve``\s or ``reject``\s the lesson.
+def decided(lesson_id: str, metadata: Mapping[str, Any], decision: str) -> dict[str, Any] | None:
+    """The stored metadata keys a decision changes, or ``None`` when it changes nothing.
 
-    Only a pending lesson is decided; deciding one again the same way changes nothing, and
-    approving a rejected lesson (or rejecting an approved one) is an error naming it.
+    ``metadata`` is the lesson's, with its usage counts added. Approving or rejecting
+    decides a pending lesson (the same decision again changes nothing; the other one is an
+    error naming it); pruning hides a lesson; restoring brings back a retired, rejected or
+    pruned one, its counts kept and its retirement judged afresh from then on.
     """
-    if decision not in _DECISIONS:
-        raise ConfigurationError(f"a review decision is 'approve' or 'reject', not {decision!r}")
-    state, wanted = metadata.get(REVIEW_KEY), _DECISIONS[decision]
-    if state not in (PENDING, wanted):
+    if decision not in DECIDED:
+        raise ConfigurationError(f"a decision is one of {', '.join(DECIDED)}, not {decision!r}")
+    state, changed = state_of(metadata), {"updated_at": now()}
+    if decision in ("approve", "reject"):
+        review, wanted = metadata.get(REVIEW_KEY), APPROVED if decision == "approve" else REJECTED
+        if review == wanted:
+            return None
+        if review != PENDING:
+            raise ConfigurationError(
+                f"lesson {lesson_id!r} is {review or state}, not pending review: "
+                f"cannot {decision} it"
+            )
+        return {**changed, REVIEW_KEY: wanted}
+    if decision == "prune":
+        return None if state == "pruned" else {**changed, PRUNED_KEY: True}
+    if state not in _RESTORABLE:
         raise ConfigurationError(
-            f"lesson {lesson_id!r} is {state or 'active'}, not pending review: cannot {decision} it"
+            f"lesson {lesson_id!r} is {state}: only a retired, rejected or pruned lesson "
+            "can be restored"
         )
-    return {**metadata, REVIEW_KEY: wanted, "updated_at": now()}
+    restored = {**changed, PRUNED_KEY: False}
+    restored.update({JUDGED_FROM[key]: int(metadata.get(key, 0)) for key in JUDGED_FROM})
+    if metadata.get(REVIEW_KEY) == REJECTED:
+        restored[REVIEW_KEY] = APPROVED
+    return restored
 
 
 def best_lessons(candidates: Iterable[Candidate], *, min_relevance: float, k: int) -> list[Lesson]:
     """The ``k`` candidates above ``min_relevance``, ranked by similarity x usefulness.
 
-    Retired lessons (:func:`is_retired`), and lessons pending review or rejected, are left out.
+    Only active lessons (:func:`recallable`) are recalled: not retired, pruned, rejected or
+    pending review.
     """
     hits = []
     for lesson_id, text, metadata, similarity in candidates:
-        recalls, helped = int(metadata["recalls"]), int(metadata["helped"])
-        if similarity < min_relevance or is_retired(recalls, helped) or not recallable(metadata):
+        if similarity < min_relevance or not recallable(metadata):
             continue
-        score = rank(similarity, recalls, helped)
+        score = rank(similarity, int(metadata["recalls"]), int(metadata["helped"]))
         hits.append(
             lesson_from_stored(lesson_id, text, metadata, similarity=similarity, rank=score)
         )
@@ -197,6 +244,7 @@ def lesson_from_stored(
         created_at=str(metadata.get("created_at", "")),
         prompt="",
         metadata=own,
+        state=state_of(metadata),
     )
     if similarity is not None:
         lesson["similarity"] = round(similarity, 4)

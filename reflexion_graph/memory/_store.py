@@ -11,12 +11,25 @@ from langgraph.store.base import BaseStore
 from reflexion_graph._records import Lesson
 from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._base import BaseLessonMemory
+from reflexion_graph.memory._history import (
+    LessonEvent,
+    event_from_stored,
+    flat_event,
+    in_order,
+    lesson_event,
+    person,
+    retirements,
+    store_event,
+    usage_event,
+)
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
+    DECIDED,
     PENDING,
     REVIEW_KEY,
     STEP_KEY,
     Candidate,
+    Decision,
     best_lessons,
     check_lessons,
     decided,
@@ -28,8 +41,8 @@ from reflexion_graph.memory._lessons import (
 DEFAULT_NAMESPACE = ("reflexion", "lessons")
 _INDEXED_FIELDS = ["task"]
 _CANDIDATES = 20
-_REVIEW_PAGE = 1_000
-"""At most this many pending lessons are listed at once."""
+_PAGE = 1_000
+"""Pending lessons and history events are read this many at a time."""
 
 
 class StoreLessonMemory(BaseLessonMemory):
@@ -89,6 +102,7 @@ class StoreLessonMemory(BaseLessonMemory):
                 continue
             value = {"text": lesson["text"], **stored_metadata(lesson, scope, pending=self.review)}
             store.put((*self.namespace, scope), lesson["id"], value, index=_INDEXED_FIELDS)
+            self._append_events(scope, [store_event(lesson, pending=self.review)])
             added += 1
         return added
 
@@ -106,25 +120,93 @@ class StoreLessonMemory(BaseLessonMemory):
                 "updated_at": now(),
             }
             store.put((*self.namespace, scope), lesson_id, value, index=_INDEXED_FIELDS)
+            self._append_events(scope, [usage_event(lesson_id, passed)])
+            self._append_events(scope, retirements({lesson_id: value}))
 
     def pending(self, *, scope: str) -> list[Lesson]:
         """The lessons of ``scope`` waiting for review, oldest first."""
         items = self._store().search(
-            (*self.namespace, scope), filter={REVIEW_KEY: PENDING}, limit=_REVIEW_PAGE
+            (*self.namespace, scope), filter={REVIEW_KEY: PENDING}, limit=_PAGE
         )
         lessons = [lesson_from_stored(i.key, i.value["text"], i.value) for i in items]
-        return sorted(lessons, key=lambda lesson: lesson["created_at"])
+        waiting = [lesson for lesson in lessons if lesson.get("state") == "pending"]
+        return sorted(waiting, key=lambda lesson: lesson["created_at"])
 
-    def decide(self, ids: Sequence[str], decision: str, *, scope: str) -> None:
-        """Apply a reviewer's ``approve`` or ``reject`` to every lesson of ``ids``, or to none."""
+    def decide(
+        self,
+        ids: Sequence[str],
+        decision: Decision,
+        *,
+        scope: str,
+        by: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """Apply a person's decision to every lesson of ``ids`` (or, on a bad id, to none)."""
         store, namespace = self._store(), (*self.namespace, scope)
-        items = {lesson_id: store.get(namespace, lesson_id) for lesson_id in ids}
-        missing = [lesson_id for lesson_id, item in items.items() if item is None]
-        if missing:
-            raise ConfigurationError(f"no lesson {missing[0]!r} in scope {scope!r}")
-        values = {i: decided(i, item.value, decision) for i, item in items.items() if item}
-        for lesson_id, value in values.items():  # all checked, then written
-            store.put(namespace, lesson_id, value, index=_INDEXED_FIELDS)
+        values = self._stored(ids, scope)
+        changes = {i: decided(i, value, decision) for i, value in values.items()}  # all checked
+        who = by or person()
+        for lesson_id, change in changes.items():
+            if change is not None:
+                value = {**values[lesson_id], **change}
+                store.put(namespace, lesson_id, value, index=_INDEXED_FIELDS)
+                event = lesson_event(lesson_id, DECIDED[decision], by=who, reason=reason)
+                self._append_events(scope, [event])
+
+    def purge(
+        self, ids: Sequence[str], *, scope: str, by: str | None = None, reason: str = ""
+    ) -> None:
+        """Delete lessons for good; their history stays, ending with the purge."""
+        store, who = self._store(), by or person()
+        for lesson_id in self._stored(ids, scope):
+            store.delete((*self.namespace, scope), lesson_id)
+            self._append_events(scope, [lesson_event(lesson_id, "purged", by=who, reason=reason)])
+
+    def history(self, *, scope: str, lesson_id: str | None = None) -> list[LessonEvent]:
+        """Every change to the lessons of ``scope`` (or to one), oldest first."""
+        store, namespace = self._store(), self._events_namespace(scope)
+        where = {"lesson": lesson_id} if lesson_id else None
+        events: list[LessonEvent] = []
+        while page := store.search(namespace, filter=where, limit=_PAGE, offset=len(events)):
+            events.extend(event_from_stored(item.key, item.value) for item in page)
+        if not events:
+            known = lesson_id and store.search((*self.namespace, scope), limit=1)
+            raise ConfigurationError(
+                f"no lesson {lesson_id!r} in scope {scope!r}"
+                if known
+                else f"no scope {scope!r} in the store under {self.namespace}"
+            )
+        return in_order(events)
+
+    def _stored(self, ids: Sequence[str], scope: str) -> dict[str, dict[str, Any]]:
+        """The stored value of every lesson of ``ids`` (an unknown one: an error naming it)."""
+        store, namespace = self._store(), (*self.namespace, scope)
+        values = {}
+        for lesson_id in ids:
+            item = store.get(namespace, lesson_id)
+            if item is None:
+                purged = store.search(
+                    self._events_namespace(scope),
+                    filter={"lesson": lesson_id, "kind": "purged"},
+                    limit=1,
+                )
+                raise ConfigurationError(
+                    f"lesson {lesson_id!r} was purged at {purged[0].value['at']}: it is gone"
+                    if purged
+                    else f"no lesson {lesson_id!r} in scope {scope!r}"
+                )
+            values[lesson_id] = dict(item.value)
+        return values
+
+    def _append_events(self, scope: str, events: Sequence[LessonEvent]) -> None:
+        """Append events to the scope's history (an event id written twice is kept once)."""
+        store = self._store()
+        for event in events:
+            store.put(self._events_namespace(scope), event["id"], flat_event(event), index=False)
+
+    def _events_namespace(self, scope: str) -> tuple[str, ...]:
+        """Where the scope's history lives: beside its lessons, never searched with them."""
+        return (*self.namespace[:-1], f"{self.namespace[-1]}-history", scope)
 
     def _candidates(
         self, task: str, k: int, scope: str, where: dict[str, Any] | None = None

@@ -115,13 +115,33 @@ def test_memory_list_search_stats_export_prune(filled_memory, capsys):
     assert {item["id"] for item in exported} == {useful["id"], useless["id"]}
 
     assert main(["memory", "prune", "--dry-run"]) == 0
-    assert "would delete 1 lesson(s)" in capsys.readouterr().out
-    assert main(["memory", "prune"]) == 0
-    assert "deleted 1 lesson(s)" in capsys.readouterr().out
+    assert "would have pruned 1 lesson(s)" in capsys.readouterr().out
+    assert main(["memory", "prune", "--by", "ana"]) == 0
+    assert "pruned 1 lesson(s)" in capsys.readouterr().out
+    assert main(["memory", "list"]) == 0
+    assert "pruned" in capsys.readouterr().out  # hidden, still listed
+    assert main(["memory", "restore", useless["id"][:8], "--reason", "still true"]) == 0
+    assert "restored 1 lesson(s)" in capsys.readouterr().out
+    assert main(["memory", "history", useless["id"][:8]]) == 0
+    out = capsys.readouterr().out
+    assert [kind for kind in ("stored", "recalled", "pruned", "restored") if kind in out] == [
+        "stored",
+        "recalled",
+        "pruned",
+        "restored",
+    ]
+    assert "ana" in out and "still true" in out and "7 event(s)" in out
+    assert main(["memory", "prune", "--purge", "--min-recalls", "4"]) == 0
+    assert "purged 1 lesson(s)" in capsys.readouterr().out
     assert main(["memory", "export"]) == 0
     assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [
         useful["id"]
     ]
+    assert main(["memory", "restore", useless["id"]]) == 2  # purged: gone, said so
+    err = capsys.readouterr().err
+    assert f"lesson '{useless['id']}' was purged at" in err and "Traceback" not in err
+    assert main(["memory", "history", "--scope", "nowhere"]) == 2
+    assert "no scope 'nowhere'" in capsys.readouterr().err
 
 
 def test_memory_command_with_a_down_server(capsys, free_port):

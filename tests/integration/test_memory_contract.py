@@ -58,7 +58,7 @@ def test_a_lesson_comes_back_as_it_was_stored(memory):
     [found] = memory.search(BACKWARDS, k=1, scope="global")
     assert 0.5 < found["similarity"] <= 1.0 and found["rank"] > 0
     returned = {key: value for key, value in found.items() if key not in ("similarity", "rank")}
-    assert returned == {**saved, "scope": "global", "prompt": ""}
+    assert returned == {**saved, "scope": "global", "prompt": "", "state": "active"}
 
 
 def test_a_lesson_stored_before_the_typed_record_reads_the_same(memory):
@@ -180,3 +180,85 @@ def test_a_memory_without_review_has_nothing_pending_and_recalls_at_once(memory)
     assert [f["id"] for f in memory.search(BACKWARDS, k=3, scope="global")] == [saved["id"]]
     with pytest.raises(ConfigurationError, match="is active, not pending review"):
         memory.approve([saved["id"]], scope="global")
+
+
+def kinds(memory, lesson_id):
+    return [
+        (event["kind"], event["by"])
+        for event in memory.history(scope="global", lesson_id=lesson_id)
+    ]
+
+
+def test_every_change_to_a_lesson_leaves_exactly_one_event(memory):
+    saved = lesson("When reversing text, use slicing.")
+    memory.save([saved], scope="global")
+    memory.save([saved], scope="global")  # a replayed step: nothing new
+    memory.record_usage([saved["id"]], passed=True, scope="global")
+    memory.record_usage([saved["id"]], passed=False, scope="global")
+    memory.prune([saved["id"]], scope="global", by="ana", reason="too vague")
+    memory.prune([saved["id"]], scope="global", by="ana")  # pruned already: no change
+    assert memory.search(BACKWARDS, k=3, scope="global") == []
+    memory.restore([saved["id"]], scope="global", by="ben")
+    assert kinds(memory, saved["id"]) == [
+        ("stored", "run"),
+        ("credited", "run"),
+        ("recalled", "run"),
+        ("pruned", "ana"),
+        ("restored", "ben"),
+    ]
+    pruned = memory.history(scope="global", lesson_id=saved["id"])[3]
+    assert pruned["reason"] == "too vague" and pruned["at"]
+    assert [found["id"] for found in memory.search(BACKWARDS, k=3, scope="global")] == [saved["id"]]
+
+
+def test_restore_brings_back_a_retired_and_a_pruned_lesson_with_their_counts(memory):
+    tired = lesson("When reversing text, use slicing.")
+    hidden = lesson("When a text is asked backwards, step by -1.", task=BACKWARDS)
+    memory.save([tired, hidden], scope="global")
+    for _ in range(4):
+        memory.record_usage([tired["id"]], passed=False, scope="global")
+    memory.record_usage([hidden["id"]], passed=True, scope="global")
+    memory.prune([hidden["id"]], scope="global", by="ana")
+    assert memory.search(BACKWARDS, k=3, scope="global") == []
+    assert kinds(memory, tired["id"])[-1] == ("retired", "run")
+    assert [kind for kind, _ in kinds(memory, tired["id"])].count("retired") == 1
+
+    memory.restore([tired["id"], hidden["id"]], scope="global", by="ben", reason="still true")
+    back = {found["id"]: found for found in memory.search(BACKWARDS, k=3, scope="global")}
+    assert (back[tired["id"]]["recalls"], back[tired["id"]]["helped"]) == (4, 0)
+    assert (back[hidden["id"]]["recalls"], back[hidden["id"]]["helped"]) == (1, 1)
+    assert {found["state"] for found in back.values()} == {"active"}
+    memory.record_usage([tired["id"]], passed=False, scope="global")  # judged afresh
+    assert tired["id"] in {f["id"] for f in memory.search(BACKWARDS, k=3, scope="global")}
+
+
+def test_bad_history_and_restore_requests_name_what_was_wrong_and_change_nothing(memory):
+    saved = lesson("When reversing text, use slicing.")
+    memory.save([saved], scope="global")
+    with pytest.raises(ConfigurationError, match="no scope 'nowhere'"):
+        memory.history(scope="nowhere")
+    with pytest.raises(ConfigurationError, match="no lesson 'nope' in scope 'global'"):
+        memory.history(scope="global", lesson_id="nope")
+    with pytest.raises(ConfigurationError, match="is active: only a retired, rejected or pruned"):
+        memory.restore([saved["id"]], scope="global")
+    with pytest.raises(ConfigurationError, match="no lesson 'nope' in scope 'global'"):
+        memory.prune([saved["id"], "nope"], scope="global")
+    assert memory.search(BACKWARDS, k=3, scope="global")[0]["state"] == "active"  # unchanged
+    memory.purge([saved["id"]], scope="global", by="ana", reason="wrong rule")
+    with pytest.raises(ConfigurationError, match=f"lesson '{saved['id']}' was purged at .*gone"):
+        memory.restore([saved["id"]], scope="global")
+    assert kinds(memory, saved["id"]) == [("stored", "run"), ("purged", "ana")]
+
+
+def test_a_rejected_lesson_restored_is_recalled(reviewed):
+    saved = lesson("When reversing text, use slicing.")
+    reviewed.save([saved], scope="global")
+    reviewed.reject([saved["id"]], scope="global", by="ana", reason="unclear")
+    assert reviewed.search(BACKWARDS, k=3, scope="global") == []
+    reviewed.restore([saved["id"]], scope="global", by="ana")
+    assert [f["id"] for f in reviewed.search(BACKWARDS, k=3, scope="global")] == [saved["id"]]
+    assert kinds(reviewed, saved["id"]) == [
+        ("stored", "run"),
+        ("rejected", "ana"),
+        ("restored", "ana"),
+    ]
