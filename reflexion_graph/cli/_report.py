@@ -148,29 +148,39 @@ def html_report(scopes: dict[str, list[Lesson]], curve: Sequence[CurvePoint], wh
 
 
 def _curve_svg(curve: Sequence[CurvePoint]) -> str:
-    """The share of first attempts passed against lessons stored, as an inline SVG plot."""
+    """The share of first attempts passed per episode, a mark where lessons were added."""
     if not curve:
         return "<p>No episodes log given (--episodes): no learning curve.</p>"
     width, height, pad = 640, 240, 40
-    most = max(max(point.lessons for point in curve), 1)
-    xy = [
-        (
-            pad + (width - 2 * pad) * point.lessons / most,
-            height - pad - (height - 2 * pad) * point.share,
-        )
-        for point in curve
-    ]
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-    return (
-        f"<h2>First attempts that passed (last {CURVE_WINDOW} episodes) "
-        "as lessons accumulated</h2>"
-        f"<svg id='curve' width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg'>"
+    last = max(len(curve) - 1, 1)
+
+    def x(index: int) -> float:
+        return pad + (width - 2 * pad) * index / last
+
+    def y(share: float) -> float:
+        return height - pad - (height - 2 * pad) * share
+
+    line = " ".join(f"{x(i):.1f},{y(point.share):.1f}" for i, point in enumerate(curve))
+    marks = "".join(
+        f"<line x1='{x(i):.1f}' y1='{pad}' x2='{x(i):.1f}' y2='{height - pad}' "
+        f"stroke='#999' stroke-dasharray='4 3'/><text x='{x(i) + 3:.1f}' y='{pad + 12}' "
+        f"font-size='11' fill='#666'>{point.lessons} lessons</text>"
+        for i, point in enumerate(curve)
+        if i and point.lessons != curve[i - 1].lessons
+    )
+    axes = (
         f"<line x1='{pad}' y1='{height - pad}' x2='{width - pad}' y2='{height - pad}' "
         "stroke='#444'/>"
         f"<line x1='{pad}' y1='{pad}' x2='{pad}' y2='{height - pad}' stroke='#444'/>"
-        f"<text x='{pad}' y='{pad - 8}' font-size='12'>100%</text>"
-        f"<text x='{width - pad}' y='{height - pad + 16}' font-size='12' "
-        f"text-anchor='end'>{most} lessons</text>"
-        f"<polyline fill='none' stroke='#d62728' stroke-width='3' points='{line}'/>"
-        "</svg>"
+        f"<text x='{pad - 4}' y='{y(1.0) + 4:.1f}' font-size='11' text-anchor='end'>100%</text>"
+        f"<text x='{pad - 4}' y='{y(0.0) + 4:.1f}' font-size='11' text-anchor='end'>0%</text>"
+        f"<text x='{width - pad}' y='{height - pad + 16}' font-size='11' text-anchor='end'>"
+        f"episode {len(curve)}</text>"
+    )
+    return (
+        f"<h2>First attempts that passed (last {CURVE_WINDOW} episodes), "
+        "marked where lessons were added</h2>"
+        f"<svg id='curve' width='{width}' height='{height}' xmlns='http://www.w3.org/2000/svg'>"
+        f"{axes}{marks}"
+        f"<polyline fill='none' stroke='#d62728' stroke-width='3' points='{line}'/></svg>"
     )
