@@ -16,6 +16,7 @@ from reflexion_graph.memory._chroma import (
     ChromaLessonMemory,
 )
 from reflexion_graph.memory._embeddings import MiniLMEmbeddings
+from reflexion_graph.memory._history import LessonEvent
 from reflexion_graph.memory._store import StoreLessonMemory
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MEMORY_DIR_ENV",
     "BaseLessonMemory",
     "ChromaLessonMemory",
+    "LessonEvent",
     "MiniLMEmbeddings",
     "StoreLessonMemory",
 ]

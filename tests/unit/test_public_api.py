@@ -167,6 +167,7 @@ EXPORTS = {
         "MEMORY_DIR_ENV",
         "BaseLessonMemory",
         "ChromaLessonMemory",
+        "LessonEvent",
         "MiniLMEmbeddings",
         "StoreLessonMemory",
     ],
