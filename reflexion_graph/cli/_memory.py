@@ -30,13 +30,13 @@ def add_memory_arguments(group: Any) -> None:
     group.add_argument("--scope", default=scope, help=f"memory scope / tenant (default {scope})")
 
 
-def open_memory(args: argparse.Namespace) -> ChromaLessonMemory:
-    """The memory the options point at."""
+def open_memory(args: argparse.Namespace, *, review: bool = False) -> ChromaLessonMemory:
+    """The memory the options point at (``review``: new lessons wait for a person)."""
     if args.memory_dir and args.chroma_host:
         raise ConfigurationError("give --memory-dir or --chroma-host, not both")
     if args.chroma_host:
-        return ChromaLessonMemory(host=args.chroma_host, port=args.chroma_port)
-    return ChromaLessonMemory(path=args.memory_dir)
+        return ChromaLessonMemory(host=args.chroma_host, port=args.chroma_port, review=review)
+    return ChromaLessonMemory(path=args.memory_dir, review=review)
 
 
 def add_parser(commands: Any) -> None:

@@ -90,6 +90,11 @@ def add_parser(commands: Any) -> None:
     add_memory_arguments(memory)
     memory.add_argument("--no-memory", action="store_true", help="keep lessons in the run only")
     memory.add_argument(
+        "--review",
+        action="store_true",
+        help="store new lessons as pending: recalled once approved (memory approve ID...)",
+    )
+    memory.add_argument(
         "--remember",
         choices=REMEMBER_POLICIES,
         default=ReflexionContext.remember,
@@ -135,7 +140,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             return start_model(settings)
 
     tasks = _tasks(args, model_factory)
-    memory = None if args.no_memory else open_memory(args)
+    memory = None if args.no_memory else open_memory(args, review=args.review)
     chat_model = model_factory()
     display.header(len(tasks), chat_model.model_name, context.max_attempts)
     started = time.perf_counter()

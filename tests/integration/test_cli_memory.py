@@ -67,6 +67,26 @@ def test_second_run_recalls_the_lessons_of_the_first(embedded_server, tmp_path, 
     assert evidence["source"] == "evidence" and "code-8f3a-unknowable" in evidence["text"]
 
 
+def test_a_run_with_review_stores_pending_lessons_recalled_once_approved(
+    embedded_server, tmp_path, memory_dir, capsys
+):
+    first_file, second_file = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first_file.write_text(json.dumps(UNKNOWABLE))
+    second_file.write_text(json.dumps(PARAPHRASE))
+    args = ("--remember", "every_failure", "--review", "--max-attempts")
+    first = run_cli("--tasks", str(first_file), *args, "2", env_memory=memory_dir)
+    assert first.returncode == 0, first.stderr
+    [pending] = ChromaLessonMemory(path=memory_dir).pending(scope="global")
+    unseen = run_cli("--tasks", str(second_file), *args, "1", env_memory=memory_dir)
+    assert unseen.returncode == 0, unseen.stderr
+    assert "recalled:" not in unseen.stdout  # pending: never recalled
+    assert main(["memory", "approve", pending["id"], "--by", "ana"]) == 0
+    seen = run_cli("--tasks", str(second_file), *args, "1", env_memory=memory_dir)
+    assert "recalled:" in seen.stdout
+    kinds = [e["kind"] for e in ChromaLessonMemory(path=memory_dir).history(scope="global")]
+    assert kinds.count("approved") == 1 and "recalled" in kinds
+
+
 def test_no_memory_flag_leaves_the_memory_untouched(embedded_server, tmp_path, memory_dir):
     task_file = tmp_path / "t.jsonl"
     task_file.write_text(json.dumps(UNKNOWABLE))
