@@ -361,8 +361,11 @@ class ChromaLessonMemory(BaseLessonMemory):
 
     def _stored(self, ids: Sequence[str], scope: str) -> dict[str, dict[str, Any]]:
         """The stored metadata of every lesson of ``ids`` (an unknown one: an error naming it)."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
         with self._backend("read"):
-            found = self.collection_for(scope).get(ids=list(ids), include=["metadatas"])
+            found = self.collection_for(scope).get(ids=ids, include=["metadatas"])
         stored = dict(zip(found["ids"], found["metadatas"], strict=True))
         for lesson_id in ids:
             if lesson_id not in stored:

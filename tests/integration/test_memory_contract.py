@@ -262,3 +262,12 @@ def test_a_rejected_lesson_restored_is_recalled(reviewed):
         ("rejected", "ana"),
         ("restored", "ana"),
     ]
+
+
+def test_a_decision_on_no_lessons_or_the_same_one_twice_is_one_change(memory):
+    saved = lesson("When reversing text, use slicing.")
+    memory.save([saved], scope="global")
+    memory.prune([], scope="global")
+    memory.purge([], scope="global")
+    memory.prune([saved["id"], saved["id"]], scope="global", by="ana")
+    assert kinds(memory, saved["id"]) == [("stored", "run"), ("pruned", "ana")]
