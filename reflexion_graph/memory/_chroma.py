@@ -21,6 +21,7 @@ from reflexion_graph.memory._embeddings import MiniLMEmbeddings, QueryVectors
 from reflexion_graph.memory._history import (
     RUN,
     LessonEvent,
+    decision_event,
     event_from_stored,
     flat_event,
     in_order,
@@ -33,7 +34,6 @@ from reflexion_graph.memory._history import (
 )
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
-    DECIDED,
     EVIDENCE_KEY,
     PENDING,
     REVIEW_KEY,
@@ -236,7 +236,7 @@ class ChromaLessonMemory(BaseLessonMemory):
             )
         who = by or person()
         self._append_events(
-            scope, [lesson_event(i, DECIDED[decision], by=who, reason=reason) for i in changed]
+            scope, [decision_event(i, decision, by=who, reason=reason) for i in changed]
         )
 
     def purge(

@@ -11,8 +11,10 @@ from typing_extensions import TypedDict
 
 from reflexion_graph._records import Lesson
 from reflexion_graph.memory._lessons import (
+    DECIDED,
     JUDGED_FROM,
     USAGE_COUNTERS,
+    Decision,
     counters_of,
     now,
     state_of,
@@ -130,6 +132,19 @@ def merge_event(into: str, lesson: Lesson) -> LessonEvent:
         reason=f"repeated by lesson {lesson['id']} from: {lesson['task'][:120]}",
         counts=counters_of(lesson),
         event_id=f"merge-{lesson['id']}",
+    )
+
+
+def decision_event(lesson_id: str, decision: Decision, *, by: str, reason: str) -> LessonEvent:
+    """The event of a person's decision.
+
+    A lesson is reviewed once (pending, then approved or rejected), so a review's id derives
+    from the lesson's: two reviewers approving it at once leave one event.
+    """
+    kind = DECIDED[decision]
+    reviewed = decision in ("approve", "reject")
+    return lesson_event(
+        lesson_id, kind, by=by, reason=reason, event_id=f"{kind}-{lesson_id}" if reviewed else None
     )
 
 

@@ -13,6 +13,7 @@ from reflexion_graph.errors import ConfigurationError
 from reflexion_graph.memory._base import BaseLessonMemory
 from reflexion_graph.memory._history import (
     LessonEvent,
+    decision_event,
     event_from_stored,
     flat_event,
     in_order,
@@ -24,7 +25,6 @@ from reflexion_graph.memory._history import (
 )
 from reflexion_graph.memory._lessons import (
     ANY_SIMILARITY,
-    DECIDED,
     PENDING,
     REVIEW_KEY,
     STEP_KEY,
@@ -150,7 +150,7 @@ class StoreLessonMemory(BaseLessonMemory):
             if change is not None:
                 value = {**values[lesson_id], **change}
                 store.put(namespace, lesson_id, value, index=_INDEXED_FIELDS)
-                event = lesson_event(lesson_id, DECIDED[decision], by=who, reason=reason)
+                event = decision_event(lesson_id, decision, by=who, reason=reason)
                 self._append_events(scope, [event])
 
     def purge(

@@ -73,7 +73,7 @@ def test_two_writers_lose_no_event(chroma_server, embeddings):
     approvals = [
         e for e in memory.history(scope="team", lesson_id=kept["id"]) if e["kind"] == "approved"
     ]
-    assert 1 <= len(approvals) <= 2 and {e["by"] for e in approvals} <= {"ana", "ben"}
+    assert len(approvals) == 1 and approvals[0]["by"] in ("ana", "ben")  # one review, kept once
     found = {lesson["id"]: lesson for lesson in memory.lessons(scope="team")}
     assert found[kept["id"]]["recalls"] == 2 * ROUNDS and found[kept["id"]]["state"] == "active"
     assert found[tired["id"]]["state"] == "retired"
