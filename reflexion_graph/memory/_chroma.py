@@ -261,7 +261,7 @@ class ChromaLessonMemory(BaseLessonMemory):
         with self._backend("read"):
             found = self.usage_collection_for(scope).get(where=where, include=["metadatas"])
         if lesson_id and not found["ids"]:
-            raise ConfigurationError(f"no lesson {lesson_id!r} in scope {scope!r}")
+            self._stored([lesson_id], scope)  # one stored before the history has no events
         return in_order(
             [
                 event_from_stored(event_id, metadata)

@@ -169,13 +169,11 @@ class StoreLessonMemory(BaseLessonMemory):
         events: list[LessonEvent] = []
         while page := store.search(namespace, filter=where, limit=_PAGE, offset=len(events)):
             events.extend(event_from_stored(item.key, item.value) for item in page)
-        if not events:
-            known = lesson_id and store.search((*self.namespace, scope), limit=1)
-            raise ConfigurationError(
-                f"no lesson {lesson_id!r} in scope {scope!r}"
-                if known
-                else f"no scope {scope!r} in the store under {self.namespace}"
-            )
+        if not events:  # a lesson stored before the history has none
+            if not store.search((*self.namespace, scope), limit=1):
+                raise ConfigurationError(f"no scope {scope!r} in the store under {self.namespace}")
+            if lesson_id:
+                self._stored([lesson_id], scope)
         return in_order(events)
 
     def _stored(self, ids: Sequence[str], scope: str) -> dict[str, dict[str, Any]]:

@@ -93,6 +93,9 @@ def test_a_lesson_stored_before_the_typed_record_reads_the_same(memory):
     )
     assert (found["recalls"], found["helped"], found["scope"]) == (1, 1, "global")
     assert found["metadata"] == {"kind": "hindsight", "model": "m1"}
+    assert memory.history(scope="global", lesson_id="old") == []  # stored before the history
+    memory.prune(["old"], scope="global", by="ana")
+    assert kinds(memory, "old") == [("pruned", "ana")]
 
 
 def test_a_lesson_blamed_on_a_step_is_found_by_that_step(memory):
