@@ -2,15 +2,17 @@
 
 Each candidate is an expression over ``result`` (what the failed answer returns now), made of
 at most two building blocks: number operations (round, floor, scale, shift), text operations
-(case, strip, a prefix or suffix, a replacement), sequence operations (sort, reverse, dedupe,
-filter, apply to each item), type conversions and a mapping wrapper. Constants (a factor, a
-prefix) are read off the failed checks' values, never taken from a list. A candidate is kept
+(case, strip, a prefix or suffix, a replacement, the fields of a delimited text reordered or
+joined anew), sequence operations (sort, reverse, dedupe, filter, apply to each item), type
+conversions, a mapping wrapper and a table for a yes/no result. Constants (a factor, a prefix,
+a separator) are read off the failed checks' values, never taken from a list. A candidate is kept
 only where it maps the answer's value to the expected one on *every* failed check; the verifier
 then runs it against all the task's checks.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
@@ -148,7 +150,25 @@ def induced_blocks(pairs: Sequence[Pair]) -> list[Block]:
         for block in _induced(got, want):
             blocks.setdefault(block.template, block)
             votes[block.template] = votes.get(block.template, 0) + 1
+    for block in _yes_no_tables(pairs):
+        blocks.setdefault(block.template, block)
+        votes[block.template] = len(pairs)
     return sorted(blocks.values(), key=lambda block: -votes[block.template])
+
+
+def _yes_no_tables(pairs: Sequence[Pair]) -> Iterator[Block]:
+    """A table from a yes/no result to the values the checks expect, where both were seen.
+
+    Both ``True`` and ``False`` must occur, each always with the same expected value: a table
+    read off one of them says nothing of the other.
+    """
+    table: dict[bool, Any] = {}
+    for got, want in pairs:
+        if not isinstance(got, bool) or not same(table.setdefault(got, want), want):
+            return
+    if len(table) == 2 and not same(table[True], table[False]):
+        shown = _escaped(f"{{True: {table[True]!r}, False: {table[False]!r}}}")
+        yield Block(shown + "[{x}]", partial(_looked_up, table), 2, 2)
 
 
 _BOUNDS: dict[str, Callable[[Any, Any], Any]] = {"min": min, "max": max}
@@ -164,6 +184,7 @@ def _induced(got: Any, want: Any) -> Iterator[Block]:
         yield from _numeric_constants(got, want)
     if isinstance(got, str) and isinstance(want, str):
         yield from _text_constants(got, want)
+        yield from _fields_rejoined(got, want)
     if isinstance(want, dict):
         yield from _wrappers(got, want)
 
@@ -223,6 +244,47 @@ def _text_constants(got: str, want: str) -> Iterator[Block]:
             2,
             2,
         )
+
+
+_MOST_FIELDS = 4
+"""Fields of a delimited text are reordered up to this many (4! orders)."""
+
+
+def _fields_rejoined(got: str, want: str) -> Iterator[Block]:
+    """The fields of ``got`` split at one separator, in another order or joined by another."""
+    for old in dict.fromkeys(char for char in got if not char.isalnum() and char != " "):
+        fields = got.split(old)
+        if not 2 <= len(fields) <= _MOST_FIELDS or not all(fields):
+            continue
+        for new in dict.fromkeys([*(c for c in want if not c.isalnum()), ""]):
+            for order in itertools.permutations(range(len(fields))):
+                if new.join(fields[i] for i in order) != want:
+                    continue
+                kept_order = order == tuple(range(len(fields)))
+                template = (
+                    f"{_escaped(repr(new))}.join({{x}}.split({_escaped(repr(old))}))"
+                    if kept_order
+                    else f"{_escaped(repr(new))}.join([{{x}}.split({_escaped(repr(old))})[i] "
+                    f"for i in {order}])"
+                )
+                reorder = None if kept_order else order
+                yield Block(template, _text(partial(_rejoined, old, new, reorder)), 2, 2)
+
+
+def _rejoined(old: str, new: str, order: tuple[int, ...] | None, value: str) -> str:
+    """``value``'s fields (split at ``old``) joined by ``new``, in ``order`` (or as they are)."""
+    fields = value.split(old)
+    if order is None:
+        return new.join(fields)
+    if len(fields) != len(order):
+        raise TypeError("another number of fields")
+    return new.join(fields[i] for i in order)
+
+
+def _looked_up(table: dict[bool, Any], value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise TypeError("not a yes/no value")
+    return table[value]
 
 
 def _replacement(got: str, want: str) -> tuple[str, str] | None:

@@ -21,6 +21,23 @@ def test_the_search_fits_every_pair_and_reads_constants_off_the_values():
     assert output_changes([(1, 2), ("x", "y")]) == []
 
 
+def test_the_fields_of_a_delimited_text_are_reordered_or_joined_anew():
+    swapped = [("07:45", "45.07"), ("12:05", "05.12")]
+    assert output_changes(swapped)[0][0] == "'.'.join([result.split(':')[i] for i in (1, 0)])"
+    joined = [("x/y/z", "x_y_z"), ("a/b", "a_b")]
+    assert "'_'.join(result.split('/'))" in [e for e, *_ in output_changes(joined)]
+    spaced = output_changes([("a b", "b a"), ("c d", "d c")])
+    assert not [e for e, *_ in spaced if "join" in e]  # a space is no field separator
+
+
+def test_a_yes_no_table_needs_both_answers_seen():
+    assert output_changes([(False, "off"), (True, "on")])[0][0] == (
+        "{True: 'on', False: 'off'}[result]"
+    )
+    assert not [e for e, *_ in output_changes([(True, "on"), (True, "on")]) if "True:" in e]
+    assert output_changes([(True, "on"), (False, "on"), (True, "off")]) == []
+
+
 def test_one_is_not_true_to_the_search():
     assert not [e for e, *_ in output_changes([(1, True), (0, False)]) if e == "result"]
     assert output_changes([(1, True)])[0][0] == "bool(result)"
