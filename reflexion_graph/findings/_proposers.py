@@ -130,11 +130,9 @@ _ARGUMENT_CHANGES: tuple[tuple[Callable[[str, list[Any]], str], int], ...] = (
 
 
 def empty_guards(evidence: Evidence) -> Iterator[Change]:
-    """Where the answer raised on a call with an empty argument: return the check's value."""
+    """Where the answer failed a call with an empty argument: return the check's value."""
     names = evidence.parameters
     for failed in evidence.failed:
-        if not failed.raised:
-            continue
         call_names = argument_names(failed.call, names)
         for index, value in enumerate(failed.call.args):
             name = call_names[index] if index < len(call_names) else ""

@@ -62,6 +62,13 @@ def test_an_answer_that_raises_on_an_empty_argument_is_told_the_guard():
     assert finding.startswith("An empty input is valid") and "`if not xs: return 0.0`" in finding
 
 
+def test_an_answer_that_returns_the_wrong_value_for_an_empty_argument_is_told_the_guard():
+    zero = "```python\ndef widest(rows):\n    return max((len(r) for r in rows), default=0)\n```"
+    tests = "assert widest(['ab', 'c']) == 2\nassert widest([]) is None"
+    (finding,) = CodeTestEvaluator(tests).evaluate("widest", zero)["findings"]
+    assert "`if not rows: return None`" in finding
+
+
 def test_what_the_changed_answer_does_cannot_turn_the_verdict():
     """A finding only adds to the feedback: the answer still fails."""
     verdict = CodeTestEvaluator(DATE_TESTS).evaluate("to_iso", MONTH_FIRST)
