@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import pwd
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromadb.api.shared_system_client import SharedSystemClient
 
 from reflexion_graph import ModelSettings, create_chat_model
 from reflexion_graph.memory import MiniLMEmbeddings
@@ -22,6 +24,18 @@ from reflexion_graph.models import EmbeddedServer, start_embedded_server
 
 SMALL_MODEL = "smollm2-135m"
 """Plumbing tests run on the fast model; what needs a capable model uses the default."""
+
+
+@pytest.fixture(autouse=True)
+def _release_chroma_clients() -> Iterator[None]:
+    """Let the Chroma clients a test opened close once it ends.
+
+    Chroma caches every client's system for the life of the process, each holding its folder's
+    files open; a suite of hundreds of Chroma tests would run out of file descriptors.
+    """
+    yield
+    SharedSystemClient.clear_system_cache()
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
