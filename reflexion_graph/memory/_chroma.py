@@ -30,6 +30,7 @@ from reflexion_graph.memory._history import (
     person,
     retirements,
     store_event,
+    unknown_lesson,
     usage_event,
 )
 from reflexion_graph.memory._lessons import (
@@ -379,9 +380,9 @@ class ChromaLessonMemory(BaseLessonMemory):
                 where={"$and": [{"lesson": lesson_id}, {"kind": "purged"}]},
                 include=["metadatas"],
             )
-        if found["ids"]:
-            return f"lesson {lesson_id!r} was purged at {found['metadatas'][0]['at']}: it is gone"
-        return f"no lesson {lesson_id!r} in scope {scope!r}"
+        purges = zip(found["ids"], found["metadatas"], strict=True)
+        purged = next((event_from_stored(i, meta) for i, meta in purges), None)
+        return unknown_lesson(lesson_id, scope, purged)
 
     def _append_events(self, scope: str, events: Sequence[LessonEvent]) -> None:
         """Append events to the scope's history; one whose id is kept already is ignored."""

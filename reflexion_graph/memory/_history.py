@@ -178,6 +178,13 @@ def retirements(totals: Mapping[str, Mapping[str, Any]]) -> list[LessonEvent]:
     ]
 
 
+def unknown_lesson(lesson_id: str, scope: str, purged: LessonEvent | None) -> str:
+    """Why ``lesson_id`` is not in ``scope``: never stored there, or purged (and when)."""
+    if purged is not None:
+        return f"lesson {lesson_id!r} was purged at {purged['at']}: it is gone"
+    return f"no lesson {lesson_id!r} in scope {scope!r}"
+
+
 def in_order(events: list[LessonEvent]) -> list[LessonEvent]:
     """Oldest first (events from before the history, which have no time, first of all)."""
     return sorted(events, key=lambda event: (event["at"], event["id"]))

@@ -21,6 +21,7 @@ from reflexion_graph.memory._history import (
     person,
     retirements,
     store_event,
+    unknown_lesson,
     usage_event,
 )
 from reflexion_graph.memory._lessons import (
@@ -120,8 +121,9 @@ class StoreLessonMemory(BaseLessonMemory):
                 "updated_at": now(),
             }
             store.put((*self.namespace, scope), lesson_id, value, index=_INDEXED_FIELDS)
-            self._append_events(scope, [usage_event(lesson_id, passed)])
-            self._append_events(scope, retirements({lesson_id: value}))
+            self._append_events(
+                scope, [usage_event(lesson_id, passed), *retirements({lesson_id: value})]
+            )
 
     def pending(self, *, scope: str) -> list[Lesson]:
         """The lessons of ``scope`` waiting for review, oldest first."""
@@ -188,11 +190,8 @@ class StoreLessonMemory(BaseLessonMemory):
                     filter={"lesson": lesson_id, "kind": "purged"},
                     limit=1,
                 )
-                raise ConfigurationError(
-                    f"lesson {lesson_id!r} was purged at {purged[0].value['at']}: it is gone"
-                    if purged
-                    else f"no lesson {lesson_id!r} in scope {scope!r}"
-                )
+                found = event_from_stored(purged[0].key, purged[0].value) if purged else None
+                raise ConfigurationError(unknown_lesson(lesson_id, scope, found))
             values[lesson_id] = dict(item.value)
         return values
 
