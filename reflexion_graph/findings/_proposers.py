@@ -61,25 +61,31 @@ def search_outputs(evidence: Evidence) -> Iterator[Change]:
 
 
 def input_changes(evidence: Evidence) -> Iterator[Change]:
-    """One argument changed in one plain way before the function runs (probes).
+    """Arguments changed in one plain way before the function runs (probes).
 
     Each change is a statement put first in the function; only named arguments are changed
-    (the statement must name them).
+    (the statement must name them). A change is tried on each argument alone, then, where it
+    applies to several and takes no constant, on all of them at once (``tags`` and ``tag``
+    both lowercased): one statement per argument, so the fewest changed is the simplest.
     """
     calls = [f.call for f in evidence.failed]
     if not calls:
         return
     names = argument_names(calls[0], evidence.parameters)
-    for index, name in enumerate(names[:MAX_ARGUMENTS]):
-        if not name:
-            continue
-        values = [call.args[index] for call in calls if index < len(call.args)]
-        for change, constants in _ARGUMENT_CHANGES:
-            statement = change(name, values)
-            if statement:
-                shift = constants > 0  # a shift by one: told within a task, never kept
-                cost = 1 + constants
-                yield Change("input", evidence.function, statement, cost, constants, kept=not shift)
+    arguments = [
+        (name, [call.args[index] for call in calls if index < len(call.args)])
+        for index, name in enumerate(names[:MAX_ARGUMENTS])
+        if name
+    ]
+    for change, constants in _ARGUMENT_CHANGES:
+        statements = [s for s in (change(name, values) for name, values in arguments) if s]
+        shift = constants > 0  # a shift by one: told within a task, never kept
+        for statement in statements:
+            yield Change(
+                "input", evidence.function, statement, 1 + constants, constants, kept=not shift
+            )
+        if len(statements) > 1 and not constants:
+            yield Change("input", evidence.function, "; ".join(statements), len(statements))
 
 
 def _lowercase(name: str, values: list[Any]) -> str:

@@ -147,3 +147,32 @@ def test_a_shift_by_one_verified_on_two_checks_is_told_but_not_kept():
     scaled = _find([FailedTest("assert size(2) == 200", "2", False),
                     FailedTest("assert size(3) == 300", "3", False)])  # fmt: skip
     assert scaled and scaled.change.kept
+
+
+def test_a_change_both_arguments_need_is_tried_after_each_alone():
+    answer = "def in_stock(items, item):\n    return item in items\n"
+    checks = ["assert in_stock(['Apple', 'Pear'], 'apple') is True",
+              "assert in_stock(['plum'], 'PLUM') is True",
+              "assert in_stock(['fig'], 'kiwi') is False"]  # fmt: skip
+
+    def passes_all(code: str) -> bool:
+        namespace: dict = {}
+        exec(code, namespace)  # our own fixture code, not a model's
+        try:
+            for check in checks:
+                exec(check, namespace)
+        except AssertionError:
+            return False
+        return True
+
+    failed = [FailedTest(checks[0], "False", False), FailedTest(checks[1], "False", False)]
+    finding = find(answer, failed, passes_all, checks=3)
+    assert finding and finding.change.code == (
+        "items = [item.lower() for item in items]; item = item.lower()"
+    )
+    assert finding.change.cost == 2 and finding.change.kept
+    checks[:2] = ["assert in_stock(['Apple'], 'apple') is True",
+                  "assert in_stock(['Pear', 'fig'], 'pear') is True"]  # fmt: skip
+    failed = [FailedTest(checks[0], "False", False), FailedTest(checks[1], "False", False)]
+    alone = find(answer, failed, passes_all, checks=3)  # lowering `items` alone is enough
+    assert alone and alone.change.code == "items = [item.lower() for item in items]"
