@@ -268,7 +268,7 @@ class RunDisplay:
 
 
 _FALLBACK_NOTES = {
-    "found": "a change that passes every check, found without a model call",
+    "found": "no model call: the verdict's findings are the lesson",
     "empty": "the model wrote no lesson: the verdict's feedback is kept",
     "repeated": "the model repeated an earlier lesson twice: the verdict's feedback is kept",
 }
