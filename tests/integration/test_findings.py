@@ -30,6 +30,16 @@ def test_a_month_first_answer_is_told_to_swap_the_fields():
     assert "text.split('/')" in finding and "[second, first, *rest]" in finding
 
 
+def test_an_answer_both_of_whose_texts_need_lowercasing_is_told_both_lines():
+    tests = (
+        "assert starts_with('Hello', 'hE') is True\nassert starts_with('ABC', 'ab') is True\n"
+        "assert starts_with('abc', 'b') is False"
+    )
+    answer = "```python\ndef starts_with(text, prefix):\n    return text.startswith(prefix)\n```"
+    (finding,) = CodeTestEvaluator(tests).evaluate("starts_with", answer)["findings"]
+    assert "`text = text.lower(); prefix = prefix.lower()`" in finding
+
+
 def test_no_finding_where_no_change_passes_or_probing_is_off():
     wrong = "```python\ndef has_tag(tags, tag):\n    return False\n```"
     assert not CodeTestEvaluator(HAS_TAG_TESTS).evaluate("t", wrong)["findings"]
