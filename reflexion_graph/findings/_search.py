@@ -17,6 +17,7 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -235,9 +236,8 @@ def _text_constants(got: str, want: str) -> Iterator[Block]:
             2,
             1,
         )
-    replaced = _replacement(got, want)
-    if replaced:
-        old, new = replaced
+    replacements = filter(None, [_repeated_edit(got, want), _replacement(got, want)])
+    for old, new in dict.fromkeys(replacements):
         yield Block(
             f"{{x}}.replace({_escaped(repr(old))}, {_escaped(repr(new))})",
             _text(partial(_replaced, old, new)),
@@ -285,6 +285,22 @@ def _looked_up(table: dict[bool, Any], value: Any) -> Any:
     if not isinstance(value, bool):
         raise TypeError("not a yes/no value")
     return table[value]
+
+
+def _repeated_edit(got: str, want: str) -> tuple[str, str] | None:
+    """The one edit, as ``(old, new)``, where the texts differ in several places by that edit.
+
+    Tried before the whole differing stretch: ``'a.b.c'`` to ``'a__b__c'`` is ``'.'`` to ``'__'``
+    twice, not ``'.b.'`` to ``'__b__'``.
+    """
+    edits = [
+        (got[i1:i2], want[j1:j2])
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, got, want, autojunk=False).get_opcodes()
+        if tag != "equal"
+    ]
+    if len(edits) < 2 or len(set(edits)) != 1 or not edits[0][0]:
+        return None
+    return edits[0]
 
 
 def _replacement(got: str, want: str) -> tuple[str, str] | None:

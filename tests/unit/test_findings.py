@@ -30,6 +30,16 @@ def test_the_fields_of_a_delimited_text_are_reordered_or_joined_anew():
     assert not [e for e, *_ in spaced if "join" in e]  # a space is no field separator
 
 
+def test_a_replacement_repeated_in_several_places_is_the_edit_not_the_stretch():
+    # The texts differ in two places by the same edit: the rule is that edit, not the stretch
+    # between the two places (which holds the checks' shared letters).
+    pairs = [("ab.QR.ef", "ab__QR__ef"), ("gh.QR.ij", "gh__QR__ij")]
+    assert output_changes(pairs)[0][0] == "result.replace('.', '__')"
+    assert output_changes([("k-v", "k::v"), ("p-q", "p::q")])[0][0] == "result.replace('-', '::')"
+    # two different edits are no one replacement
+    assert not [e for e, *_ in output_changes([("a.b-c", "a_b+c")]) if "replace('.'" in e]
+
+
 def test_a_yes_no_table_needs_both_answers_seen():
     assert output_changes([(False, "off"), (True, "on")])[0][0] == (
         "{True: 'on', False: 'off'}[result]"
