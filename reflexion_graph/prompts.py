@@ -34,7 +34,13 @@ Use these notes. Do not repeat the same mistake."""
 ACTOR_RETRY_PROMPT = """That answer failed. Feedback:
 {feedback}
 {notes}
-Write a corrected answer to the task, in the format the task asks for."""
+{closing}"""
+
+ACTOR_RETRY_CLOSING = "Write a corrected answer to the task, in the format the task asks for."
+
+ACTOR_RETRY_FORM_CLOSING = "Now reply with one line only: `Answer: <the value>`."
+"""A retry's last line where the answer check found no answer line: a small model asked to
+correct the whole answer mostly restates the same sentence; asked for the one line, it writes it."""
 
 ACTOR_RETRY_NOTES_PROMPT = """Your notes on the failures so far:
 {reflections}

@@ -173,7 +173,17 @@ def retry_prompt(verdict: Evaluation | None, reflections: Sequence[Reflection]) 
     if verdict is None:
         return prompts.AGENT_RETRY_PROMPT.format(notes=notes)
     feedback = verdict["feedback"] or prompts.NO_FEEDBACK
-    return prompts.ACTOR_RETRY_PROMPT.format(feedback=feedback, notes=notes)
+    return prompts.ACTOR_RETRY_PROMPT.format(
+        feedback=feedback, notes=notes, closing=_closing(verdict)
+    )
+
+
+def _closing(verdict: Evaluation) -> str:
+    """The retry's last line: the one answer line where the answer's form failed, else a fix."""
+    form_findings = prompts.ANSWER_FORM_FINDINGS.values()
+    if any(finding in form_findings for finding in verdict.get("findings") or []):
+        return prompts.ACTOR_RETRY_FORM_CLOSING
+    return prompts.ACTOR_RETRY_CLOSING
 
 
 def bullet_list(reflections: Sequence[Reflection]) -> str:

@@ -12,7 +12,9 @@ from reflexion_graph import (
     ReflexionContext,
     create_reflexion_agent,
     make_lesson,
+    prompts,
 )
+from reflexion_graph.evaluators import ExactMatchEvaluator
 from tests.fakes import RecordingMemory, ScriptedChatModel
 
 RULE = "When a total is asked for, give it in cents."
@@ -105,3 +107,19 @@ def test_an_actor_that_implements_nothing_cannot_be_made():
 
     with pytest.raises(TypeError, match="abstract"):
         Empty()
+
+
+@pytest.mark.parametrize(
+    ("script", "closing"),
+    [  # no answer line: its form failed, and that finding is the lesson (no model call)
+        (["It is Paris.", "Answer: Paris"], prompts.ACTOR_RETRY_FORM_CLOSING),
+        # the line is there, its value is wrong: the reflector writes a lesson
+        (["Answer: Lyon", "a lesson", "Answer: Paris"], prompts.ACTOR_RETRY_CLOSING),
+    ],
+)
+def test_a_retry_after_an_answer_in_the_wrong_form_asks_for_the_answer_line_alone(script, closing):
+    model = ScriptedChatModel(replies=script)
+    graph = create_reflexion_agent(model, evaluator=ExactMatchEvaluator("Paris"))
+    result = graph.invoke({"task": "The capital of France?"}, context=ReflexionContext())
+    assert [a["evaluation"]["passed"] for a in result["attempts"]] == [False, True]
+    assert model.prompts[-1][-1].content.endswith(closing)
