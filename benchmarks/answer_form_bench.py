@@ -61,8 +61,8 @@ def reply(model: ChatOpenAI, seed: int, messages: list[Any]) -> str:
 def run_task(model: ChatOpenAI, spec: TaskSpec, seeds: int, retries: int) -> list[dict[str, Any]]:
     """Each first answer in the wrong form, and how its retries fared under both last lines."""
     rows = []
+    first_prompt = build_messages(prompts.ACTOR_SYSTEM_PROMPT, AttemptRequest(task=spec.task))
     for seed in range(seeds):
-        first_prompt = build_messages(prompts.ACTOR_SYSTEM_PROMPT, AttemptRequest(task=spec.task))
         first = reply(model, seed, first_prompt)
         verdict = spec.evaluator.evaluate(spec.task, first)
         if not FORM_FINDINGS & set(verdict.get("findings") or []):
@@ -77,14 +77,11 @@ def run_task(model: ChatOpenAI, spec: TaskSpec, seeds: int, retries: int) -> lis
         general = text.removesuffix(prompts.ACTOR_RETRY_FORM_CLOSING) + prompts.ACTOR_RETRY_CLOSING
         before = [*after[:-1], type(after[-1])(general)]
         for retry_seed in range(retries):
-            passed = {
-                name: spec.evaluator.evaluate(spec.task, reply(model, retry_seed, messages))
-                for name, messages in (("before", before), ("after", after))
-            }
-            rows.append(
-                {"task": spec.id, "seed": seed, "retry_seed": retry_seed}
-                | {name: verdict["passed"] for name, verdict in passed.items()}
-            )
+            row: dict[str, Any] = {"task": spec.id, "seed": seed, "retry_seed": retry_seed}
+            for name, messages in (("before", before), ("after", after)):
+                retried = reply(model, retry_seed, messages)
+                row[name] = spec.evaluator.evaluate(spec.task, retried)["passed"]
+            rows.append(row)
     return rows
 
 
